@@ -1,0 +1,144 @@
+"""The `netzops` command line. Exit codes: see `runner.Exit` and docs/cli.md."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from netzops import ledger, notebooks
+from netzops.errors import BadInput, NetzopsError
+from netzops.findings import Priority
+from netzops.parameters import parse_assignments, read_file
+from netzops.paths import outputs_dir
+from netzops.runner import Exit, execute, prepare
+from netzops.targets import list_targets, load_target
+
+
+def _fail(message: str, code: Exit = Exit.BAD_INPUT) -> None:
+    click.echo(f"netzops: {message}", err=True)
+    sys.exit(int(code))
+
+
+@click.group()
+@click.version_option(package_name="netzops")
+def main() -> None:
+    """Executable runbooks for the Netzwächter stack."""
+
+
+@main.command()
+@click.argument("name")
+@click.option("--target", "-t", default="sandbox", show_default=True, help="target file name")
+@click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE", help="a parameter")
+@click.option("-f", "--file", "files", multiple=True, type=click.Path(path_type=Path),
+              help="YAML parameter file (repeatable; later files win)")
+@click.option("--fail-on", default="P1", show_default=True,
+              help="exit 1 when a finding is at least this urgent (P0..P3)")
+@click.option("--cell-timeout", default=600, show_default=True, help="seconds per cell")
+def run(name: str, target: str, pairs: tuple[str, ...], files: tuple[Path, ...],
+        fail_on: str, cell_timeout: int) -> None:
+    """Run notebook NAME headless and keep its record under outputs/."""
+    try:
+        threshold = Priority.parse(fail_on)
+        notebook = notebooks.load(name)
+        stack = load_target(target)
+        params = prepare(notebook, stack, [read_file(f) for f in files], parse_assignments(pairs))
+    except (BadInput, ValueError) as exc:
+        _fail(str(exc))
+        return
+    result = execute(notebook, stack, params, threshold, cell_timeout)
+    click.echo(f"{result.status}: {name} on {target} (worst finding: {result.worst or 'none'})")
+    click.echo(f"record:  {result.notebook}")
+    click.echo(f"html:    {result.html}")
+    click.echo(f"sidecar: {result.sidecar}")
+    sys.exit(int(result.exit))
+
+
+@main.command(name="list")
+def list_() -> None:
+    """Notebooks and their parameters (type, default, help)."""
+    try:
+        for name in notebooks.catalog():
+            nb = notebooks.load(name)
+            click.echo(f"{name}: {nb.title}")
+            for p in nb.parameters:
+                click.echo(f"    {p.name}: {p.type} = {p.default!r}  # {p.help}")
+    except BadInput as exc:
+        _fail(str(exc))
+    click.echo(f"targets: {', '.join(list_targets())}")
+
+
+@main.command()
+@click.option("--notebook", help="only runs of this notebook")
+@click.option("--target", help="only runs on this target")
+@click.option("--status", type=click.Choice(["completed", "failed"]))
+@click.option("--priority", help="only runs whose worst finding is at least this urgent")
+@click.option("--since", help="only runs started at or after this ISO time (e.g. 2026-11-27)")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+def runs(notebook: str | None, target: str | None, status: str | None,
+         priority: str | None, since: str | None, as_json: bool) -> None:
+    """Past runs from the ledger."""
+    try:
+        limit = Priority.parse(priority) if priority else None
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    for entry in ledger.entries(outputs_dir() / "ledger.jsonl"):
+        if not _matches(entry, notebook, target, status, limit, since):
+            continue
+        if as_json:
+            click.echo(json.dumps(entry, sort_keys=True))
+        else:
+            click.echo(f"{entry['started'][:19]}  {entry['run_id']}  {entry['target']:<10} "
+                       f"{entry['notebook']:<18} {entry['status']:<9} worst={entry['worst'] or '-'}")
+
+
+def _matches(entry: dict[str, Any], notebook: str | None, target: str | None,
+             status: str | None, limit: Priority | None, since: str | None) -> bool:
+    if notebook and entry["notebook"] != notebook:
+        return False
+    if target and entry["target"] != target:
+        return False
+    if status and entry["status"] != status:
+        return False
+    if since and entry["started"] < since:
+        return False
+    if limit is not None:
+        return entry["worst"] is not None and Priority.parse(entry["worst"]) <= limit
+    return True
+
+
+@main.group(name="ledger")
+def ledger_group() -> None:
+    """The hash-chained run ledger."""
+
+
+@ledger_group.command()
+def verify() -> None:
+    """Check the ledger's chain and the record files it names."""
+    root = outputs_dir()
+    problems = ledger.verify(root / "ledger.jsonl", root)
+    for problem in problems:
+        click.echo(problem)
+    count = sum(1 for _ in ledger.entries(root / "ledger.jsonl"))
+    click.echo(f"ledger: {count} entries, {len(problems)} problem(s)")
+    sys.exit(1 if problems else 0)
+
+
+def _register_sandbox() -> None:
+    from netzops.sandbox.cli import sandbox
+
+    main.add_command(sandbox)
+
+
+_register_sandbox()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    try:
+        main()
+    except NetzopsError as exc:
+        _fail(str(exc), Exit.FAILED)

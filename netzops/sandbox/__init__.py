@@ -1,0 +1,1 @@
+"""The sandbox: a real replica of the Netzwächter stack on this machine (sandbox/)."""

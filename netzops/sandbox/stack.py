@@ -1,0 +1,122 @@
+"""Bring the sandbox up and down: base image, secrets, certificate, backend packages, compose."""
+
+from __future__ import annotations
+
+import os
+import secrets as token
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import docker
+from docker.errors import DockerException, ImageNotFound
+
+from netzops import compose, containers
+from netzops.errors import NetzopsError
+from netzops.paths import project_root
+from netzops.results import Result
+from netzops.sandbox import tlscert
+from netzops.targets import Target, load_target
+
+BASE_IMAGE = "netzwaechter/base:local"
+SECRETS = ("postgres_password", "app_db_password", "monitor_password", "redis_password",
+           "session_secret")
+FRONTEND = "netzwaechter-frontend"
+
+
+def folder() -> Path:
+    return project_root() / "sandbox"
+
+
+def state() -> Path:
+    return folder() / ".state"
+
+
+def engine() -> docker.DockerClient:
+    """The local engine, or a clear error saying how to start one."""
+    try:
+        client = docker.from_env(timeout=10)
+        client.ping()
+    except DockerException as exc:
+        raise NetzopsError("no Docker engine answers: run `make bootstrap` (installs docker.io "
+                           f"and starts dockerd as root) or start dockerd yourself ({exc})") from None
+    return client
+
+
+def ensure_base_image(client: docker.DockerClient) -> None:
+    try:
+        client.images.get(BASE_IMAGE)
+    except ImageNotFound:
+        subprocess.run(["sh", str(folder() / "base" / "build.sh"), BASE_IMAGE], check=True,
+                       capture_output=True, timeout=120)
+
+
+def ensure_secrets() -> None:
+    """Random secrets for the sandbox's services, in root-only files (made once)."""
+    where = state() / "secrets"
+    where.mkdir(parents=True, exist_ok=True)
+    where.chmod(0o700)
+    for name in SECRETS:
+        path = where / name
+        env = os.environ.get(f"NETZWAECHTER_{name.upper()}")
+        if env:  # a chosen value (e.g. a canary in tests) wins over the stored one
+            path.write_text(env)
+        elif not path.exists():
+            path.write_text(token.token_urlsafe(24))
+        path.chmod(0o600)
+
+
+def ensure_backend_packages() -> None:
+    backend = folder() / "backend"
+    if (backend / "node_modules" / "express").is_dir():
+        return
+    npm = shutil.which("npm")
+    if not npm:
+        raise NetzopsError("npm not found: install Node.js and npm (apt-get install nodejs npm)")
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=backend,
+                   check=True, timeout=600)
+
+
+def set_certificate(days: float, client: docker.DockerClient | None = None) -> Path:
+    """A new certificate valid for `days` (≤ 0: expired); nginx reloads it if running."""
+    cert = tlscert.write(state() / "certs", days)
+    if client is not None:
+        try:
+            frontend = client.containers.get(FRONTEND)
+        except DockerException:
+            return cert
+        if frontend.status == "running":
+            frontend.exec_run(["/usr/sbin/nginx", "-e", "stderr", "-c",
+                               "/sandbox/frontend/nginx.conf", "-s", "reload"])
+    return cert
+
+
+def up(target: Target | None = None, cert_days: float = 90, wait_s: float = 240) -> Result:
+    """Start the stack and wait until every service is healthy; returns the status."""
+    target = target or load_target("sandbox")
+    client = engine()
+    ensure_base_image(client)
+    ensure_secrets()
+    ensure_backend_packages()
+    if not (state() / "certs" / "server.crt").exists() or cert_days != 90:
+        set_certificate(cert_days)
+    compose.run(target, "up", "-d", "--remove-orphans", timeout_s=wait_s)
+    return wait_healthy(client, target, wait_s)
+
+
+def wait_healthy(client: docker.DockerClient, target: Target, wait_s: float) -> Result:
+    deadline = time.monotonic() + wait_s
+    while True:
+        status = containers.service_status(client, target)
+        if all(status.metrics.get(f"containers.{s}.healthy") == 1.0 for s in target.services):
+            return status
+        if time.monotonic() > deadline:
+            raise NetzopsError("sandbox not healthy in time:\n" + str(status))
+        time.sleep(1.0)
+
+
+def down(target: Target | None = None, volumes: bool = False) -> None:
+    target = target or load_target("sandbox")
+    engine()
+    compose.run(target, "down", *(["--volumes"] if volumes else []), "--remove-orphans")

@@ -1,0 +1,65 @@
+"""Secrets are referenced by name (an environment variable or a file) and resolved in memory.
+
+Every value resolved in this process is remembered so that `scrub` can remove it from any
+text before it is written anywhere (records, HTML, side-cars, the ledger, logs).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from netzops.errors import BadInput
+
+_resolved: set[str] = set()
+MASK = "********"
+
+
+class SecretRef(BaseModel):
+    """Where a secret lives: the environment variable wins over the file when both are set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env: str | None = None
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SecretRef:
+        if not self.env and not self.file:
+            raise ValueError("a secret reference needs `env` or `file`")
+        if self.env and not self.env.replace("_", "").isalnum():
+            raise ValueError(f"not an environment variable name: {self.env!r}")
+        return self
+
+    def resolve(self, base: Path) -> str:
+        """The secret's value; raises BadInput naming the reference (never the value)."""
+        if self.env and os.environ.get(self.env):
+            return remember(os.environ[self.env])
+        if self.file:
+            path = Path(self.file) if Path(self.file).is_absolute() else base / self.file
+            try:
+                return remember(path.read_text().strip())
+            except OSError as exc:
+                raise BadInput(f"secret file {path} cannot be read: {exc.strerror}") from None
+        raise BadInput(f"secret not set: environment variable {self.env} is empty")
+
+
+def remember(value: str) -> str:
+    """Register a secret value for scrubbing and return it."""
+    if len(value) >= 4:  # shorter strings would mask ordinary text
+        _resolved.add(value)
+    return value
+
+
+def scrub(text: str) -> str:
+    """`text` with every secret value resolved in this process replaced by a mask."""
+    for value in sorted(_resolved, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
+def known_count() -> int:
+    return len(_resolved)

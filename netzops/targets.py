@@ -1,0 +1,135 @@
+"""Targets: one YAML file per stack in parameters/targets/, holding no secrets."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from netzops.errors import BadInput, UnknownService, UnknownTarget
+from netzops.paths import project_root, targets_dir
+from netzops.secrets import SecretRef
+from netzops.thresholds import Band, thresholds
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Compose(_Strict):
+    project: str
+    file: str | None = None  # needed for scale-up and the config check
+    command: list[str] | None = None  # e.g. ["docker", "compose"]; detected when absent
+
+
+class Postgres(_Strict):
+    host: str = "127.0.0.1"
+    port: int = 5432
+    dbname: str = "netzwaechter"
+    user: str = "postgres"
+    password_secret: str = "postgres_password"
+    monitor_user: str | None = None
+    monitor_password_secret: str | None = None
+    connect_timeout_s: int = 5
+    statement_timeout_ms: int = 30_000
+
+
+class Redis(_Strict):
+    host: str = "127.0.0.1"
+    port: int = 6379
+    db: int = 0
+    password_secret: str | None = "redis_password"
+    timeout_s: float = 5.0
+
+
+class Http(_Strict):
+    frontend_url: str
+    backend_url: str
+    verify_tls: bool = True
+    timeout_s: float = 5.0
+
+
+class Tls(_Strict):
+    name: str
+    host: str
+    port: int = 443
+    server_name: str | None = None
+
+
+class Target(_Strict):
+    """A stack netzops operates: where its parts are and how to reach them."""
+
+    name: str
+    description: str = ""
+    services: list[str] = Field(default_factory=lambda: ["frontend", "backend", "postgres", "redis"])
+    compose: Compose
+    docker_host: str | None = None  # None: DOCKER_HOST or the local socket
+    postgres: Postgres = Postgres()
+    redis: Redis = Redis()
+    http: Http
+    tls: list[Tls] = Field(default_factory=list)
+    secrets: dict[str, SecretRef] = Field(default_factory=dict)
+    thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)
+    allow_destructive: bool = False
+    allowed_actions: list[str] = Field(default_factory=list)
+    parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per notebook
+
+    @cached_property
+    def bands(self) -> dict[str, Band]:
+        return thresholds(self.thresholds)
+
+    def secret(self, name: str) -> str:
+        """Resolve the secret `name` in memory (environment variable or file)."""
+        try:
+            ref = self.secrets[name]
+        except KeyError:
+            raise BadInput(f"target {self.name!r} has no secret named {name!r}") from None
+        return ref.resolve(project_root())
+
+    def resolve_secrets(self) -> list[str]:
+        """Resolve every secret that can be (so that records can be scrubbed of them)."""
+        values = []
+        for ref in self.secrets.values():
+            try:
+                values.append(ref.resolve(project_root()))
+            except BadInput:
+                continue
+        return values
+
+    def check_service(self, service: str) -> str:
+        """`service` if the target has it, else UnknownService naming the known ones."""
+        if service not in self.services:
+            known = ", ".join(self.services)
+            raise UnknownService(f"unknown service {service!r}; {self.name} has: {known}")
+        return service
+
+
+def load_target(name: str, folder: Path | None = None) -> Target:
+    """The target called `name`, read safely from `<folder>/<name>.yaml`."""
+    if not NAME.match(name):
+        raise BadInput(f"invalid target name {name!r}: use lower-case letters, digits, - and _")
+    path = (folder or targets_dir()) / f"{name}.yaml"
+    if not path.is_file():
+        raise UnknownTarget(f"no target {name!r}: {path} does not exist")
+    return parse_target(yaml.safe_load(path.read_text()), str(path))
+
+
+def parse_target(data: Any, origin: str = "target") -> Target:
+    if not isinstance(data, dict):
+        raise BadInput(f"{origin}: a target must be a mapping")
+    try:
+        return Target(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BadInput(f"{origin}: {where}: {first['msg']}") from None
+
+
+def list_targets(folder: Path | None = None) -> list[str]:
+    return sorted(p.stem for p in (folder or targets_dir()).glob("*.yaml") if NAME.match(p.stem))
