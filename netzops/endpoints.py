@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from netzops import containers
 from netzops.findings import Finding, Priority
 from netzops.results import Result
 from netzops.targets import Target
@@ -40,12 +41,31 @@ def probe(http: httpx.Client, name: str, url: str) -> Probe:
     return Probe(name, url, response.status_code, latency, response.is_success, "")
 
 
+def service_urls(target: Target, url: str) -> dict[str, str]:
+    """`url` as {name: url}. A `compose://SERVICE:PORT` URL names every running replica of
+    that service by its published host port (replicas of a scaled service get ports from a
+    range, so no single URL reaches them all)."""
+    if not url.startswith("compose://"):
+        return {"": url}
+    service, _, port = url.removeprefix("compose://").partition(":")
+    client = containers.connect(target)
+    urls = {}
+    for c in containers.project_containers(client, target.compose.project, service):
+        binds = (c.attrs["NetworkSettings"].get("Ports") or {}).get(f"{port}/tcp") or []
+        if c.status == "running" and binds:
+            urls[f"-{c.labels.get(containers.NUMBER, '1')}"] = f"http://127.0.0.1:{binds[0]['HostPort']}"
+    if len(urls) == 1:
+        return {"": next(iter(urls.values()))}
+    return urls or {"": f"http://{service}.invalid:{port}"}  # none running: the probe fails
+
+
 def health_urls(target: Target) -> dict[str, str]:
-    """The runbook's HTTP health checks: frontend GET /health, backend GET /api/users."""
-    return {
-        "frontend": target.http.frontend_url.rstrip("/") + "/health",
-        "backend": target.http.backend_url.rstrip("/") + "/api/users",
-    }
+    """The runbook's HTTP health checks: frontend GET /health, backend GET /api/users
+    (every backend replica when the target reaches them through compose)."""
+    checks = {"frontend": target.http.frontend_url.rstrip("/") + "/health"}
+    for suffix, url in service_urls(target, target.http.backend_url).items():
+        checks[f"backend{suffix}"] = url.rstrip("/") + "/api/users"
+    return checks
 
 
 def health(http: httpx.Client, target: Target) -> Result:

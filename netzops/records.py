@@ -19,6 +19,9 @@ from netzops.results import MIME_TYPE
 from netzops.secrets import scrub
 
 
+ROWS_KEPT = 200  # rows of each result copied into the side-car (the notebook has them all)
+
+
 @dataclass
 class Collected:
     results: list[dict[str, Any]] = field(default_factory=list)
@@ -35,8 +38,9 @@ def collect(nb: Any) -> Collected:
             data = output.get("data", {}).get(MIME_TYPE)
             if not data:
                 continue
+            rows = data.get("rows", [])
             found.results.append({"check": data["check"], "title": data["title"],
-                                  "rows": len(data.get("rows", []))})
+                                  "rows_total": len(rows), "rows": rows[:ROWS_KEPT]})
             found.findings += [Finding.from_dict(f) for f in data.get("findings", [])]
             found.metrics.update(data.get("metrics", {}))
             found.actions += data.get("actions", [])

@@ -17,7 +17,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from netzops import __version__, ledger, records
+from netzops import __version__, kernels, ledger, records
 from netzops.errors import BadInput
 from netzops.findings import Priority, worst
 from netzops.notebooks import Notebook
@@ -25,7 +25,6 @@ from netzops.parameters import merge
 from netzops.paths import outputs_dir, project_root
 from netzops.targets import Target
 
-KERNEL = "netzops"
 
 
 class Exit(IntEnum):
@@ -46,18 +45,6 @@ class RunResult:
     html: Path
     sidecar: Path
     worst: str | None
-
-
-def ensure_kernel() -> None:
-    """Install the `netzops` kernelspec for this interpreter when it is missing."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    if KERNEL not in KernelSpecManager().find_kernel_specs():
-        import sys
-
-        from ipykernel.kernelspec import install
-
-        install(kernel_name=KERNEL, display_name="netzops (Python)", prefix=sys.prefix)
 
 
 def prepare(notebook: Notebook, target: Target, files: list[dict[str, Any]],
@@ -95,7 +82,7 @@ def execute(notebook: Notebook, target: Target, params: dict[str, Any],
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    ensure_kernel()
+    kernels.ensure_kernelspec()
     target.resolve_secrets()  # known in memory so every record file can be scrubbed
     started = datetime.now(UTC)
     base = _paths(target.name, notebook.name, started)
@@ -103,7 +90,8 @@ def execute(notebook: Notebook, target: Target, params: dict[str, Any],
     error: dict[str, Any] | None = None
     try:
         papermill.execute_notebook(
-            notebook.read(), str(ipynb), parameters=params, kernel_name=KERNEL,
+            notebook.read(), str(ipynb), parameters=params, kernel_name=kernels.NAME,
+            kernel_manager_class=kernels.IPCKernelManager,
             cwd=str(project_root()), execution_timeout=cell_timeout_s,
             progress_bar=False, log_output=False, report_mode=False,
         )

@@ -468,6 +468,41 @@ app.get('/api/stats', route(async (req, res) => {
   return res.json({ ...stats, cached: false });
 }));
 
+// Probes report measurements (the traffic generator plays the probes), so the data
+// stays current and the tables see real writes.
+app.post('/api/measurements', route(async (req, res) => {
+  const { site_id: siteId, status_code: status, response_ms: ms } = req.body || {};
+  if (!Number.isInteger(siteId) || !Number.isInteger(status) || status < 100 || status > 599
+      || typeof ms !== 'number' || !(ms >= 0 && ms < 600000)) {
+    return res.status(400).json({ error: 'need integer site_id, status_code 100-599, response_ms >= 0' });
+  }
+  const { rows: [row] } = await query(
+    `INSERT INTO measurements (site_id, measured_at, status_code, response_ms, ok)
+     SELECT id, now(), $2, $3, $2 < 400 FROM sites WHERE id = $1 RETURNING id`,
+    [siteId, status, ms]);
+  if (!row) return res.status(404).json({ error: 'site not found' });
+  return res.status(201).json({ id: row.id });
+}));
+
+// The availability report: every site over N days. A deliberately heavy query (it reads
+// the whole window), the sandbox's natural source of "slow query" lines.
+const REPORT_SQL = `
+  SELECT s.id, s.name,
+         count(*) AS checks,
+         round(100.0 * avg(CASE WHEN m.ok THEN 1 ELSE 0 END), 2)::float8 AS availability_percent,
+         percentile_cont(0.95) WITHIN GROUP (ORDER BY m.response_ms)::float8 AS p95_response_ms
+    FROM sites s JOIN measurements m ON m.site_id = s.id
+   WHERE m.measured_at >= now() - make_interval(days => $1)
+   GROUP BY s.id, s.name
+   ORDER BY availability_percent, s.id`;
+
+app.get('/api/report', route(async (req, res) => {
+  const days = req.query.days === undefined ? 7 : parseIntInRange(req.query.days, 1, 31);
+  if (days === null) return res.status(400).json({ error: 'days must be an integer from 1 to 31' });
+  const { rows } = await monitoringQuery(REPORT_SQL, [days]);
+  return res.json(rows);
+}));
+
 if (config.faultApi) {
   app.get('/api/_sandbox/faults', (req, res) => {
     res.json(faultState());
@@ -499,7 +534,7 @@ app.use((req, res) => {
   res.status(404).json({ error: 'not found' });
 });
 
-// eslint-disable-next-line no-unused-vars
+// Error handler (Express recognises it by its four parameters).
 app.use((err, req, res, next) => {
   // Client errors from the body parser (bad JSON, body too large).
   if (err.expose && err.status >= 400 && err.status < 500) {

@@ -1,0 +1,35 @@
+# netzops — the two quick-start commands are `make demo` and `make test`.
+VENV := .venv
+BIN := $(VENV)/bin
+NETZOPS := $(BIN)/netzops
+
+.PHONY: bootstrap sandbox demo test test-unit lint lab down clean-outputs
+
+bootstrap:  ## install packages, start dockerd, create .venv with netzops
+	@bash scripts/bootstrap.sh
+
+sandbox: bootstrap  ## start the Netzwächter sandbox and wait until it is healthy
+	@$(NETZOPS) sandbox up
+
+demo: sandbox  ## sandbox up, traffic, then the service-status runbook with its record
+	@$(NETZOPS) sandbox traffic --seconds 20
+	@$(NETZOPS) run service-status --target sandbox --fail-on P0
+
+test: sandbox  ## the whole suite against the real sandbox (no skips)
+	@$(BIN)/pytest -q
+
+test-unit: bootstrap
+	@$(BIN)/pytest -q tests/unit
+
+lint: bootstrap
+	@$(BIN)/ruff check netzops tests notebooks bench
+	@$(BIN)/mypy
+
+lab: sandbox  ## JupyterLab on the notebooks (py:percent files open as notebooks)
+	@$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser
+
+down:
+	@$(NETZOPS) sandbox down
+
+clean-outputs:
+	@find outputs -mindepth 1 ! -name .gitkeep -delete

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs and starts everything netzops needs on a Debian machine, idempotently:
+# Debian packages (Docker Engine + compose, PostgreSQL, Redis, nginx, Node.js), a running
+# dockerd, the Python virtual environment with netzops, and the `netzops` Jupyter kernel.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[bootstrap] %s\n' "$*"; }
+
+# Programs the sandbox containers borrow from the host (bind-mounted /usr) and our tools.
+need_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v setpriv >/dev/null || missing+=(util-linux)
+  printf '%s\n' "${missing[@]}"
+}
+
+missing=$(need_packages)
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    say "missing: $missing — install them (Debian: apt-get install $missing) and run again"
+    exit 1
+  fi
+  say "installing: $(echo $missing)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# A Docker Engine that answers; start dockerd when none does (root on these machines).
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    say "no Docker engine answers and this user cannot start one: start dockerd, then run again"
+    exit 1
+  fi
+  say "starting dockerd"
+  mkdir -p /var/log/netzops
+  setsid nohup dockerd >/var/log/netzops/dockerd.log 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { say "dockerd did not start; see /var/log/netzops/dockerd.log"; tail -n 20 /var/log/netzops/dockerd.log; exit 1; }
+fi
+
+# The Python environment, reinstalled only when pyproject.toml changes.
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.netzops-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  say "installing netzops and its dependencies into .venv"
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -e '.[dev]' > .venv/pip-install.log 2>&1 || { tail -n 30 .venv/pip-install.log; exit 1; }
+  .venv/bin/python -m ipykernel install --sys-prefix --name netzops --display-name "netzops (Python)" >/dev/null
+  touch "$stamp"
+fi
+say "ready: $(docker version --format 'engine {{.Server.Version}}'), $(.venv/bin/python --version)"

@@ -1,0 +1,35 @@
+"""Shared fixtures. Integration and notebook tests run against the real sandbox stack;
+when it cannot be brought up they fail (never skip)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sh(*args: str, check: bool = True, input: str | None = None, timeout: float = 120) -> str:
+    """Run a command (argument list, no shell) and return its stdout."""
+    done = subprocess.run(args, capture_output=True, text=True, check=False, input=input,
+                          timeout=timeout)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return done.stdout
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Records of test runs go to a temporary outputs folder, not the user's."""
+    folder = tmp_path_factory.mktemp("outputs")
+    old = os.environ.get("NETZOPS_OUTPUTS")
+    os.environ["NETZOPS_OUTPUTS"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("NETZOPS_OUTPUTS", None)
+    else:
+        os.environ["NETZOPS_OUTPUTS"] = old
