@@ -1,0 +1,112 @@
+"""The one guard every mutating action goes through.
+
+    plan()  → a Plan: exactly what would happen (SQL text, pids, key counts, containers)
+              and its fingerprint. Without a confirmation this is all that happens (dry run).
+    confirm → the string the dry run shows, "<action>@<target>#<fingerprint>": it names
+              the action, the target and the plan that was reviewed.
+    act     → only if confirmed, allowed for the target (headless runs also need
+              allow_destructive and the action in allowed_actions), and a fresh plan still
+              has the confirmed fingerprint (else: stale plan). Then verify.
+
+Every call, dry or real, returns a Result whose `actions` hold the audit entry.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from netzops.errors import GuardRefused
+from netzops.findings import Finding, Priority
+from netzops.results import Result
+from netzops.targets import Target
+
+HEADLESS_ENV = "NETZOPS_HEADLESS"  # set by the runner for the kernels it starts
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an action would do, precisely enough to review and to compare."""
+
+    action: str
+    target: str
+    subject: str
+    steps: list[str]
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        body = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(body.encode()).hexdigest()[:12]
+
+    @property
+    def confirmation(self) -> str:
+        """The string that confirms exactly this plan."""
+        return f"{self.action}@{self.target}#{self.fingerprint}"
+
+
+def headless() -> bool:
+    return os.environ.get(HEADLESS_ENV) == "1"
+
+
+def _audit(plan: Plan, dry_run: bool, outcome: str, before: Any = None, after: Any = None,
+           verified: bool | None = None) -> dict[str, Any]:
+    return {
+        "action": plan.action, "target": plan.target, "subject": plan.subject,
+        "dry_run": dry_run, "fingerprint": plan.fingerprint, "steps": plan.steps,
+        "details": plan.details, "outcome": outcome, "before": before, "after": after,
+        "verified": verified, "who": getpass.getuser(), "headless": headless(),
+        "at": datetime.now(UTC).isoformat(),
+    }
+
+
+def _refuse(plan: Plan, why: str) -> GuardRefused:
+    return GuardRefused(f"{plan.action} on {plan.target} refused: {why}")
+
+
+def check_allowed(target: Target, plan: Plan) -> None:
+    if headless() and not (target.allow_destructive and plan.action in target.allowed_actions):
+        raise _refuse(plan, "headless runs need allow_destructive and the action in "
+                            f"allowed_actions of target {target.name}")
+
+
+def run(
+    target: Target,
+    plan: Callable[[], Plan],
+    act: Callable[[Plan], Any],
+    confirm: str | None = None,
+    observe: Callable[[], Any] | None = None,
+    verify: Callable[[Any], bool] | None = None,
+) -> Result:
+    """Plan; without `confirm` return the dry run. With it, check, re-plan, act, verify."""
+    first = plan()
+    title = f"{first.action} on {target.name}"
+    if confirm is None:
+        entry = _audit(first, True, "dry run: nothing changed")
+        result = Result.of(first.action, f"{title} — dry run", [{"step": s} for s in first.steps],
+                           notes=[f"To do this, confirm with: {first.confirmation}"])
+        result.actions.append(entry)
+        return result
+    if not confirm.startswith(f"{first.action}@{target.name}#"):
+        raise _refuse(first, f"confirmation {confirm!r} does not name {first.action}@{target.name}")
+    check_allowed(target, first)
+    if confirm != first.confirmation:
+        raise _refuse(first, "stale plan: the situation changed since the dry run "
+                             f"(now {first.fingerprint}); review the new plan and confirm again")
+    before = observe() if observe else None
+    outcome = act(first)
+    after = observe() if observe else None
+    verified = verify(after) if verify else None
+    entry = _audit(first, False, str(outcome), before, after, verified)
+    findings = [] if verified is not False else [
+        Finding(first.action, first.subject, Priority.P1, "action done but verification failed")]
+    result = Result.of(first.action, f"{title} — done", [{"step": s} for s in first.steps],
+                       findings)
+    result.actions.append(entry)
+    return result
