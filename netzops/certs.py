@@ -68,6 +68,7 @@ def _names(cert: x509.Certificate) -> list[str]:
     except x509.ExtensionNotFound:
         return []
     san = ext.value
+    assert isinstance(san, x509.SubjectAlternativeName)
     return [*san.get_values_for_type(x509.DNSName),
             *(str(ip) for ip in san.get_values_for_type(x509.IPAddress))]
 
@@ -81,10 +82,16 @@ def _matches(server_name: str, names: list[str]) -> bool:
     return False
 
 
+def served(tls: Tls) -> x509.Certificate:
+    """The certificate served at tls.host:tls.port for SNI `server_name`, unverified."""
+    return x509.load_der_x509_certificate(
+        _fetch_der(tls.host, tls.port, tls.server_name or tls.host))
+
+
 def inspect(tls: Tls, now: datetime | None = None) -> CertInfo:
-    """The certificate served at tls.host:tls.port for SNI `server_name`."""
+    """What the certificate served at tls.host:tls.port says, and whether clients trust it."""
     server_name = tls.server_name or tls.host
-    cert = x509.load_der_x509_certificate(_fetch_der(tls.host, tls.port, server_name))
+    cert = served(tls)
     now = now or datetime.now(UTC)
     not_after = cert.not_valid_after_utc
     names = _names(cert)

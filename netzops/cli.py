@@ -93,7 +93,8 @@ def runs(notebook: str | None, target: str | None, status: str | None,
             click.echo(json.dumps(entry, sort_keys=True))
         else:
             click.echo(f"{entry['started'][:19]}  {entry['run_id']}  {entry['target']:<10} "
-                       f"{entry['notebook']:<18} {entry['status']:<9} worst={entry['worst'] or '-'}")
+                       f"{entry['notebook']:<18} {entry['status']:<9} "
+                       f"worst={entry['worst'] or '-'}")
 
 
 def _matches(entry: dict[str, Any], notebook: str | None, target: str | None,

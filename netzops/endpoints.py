@@ -53,7 +53,8 @@ def service_urls(target: Target, url: str) -> dict[str, str]:
     for c in containers.project_containers(client, target.compose.project, service):
         binds = (c.attrs["NetworkSettings"].get("Ports") or {}).get(f"{port}/tcp") or []
         if c.status == "running" and binds:
-            urls[f"-{c.labels.get(containers.NUMBER, '1')}"] = f"http://127.0.0.1:{binds[0]['HostPort']}"
+            replica = c.labels.get(containers.NUMBER, "1")
+            urls[f"-{replica}"] = f"http://127.0.0.1:{binds[0]['HostPort']}"
     if len(urls) == 1:
         return {"": next(iter(urls.values()))}
     return urls or {"": f"http://{service}.invalid:{port}"}  # none running: the probe fails

@@ -27,7 +27,8 @@ def file_hash(path: Path) -> str:
 
 def _entry_hash(entry: dict[str, Any]) -> str:
     body = {k: v for k, v in entry.items() if k != "hash"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def entries(path: Path) -> Iterator[dict[str, Any]]:
@@ -62,7 +63,8 @@ def verify(path: Path, root: Path) -> list[str]:
     for number, entry in enumerate(entries(path), start=1):
         where = f"line {number} (run {entry.get('run_id', '?')})"
         if entry.get("prev") != prev:
-            problems.append(f"{where}: chain broken (an entry before it was removed, reordered or edited)")
+            problems.append(f"{where}: chain broken (an entry before it was removed, "
+                            "reordered or edited)")
         if _entry_hash(entry) != entry.get("hash"):
             problems.append(f"{where}: entry edited after it was written")
         for rel, digest in (entry.get("files") or {}).items():

@@ -54,7 +54,9 @@ def coerce(param: Parameter, value: Any) -> Any:
     kind = param.type
     try:
         if kind.startswith("list["):
-            items = [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+            items = value
+            if isinstance(value, str):
+                items = [v.strip() for v in value.split(",") if v.strip()]
             if not isinstance(items, list):
                 raise TypeError
             return [_scalar(kind[5:-1], v) for v in items]

@@ -18,7 +18,6 @@ from netzops.findings import Finding, worst
 from netzops.results import MIME_TYPE
 from netzops.secrets import scrub
 
-
 ROWS_KEPT = 200  # rows of each result copied into the side-car (the notebook has them all)
 
 

@@ -101,7 +101,8 @@ class Result:
     def _repr_html_(self) -> str:
         parts = [f"<h4>{html.escape(self.title)}</h4>"]
         if self.findings:
-            items = "".join(_finding_html(f) for f in sorted(self.findings, key=lambda f: f.priority))
+            ordered = sorted(self.findings, key=lambda f: f.priority)
+            items = "".join(_finding_html(f) for f in ordered)
             parts.append(f"<ul>{items}</ul>")
         else:
             parts.append("<p>✔ no findings</p>")

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import platform
 import socket
 import uuid
@@ -20,11 +21,12 @@ from typing import Any
 from netzops import __version__, kernels, ledger, records
 from netzops.errors import BadInput
 from netzops.findings import Priority, worst
+from netzops.guard import HEADLESS_ENV
 from netzops.notebooks import Notebook
 from netzops.parameters import merge
 from netzops.paths import outputs_dir, project_root
+from netzops.secrets import scrub
 from netzops.targets import Target
-
 
 
 class Exit(IntEnum):
@@ -88,6 +90,7 @@ def execute(notebook: Notebook, target: Target, params: dict[str, Any],
     base = _paths(target.name, notebook.name, started)
     ipynb, html, sidecar = (base.with_suffix(s) for s in (".ipynb", ".html", ".json"))
     error: dict[str, Any] | None = None
+    os.environ[HEADLESS_ENV] = "1"  # guarded actions in the kernel never wait for input
     try:
         papermill.execute_notebook(
             notebook.read(), str(ipynb), parameters=params, kernel_name=kernels.NAME,
@@ -99,11 +102,13 @@ def execute(notebook: Notebook, target: Target, params: dict[str, Any],
         error = {"cell": exc.cell_index, "ename": exc.ename, "evalue": str(exc.evalue)}
     except Exception as exc:  # kernel died, timeout, ...: the record says what happened
         error = {"cell": None, "ename": type(exc).__name__, "evalue": str(exc)}
+    finally:
+        os.environ.pop(HEADLESS_ENV, None)
     ended = datetime.now(UTC)
     nb = records.scrub_notebook(ipynb) if ipynb.exists() else notebook.read()
     if error is not None:
         error = records.failing_cell(nb) or error
-        error["evalue"] = records.scrub(error["evalue"])[:500]
+        error["evalue"] = scrub(error["evalue"])[:500]
     collected = records.collect(nb)
     records.write_html(nb, html)
     top = worst(collected.findings)

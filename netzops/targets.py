@@ -67,7 +67,8 @@ class Target(_Strict):
 
     name: str
     description: str = ""
-    services: list[str] = Field(default_factory=lambda: ["frontend", "backend", "postgres", "redis"])
+    services: list[str] = Field(
+        default_factory=lambda: ["frontend", "backend", "postgres", "redis"])
     compose: Compose
     docker_host: str | None = None  # None: DOCKER_HOST or the local socket
     postgres: Postgres = Postgres()

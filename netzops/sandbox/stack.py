@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 
 import docker
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from docker.errors import DockerException, ImageNotFound
 
-from netzops import compose, containers
+from netzops import certs, compose, containers
 from netzops.errors import NetzopsError
 from netzops.paths import project_root
 from netzops.results import Result
@@ -40,7 +42,7 @@ def engine() -> docker.DockerClient:
         client.ping()
     except DockerException as exc:
         raise NetzopsError("no Docker engine answers: run `make bootstrap` (installs docker.io "
-                           f"and starts dockerd as root) or start dockerd yourself ({exc})") from None
+                           f"and starts dockerd as root) or start dockerd ({exc})") from None
     return client
 
 
@@ -78,18 +80,29 @@ def ensure_backend_packages() -> None:
                    check=True, timeout=600)
 
 
-def set_certificate(days: float, client: docker.DockerClient | None = None) -> Path:
-    """A new certificate valid for `days` (≤ 0: expired); nginx reloads it if running."""
+def set_certificate(days: float, client: docker.DockerClient | None = None,
+                    wait_s: float = 10) -> Path:
+    """A new certificate valid for `days` (≤ 0: expired). With a client, nginx reloads it
+    and this returns once the frontend serves the new certificate."""
     cert = tlscert.write(state() / "certs", days)
-    if client is not None:
-        try:
-            frontend = client.containers.get(FRONTEND)
-        except DockerException:
+    if client is None:
+        return cert
+    try:
+        frontend = client.containers.get(FRONTEND)
+    except DockerException:
+        return cert
+    if frontend.status != "running":
+        return cert
+    frontend.exec_run(["/usr/sbin/nginx", "-e", "stderr", "-c", "/sandbox/frontend/nginx.conf",
+                       "-s", "reload"])
+    wanted = x509.load_pem_x509_certificate(cert.read_bytes()).fingerprint(hashes.SHA256())
+    tls = load_target("sandbox").tls[0]
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if certs.served(tls).fingerprint(hashes.SHA256()) == wanted:
             return cert
-        if frontend.status == "running":
-            frontend.exec_run(["/usr/sbin/nginx", "-e", "stderr", "-c",
-                               "/sandbox/frontend/nginx.conf", "-s", "reload"])
-    return cert
+        time.sleep(0.2)
+    raise NetzopsError(f"nginx did not serve the new certificate within {wait_s:g} s")
 
 
 def up(target: Target | None = None, cert_days: float = 90, wait_s: float = 240) -> Result:
