@@ -169,12 +169,14 @@ def hit_rate(before: StatsSample, after: StatsSample, target: Target) -> Result:
     so only a difference says what happens now."""
     check = "redis_stats"
     span = max(after.at - before.at, 1e-6)
-    hits, misses = after.keyspace_hits - before.keyspace_hits, after.keyspace_misses - before.keyspace_misses
+    hits = after.keyspace_hits - before.keyspace_hits
+    misses = after.keyspace_misses - before.keyspace_misses
+    commands = after.total_commands_processed - before.total_commands_processed
     row = CacheStats(round(span, 3), hits, misses, _rate(hits, misses),
                      _rate(after.keyspace_hits, after.keyspace_misses),
                      after.evicted_keys - before.evicted_keys,
                      after.expired_keys - before.expired_keys,
-                     round((after.total_commands_processed - before.total_commands_processed) / span, 2),
+                     round(commands / span, 2),
                      after.evicted_keys, after.expired_keys)
     metrics = {"redis.hits": float(hits), "redis.misses": float(misses),
                "redis.evicted_keys": float(row.evicted_keys),
@@ -317,7 +319,8 @@ def _ttl_metrics(ttls: list[int]) -> dict[str, float]:
     metrics = {"redis.keys.with_ttl": float(len(live)),
                "redis.keys.without_ttl": float(sum(t == -1 for t in ttls))}
     if live:
-        metrics |= {"redis.keys.ttl_min_s": float(min(live)), "redis.keys.ttl_max_s": float(max(live)),
+        metrics |= {"redis.keys.ttl_min_s": float(min(live)),
+                    "redis.keys.ttl_max_s": float(max(live)),
                     "redis.keys.ttl_avg_s": round(sum(live) / len(live), 1)}
     return metrics
 
@@ -353,7 +356,7 @@ def monitor(client: redis.Redis, max_commands: int = 1000, seconds: float = 5.0)
     examples: dict[str, str] = {}
     start = time.monotonic()
     try:
-        with client.monitor() as watch:
+        with client.monitor() as watch:  # type: ignore[no-untyped-call]
             while sum(counts.values()) < max_commands:
                 left = seconds - (time.monotonic() - start)
                 if left <= 0 or not watch.connection.can_read(timeout=left):

@@ -6,6 +6,7 @@ for scaled services (several replicas of one service).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +43,8 @@ def connect(target: Target) -> DockerClient:
         return DockerClient(base_url=base_url, version=FALLBACK_API, timeout=TIMEOUT_S)
 
 
-def project_containers(client: DockerClient, project: str, service: str | None = None) -> list[Container]:
+def project_containers(client: DockerClient, project: str,
+                       service: str | None = None) -> list[Container]:
     """The project's containers (running or not), without one-off `run` containers."""
     labels = [f"{PROJECT}={project}"] + ([f"{SERVICE}={service}"] if service else [])
     found = client.containers.list(all=True, filters={"label": labels})
@@ -137,14 +139,15 @@ def _service_findings(service: str, states: list[ContainerState]) -> list[Findin
         found.append(Finding(check, service, Priority.P3, "health check still starting"))
     restarts = sum(s.restart_count for s in states)
     if restarts:
-        found.append(Finding(check, service, Priority.P3, f"restarted {restarts} time(s)", restarts))
+        found.append(Finding(check, service, Priority.P3, f"restarted {restarts} time(s)",
+                             restarts))
     return found
 
 
 def engine_down(check: str, title: str, exc: BaseException) -> Result:
     """The result of a check whose Docker engine did not answer."""
-    return Result.of(check, title, findings=[Finding(
-        check, "docker", Priority.P0, f"Docker engine unreachable: {type(exc).__name__}: {exc}"[:240])])
+    why = f"Docker engine unreachable: {type(exc).__name__}: {exc}"[:240]
+    return Result.of(check, title, findings=[Finding(check, "docker", Priority.P0, why)])
 
 
 def service_status(client: DockerClient, target: Target) -> Result:
@@ -162,11 +165,13 @@ def service_status(client: DockerClient, target: Target) -> Result:
         findings += _service_findings(service, mine)
         metrics[f"containers.{service}.replicas"] = len(mine)
         metrics[f"containers.{service}.running"] = sum(s.state == "running" for s in mine)
-        metrics[f"containers.{service}.healthy"] = float(bool(mine) and all(s.serving for s in mine))
+        healthy = bool(mine) and all(s.serving for s in mine)
+        metrics[f"containers.{service}.healthy"] = float(healthy)
     degraded = {f.subject for f in findings if f.priority <= Priority.P2}
     if len(degraded) > 1:
+        names = ", ".join(sorted(degraded))
         findings.append(Finding("service_status", "stack", Priority.P1,
-                                f"{len(degraded)} services degraded: {', '.join(sorted(degraded))}"))
+                                f"{len(degraded)} services degraded: {names}"))
     return Result.of("service_status", title, states, findings, metrics)
 
 
@@ -186,23 +191,27 @@ class ContainerStats:
 
 
 def cpu_percent(stats: dict[str, Any]) -> float:
-    """docker stats' CPU %: cpu delta / system delta × online CPUs × 100 (may exceed 100)."""
+    """docker stats' CPU %: cpu delta / system delta × online CPUs × 100 (may exceed 100).
+    Without `online_cpus` (older engines) the number of per-CPU counters, else 1."""
     cpu, pre = stats["cpu_stats"], stats.get("precpu_stats") or {}
     cpu_delta = cpu["cpu_usage"]["total_usage"] - pre.get("cpu_usage", {}).get("total_usage", 0)
     system_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
     online = cpu.get("online_cpus") or len(cpu["cpu_usage"].get("percpu_usage") or []) or 1
     if system_delta <= 0 or cpu_delta < 0:
         return 0.0
-    return cpu_delta / system_delta * online * 100.0
+    return float(cpu_delta / system_delta * online * 100.0)
 
 
 def memory_used(stats: dict[str, Any]) -> int:
-    """docker stats' memory: usage minus inactive file cache (cgroup v2 or v1 key)."""
+    """docker stats' memory: usage minus the inactive file cache, as the docker CLI does:
+    `total_inactive_file` on cgroup v1 (whose stats also carry a non-hierarchical
+    `inactive_file`), `inactive_file` on cgroup v2; plain usage when that is not smaller."""
     mem = stats.get("memory_stats") or {}
     usage = int(mem.get("usage", 0))
     detail = mem.get("stats") or {}
-    inactive = detail.get("inactive_file", detail.get("total_inactive_file", 0))
-    return usage - int(inactive) if inactive < usage else usage
+    key = "total_inactive_file" if "total_inactive_file" in detail else "inactive_file"
+    inactive = int(detail.get(key, 0))
+    return usage - inactive if inactive < usage else usage
 
 
 def _sum_io(entries: Iterable[dict[str, Any]] | None, op: str) -> int:
@@ -240,7 +249,8 @@ def stats(client: DockerClient, target: Target) -> Result:
             rows = list(pool.map(container_stats, running))
     except ENGINE_ERRORS as exc:
         return engine_down("container_stats", title, exc)
-    findings, metrics = [], {}
+    findings: list[Finding] = []
+    metrics: dict[str, float] = {}
     for r in rows:
         key = f"containers.{r.service}" if _single(rows, r.service) else f"containers.{r.container}"
         metrics |= {f"{key}.cpu_percent": r.cpu_percent, f"{key}.memory_bytes": r.memory_bytes,
@@ -256,3 +266,75 @@ def stats(client: DockerClient, target: Target) -> Result:
 
 def _single(rows: list[ContainerStats], service: str) -> bool:
     return sum(r.service == service for r in rows) == 1
+
+
+@dataclass(frozen=True)
+class EnvName:
+    service: str
+    container: str
+    name: str
+
+
+def env_names(client: DockerClient, target: Target, service: str) -> Result:
+    """The NAMES of the environment variables of the service's containers (runbook: "verify
+    environment variables"). Values never leave this function: they may be secrets."""
+    target.check_service(service)
+    title = f"Environment variable names — {service}"
+    try:
+        found = project_containers(client, target.compose.project, service)
+        rows = [EnvName(service, c.name, entry.partition("=")[0])
+                for c in found for entry in c.attrs.get("Config", {}).get("Env") or []]
+    except ENGINE_ERRORS as exc:
+        return engine_down("env_names", title, exc)
+    return Result.of("env_names", title, sorted(rows, key=lambda r: (r.container, r.name)))
+
+
+@dataclass(frozen=True)
+class NodeMemory:
+    service: str
+    container: str
+    rss_bytes: int
+    heap_total_bytes: int
+    heap_used_bytes: int
+    external_bytes: int
+    array_buffers_bytes: int
+
+
+NODE_MEMORY_JS = "process.stdout.write(JSON.stringify(process.memoryUsage()))"
+
+
+def _node_memory(container: Container) -> NodeMemory:
+    code, out = container.exec_run(["node", "-e", NODE_MEMORY_JS])
+    text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+    if code != 0:
+        raise ValueError(f"node exited with {code}: {text.strip()[-160:]}")
+    usage = json.loads(text)
+    return NodeMemory(container.labels.get(SERVICE, container.name), container.name,
+                      int(usage["rss"]), int(usage["heapTotal"]), int(usage["heapUsed"]),
+                      int(usage["external"]), int(usage.get("arrayBuffers", 0)))
+
+
+def node_heap(client: DockerClient, target: Target, service: str = "backend") -> Result:
+    """The runbook's `docker exec netzwaechter-backend node -e "console.log(process.memoryUsage())"`
+    in every running replica.
+
+    Note: this starts a NEW node process inside the container, so it measures a fresh
+    interpreter (baseline heap of the image's Node and the container's limits), not the
+    server's own heap; the server's memory is what `stats` shows for the container. The
+    backend exposes no heap endpoint, so this is what the runbook does, kept as it is."""
+    target.check_service(service)
+    check, title = "node_heap", f"Node.js memory (new node process) — {service}"
+    try:
+        running = [c for c in project_containers(client, target.compose.project, service)
+                   if c.status == "running"]
+    except ENGINE_ERRORS as exc:
+        return engine_down(check, title, exc)
+    rows, findings = [], []
+    for c in running:
+        try:
+            rows.append(_node_memory(c))
+        except (*ENGINE_ERRORS, ValueError, KeyError) as exc:
+            findings.append(Finding(check, c.name, Priority.P3,
+                                    f"node -e failed: {type(exc).__name__}: {exc}"[:240]))
+    metrics = {f"node.{r.container}.heap_used_bytes": r.heap_used_bytes for r in rows}
+    return Result.of(check, title, rows, findings, metrics)

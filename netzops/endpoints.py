@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
 from netzops import containers
+from netzops.errors import BadInput
 from netzops.findings import Finding, Priority
 from netzops.results import Result
 from netzops.targets import Target
-from netzops.thresholds import above
+from netzops.thresholds import Band, above, thresholds
 
 
 @dataclass(frozen=True)
@@ -87,3 +91,76 @@ def health(http: httpx.Client, target: Target) -> Result:
         if slow:
             findings.append(slow)
     return Result.of("http_health", "HTTP health checks", probes, findings, metrics)
+
+
+# --- response-time sampling (runbook: time curl -o /dev/null -s -w '%{time_total}' URL) -------
+
+@dataclass(frozen=True)
+class ResponseTimes:
+    name: str
+    url: str
+    requests: int
+    errors: int  # transport errors and non-2xx answers
+    p50_ms: float | None  # percentiles over the answered requests (nearest rank)
+    p95_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    first_error: str
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The nearest-rank percentile `p` (0–100] of non-empty `values`."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(p / 100.0 * len(ordered)) - 1, 0)]
+
+
+def _sample_name(url: str) -> str:
+    parts = urlsplit(url)
+    return re.sub(r"[^a-z0-9]+", "_", f"{parts.hostname}_{parts.port or ''}{parts.path}".lower()
+                  ).strip("_")
+
+
+def sample(http: httpx.Client, url: str, count: int = 20, *, name: str | None = None,
+           target: Target | None = None, pause_s: float = 0.0) -> Result:
+    """GET `url` `count` times, one after another: p50/p95/p99/max and errors. The p95 is
+    judged against the API budget (api_response_ms), the error share against
+    error_rate_percent; no answer at all is P0 (as in the health checks)."""
+    if count < 1:
+        raise BadInput(f"count must be at least 1, not {count}")
+    label = name or _sample_name(url)
+    probes = []
+    for i in range(count):
+        probes.append(probe(http, label, url))
+        if pause_s and i < count - 1:
+            time.sleep(pause_s)
+    times = [p.latency_ms for p in probes if p.latency_ms is not None]
+    failed = [p for p in probes if not p.ok]
+    first = (failed[0].error or f"HTTP {failed[0].status}") if failed else ""
+    p50, p95, p99 = (percentile(times, q) for q in (50, 95, 99)) if times else (None,) * 3
+    row = ResponseTimes(label, url, count, len(failed), p50, p95, p99,
+                        max(times) if times else None, first)
+    bands = target.bands if target else thresholds()
+    return Result.of("http_sample", f"Response times of {label}", [row],
+                     _sample_findings(row, bands), _sample_metrics(row))
+
+
+def _sample_metrics(row: ResponseTimes) -> dict[str, float]:
+    prefix = f"http.{row.name}"
+    metrics = {f"{prefix}.errors": float(row.errors),
+               f"{prefix}.error_rate_percent": round(row.errors * 100.0 / row.requests, 2)}
+    for field_name in ("p50_ms", "p95_ms", "p99_ms", "max_ms"):
+        value = getattr(row, field_name)
+        if value is not None:
+            metrics[f"{prefix}.{field_name}"] = float(value)
+    return metrics
+
+
+def _sample_findings(row: ResponseTimes, bands: dict[str, Band]) -> list[Finding]:
+    if row.p95_ms is None:
+        return [Finding("http_sample", row.name, Priority.P0,
+                        f"no answer in {row.requests} requests: {row.first_error}")]
+    found = [above("http_sample", row.name, row.p95_ms, bands["api_response_ms"],
+                   "p95 response time ms"),
+             above("http_sample", row.name, round(row.errors * 100.0 / row.requests, 2),
+                   bands["error_rate_percent"], f"error rate % (first: {row.first_error})")]
+    return [f for f in found if f]

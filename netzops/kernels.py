@@ -15,7 +15,7 @@ from typing import Any
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
-NAME = "netzops"
+from netzops.notebooks import KERNEL as NAME
 
 
 class IPCKernelManager(AsyncKernelManager):

@@ -13,6 +13,7 @@ from netzops.errors import BadInput
 from netzops.parameters import Parameter, declared
 from netzops.paths import notebooks_dir
 
+KERNEL = "netzops"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -24,8 +25,13 @@ class Notebook:
     parameters: list[Parameter]
 
     def read(self) -> Any:
-        """The notebook as an nbformat node (converted in memory from the py:percent file)."""
-        return jupytext.read(self.path, fmt="py:percent")
+        """The notebook as an nbformat node (converted in memory from the py:percent file),
+        bound to the netzops kernel."""
+        nb = jupytext.read(self.path, fmt="py:percent")
+        nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "netzops (Python)",
+                                     "language": "python"}
+        nb.metadata.setdefault("language_info", {"name": "python"})
+        return nb
 
 
 def _parameters_cell(nb: Any) -> str:

@@ -1,20 +1,33 @@
-"""PostgreSQL checks and guarded actions (psycopg 3).
+"""PostgreSQL checks and guarded actions (psycopg 3): the client, connectivity and sizes.
 
 A `Database` is a lazy client: nothing connects until the first query, and a server that
 is down, hanging or refusing the credentials becomes a finding in the check that met it.
 Read-only checks use the target's monitoring role in a read-only session; admin actions
-use the admin role.
+use the admin role. The other PostgreSQL domains build on this client:
+
+    pg_activity     connections, active / long-running / idle-in-transaction / blocked queries
+    pg_statements   slow queries from pg_stat_statements
+    pg_indexes      index usage, unused, duplicate and missing indexes
+    pg_maintenance  dead tuples and bloat, cache hit rate, XID wraparound, checkpoints
+    pg_users        the application's users (list, guarded role and active changes)
+    pg_actions      guarded cancel/terminate of backends and VACUUM (ANALYZE)
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import socket
+import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import class_row
 
 from netzops import sqlfiles
@@ -25,6 +38,9 @@ from netzops.targets import Target
 
 Role = Literal["monitor", "admin"]
 T = TypeVar("T")
+P = ParamSpec("P")
+#: Identifiers for `{name}` placeholders of a SQL file: ("schema", "table") or ("name",).
+Identifiers = Mapping[str, Sequence[str]]
 
 
 class Database:
@@ -72,21 +88,84 @@ class Database:
         self.connection()
         return self._version
 
-    def rows(self, query: str, record: type[T], params: dict[str, Any] | None = None) -> list[T]:
+    @property
+    def backend_pid(self) -> int:
+        """The server process id of our own session (never to be cancelled or terminated)."""
+        return self.connection().info.backend_pid
+
+    def statement(self, query: str, identifiers: Identifiers | None = None) -> sql.Composable:
+        """The named SQL file for this server, `{name}` placeholders filled as identifiers."""
+        text = cast(Any, sqlfiles.get(query, self.server_version_num))  # trusted package file
+        if not identifiers:
+            return sql.SQL(text)
+        return sql.SQL(text).format(**{k: sql.Identifier(*v) for k, v in identifiers.items()})
+
+    def rows(self, query: str, record: type[T], params: Mapping[str, Any] | None = None,
+             identifiers: Identifiers | None = None, deadline_s: float | None = None) -> list[T]:
         """Rows of the named SQL file as `record` instances (column aliases = field names)."""
-        text = sqlfiles.get(query, self.server_version_num)
+        stmt = self.statement(query, identifiers)
+        conn = self.connection()
         try:
-            with self.connection().cursor(row_factory=class_row(record)) as cur:
-                cur.execute(text.encode(), params or {})
+            with _deadline(conn, deadline_s or self._deadline_s()), \
+                    conn.cursor(row_factory=class_row(record)) as cur:
+                cur.execute(stmt, params or None)
                 return cur.fetchall()
         except psycopg.OperationalError as exc:
             self.close()
             raise _translate(exc, self.target.postgres.host) from None
 
+    def execute(self, query: str, params: Mapping[str, Any] | None = None,
+                identifiers: Identifiers | None = None, deadline_s: float | None = None) -> str:
+        """Run a statement that returns no rows (VACUUM); its status message."""
+        stmt = self.statement(query, identifiers)
+        conn = self.connection()
+        try:
+            with _deadline(conn, deadline_s or self._deadline_s()), conn.cursor() as cur:
+                cur.execute(stmt, params or None)
+                return cur.statusmessage or ""
+        except psycopg.OperationalError as exc:
+            self.close()
+            raise _translate(exc, self.target.postgres.host) from None
+
+    def render(self, query: str, params: Mapping[str, Any] | None = None,
+               identifiers: Identifiers | None = None) -> str:
+        """The exact statement that would run, values inlined, comments left out (for plans)."""
+        stmt = self.statement(query, identifiers)
+        text = psycopg.ClientCursor(self.connection()).mogrify(stmt, params or None)
+        lines = (line.strip() for line in text.splitlines())
+        return " ".join(line for line in lines if line and not line.startswith("--"))
+
+    def _deadline_s(self) -> float:
+        pg = self.target.postgres
+        return pg.statement_timeout_ms / 1000.0 + pg.connect_timeout_s
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+@contextmanager
+def _deadline(conn: psycopg.Connection[Any], seconds: float) -> Iterator[None]:
+    """Hang up the socket if the server does not answer in time.
+
+    statement_timeout is enforced by the server: a hanging (e.g. paused) server never
+    sends it, and its kernel still acknowledges our packets, so TCP never times out."""
+    timer = threading.Timer(seconds, _hang_up, args=(conn.fileno(),))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _hang_up(fileno: int) -> None:
+    try:
+        with socket.socket(fileno=os.dup(fileno)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)  # wakes libpq's wait with an EOF
+    except OSError:
+        pass
 
 
 def _translate(exc: psycopg.OperationalError, where: str) -> TargetUnreachable:
@@ -103,7 +182,32 @@ def connect(target: Target, role: Role = "monitor") -> Database:
 
 def unavailable(check: str, title: str, exc: TargetUnreachable) -> Result:
     """The result of a check whose database could not be reached: P0, database unavailable."""
-    return Result.of(check, title, findings=[Finding(check, "postgres", Priority.P0, str(exc)[:240])])
+    finding = Finding(check, "postgres", Priority.P0, f"database unavailable: {exc}"[:240])
+    return Result.of(check, title, findings=[finding], metrics={"postgres.up": 0.0})
+
+
+@dataclass
+class Outcome:
+    """What a check found; `probe` turns it into the check's Result."""
+
+    records: Sequence[Any] = ()
+    findings: Sequence[Finding] = ()
+    metrics: dict[str, float] = field(default_factory=dict)
+    notes: Sequence[str] = ()
+
+
+def probe(check: str, title: str) -> Callable[[Callable[P, Outcome]], Callable[P, Result]]:
+    """Make a check of an Outcome-returning function: unreachable database → P0 finding."""
+    def wrap(body: Callable[P, Outcome]) -> Callable[P, Result]:
+        @functools.wraps(body)
+        def run(*args: P.args, **kwargs: P.kwargs) -> Result:
+            try:
+                out = body(*args, **kwargs)
+            except TargetUnreachable as exc:
+                return unavailable(check, title, exc)
+            return Result.of(check, title, out.records, out.findings, out.metrics, out.notes)
+        return run
+    return wrap
 
 
 @dataclass(frozen=True)
@@ -124,10 +228,42 @@ def ping(db: Database) -> Result:
     try:
         found: Sequence[Ping] = db.rows("ping", Ping)
     except TargetUnreachable as exc:
-        return Result.of("postgres_ping", title, findings=[Finding(
-            "postgres_ping", "postgres", Priority.P0, f"database unavailable: {exc}"[:240])],
-            metrics={"postgres.up": 0.0})
+        return unavailable("postgres_ping", title, exc)
     latency = round((time.perf_counter() - start) * 1000.0, 1)
     row = Ping(**{**found[0].__dict__, "latency_ms": latency})
     return Result.of("postgres_ping", title, [row],
                      metrics={"postgres.up": 1.0, "postgres.ping_ms": latency})
+
+
+@dataclass(frozen=True)
+class DatabaseSize:
+    database: str
+    size_bytes: int
+    size: str
+
+
+@probe("postgres_database_size", "PostgreSQL database size")
+def database_size(db: Database) -> Outcome:
+    """Runbook "Check database size": pg_database_size of the target's database."""
+    found = db.rows("database_size", DatabaseSize)
+    return Outcome(found, metrics={"postgres.database_size_bytes": float(found[0].size_bytes)})
+
+
+@dataclass(frozen=True)
+class TableSize:
+    schema: str
+    table_name: str
+    total_bytes: int
+    table_bytes: int
+    index_bytes: int
+    total_size: str
+    estimated_rows: int
+
+
+@probe("postgres_table_sizes", "PostgreSQL table sizes")
+def table_sizes(db: Database) -> Outcome:
+    """Runbook "List tables" / "Check table sizes": every user table, largest first."""
+    found = db.rows("table_sizes", TableSize)
+    total = float(sum(t.total_bytes for t in found))
+    return Outcome(found, metrics={"postgres.tables.count": float(len(found)),
+                                   "postgres.tables.total_bytes": total})

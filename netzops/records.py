@@ -46,12 +46,19 @@ def collect(nb: Any) -> Collected:
     return found
 
 
+_ADDED_BY_PAPERMILL = {"papermill-error-cell-tag", "injected-parameters"}
+
+
 def failing_cell(nb: Any) -> dict[str, Any] | None:
-    """The first cell whose output is an error: its index, error name and message."""
-    for index, cell in enumerate(nb.cells):
+    """The first cell whose output is an error: its index in the source notebook, its first
+    line, the error's name and message."""
+    source_cells = [c for c in nb.cells
+                    if not _ADDED_BY_PAPERMILL & set(c.get("metadata", {}).get("tags", []))]
+    for index, cell in enumerate(source_cells):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                return {"cell": index, "ename": output.get("ename", ""),
+                return {"cell": index, "first_line": str(cell.source).split("\n", 1)[0][:120],
+                        "ename": output.get("ename", ""),
                         "evalue": scrub(str(output.get("evalue", "")))[:500]}
     return None
 

@@ -1,0 +1,2 @@
+-- Runbook "Vacuum and analyze" / "Optimize database": every table the role may vacuum.
+VACUUM (ANALYZE)

@@ -1,0 +1,2 @@
+-- Runbook "Vacuum and analyze", one table. Cannot run inside a transaction block.
+VACUUM (ANALYZE) {table}
