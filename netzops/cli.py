@@ -57,6 +57,24 @@ def run(name: str, target: str, pairs: tuple[str, ...], files: tuple[Path, ...],
     sys.exit(int(result.exit))
 
 
+@main.command()
+@click.argument("name")
+@click.option("--target", "-t", default="sandbox", show_default=True, help="target file name")
+@click.option("--fail-on", default="P1", show_default=True,
+              help="exit 1 when a finding is at least this urgent (P0..P3)")
+def report(name: str, target: str, fail_on: str) -> None:
+    """Run the set parameters/reports/NAME.yaml and write one summary page."""
+    from netzops import reports
+
+    try:
+        code, page = reports.run(name, target, Priority.parse(fail_on))
+    except (BadInput, ValueError) as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"summary: {page}")
+    sys.exit(int(code))
+
+
 @main.command(name="list")
 def list_() -> None:
     """Notebooks and their parameters (type, default, help)."""

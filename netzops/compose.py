@@ -39,11 +39,12 @@ def base_command(target: Target) -> list[str]:
     return command
 
 
-def run(target: Target, *args: str, timeout_s: float = 300,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run compose with `args` (never through a shell); raises with stderr on failure."""
+def run(target: Target, *args: str, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run compose with `args` (never through a shell) and the target's compose variables;
+    raises with stderr on failure."""
     command = [*base_command(target), *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=env)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
+                          env=target.compose.environment())
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
         raise NetzopsError(f"compose {' '.join(args)} failed: " + " | ".join(tail))

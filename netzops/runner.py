@@ -41,6 +41,7 @@ class Exit(IntEnum):
 @dataclass(frozen=True)
 class RunResult:
     run_id: str
+    name: str
     status: str
     exit: Exit
     notebook: Path
@@ -126,7 +127,7 @@ def execute(notebook: Notebook, target: Target, params: dict[str, Any],
     }
     records.write_sidecar(sidecar, side)
     _log(side, [ipynb, html, sidecar])
-    return RunResult(run_id, status, exit_code, ipynb, html, sidecar, side["worst"])
+    return RunResult(run_id, notebook.name, status, exit_code, ipynb, html, sidecar, side["worst"])
 
 
 def _log(side: dict[str, Any], files: list[Path]) -> None:

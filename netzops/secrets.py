@@ -38,7 +38,8 @@ class SecretRef(BaseModel):
         if self.env and os.environ.get(self.env):
             return remember(os.environ[self.env])
         if self.file:
-            path = Path(self.file) if Path(self.file).is_absolute() else base / self.file
+            path = Path(self.file).expanduser()
+            path = path if path.is_absolute() else base / path
             try:
                 return remember(path.read_text().strip())
             except OSError as exc:

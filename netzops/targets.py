@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +27,11 @@ class Compose(_Strict):
     project: str
     file: str | None = None  # needed for scale-up and the config check
     command: list[str] | None = None  # e.g. ["docker", "compose"]; detected when absent
+    env: dict[str, str] = Field(default_factory=dict)  # compose variables; never secrets
+
+    def environment(self) -> dict[str, str]:
+        """The compose variables with `~` expanded, over this process's environment."""
+        return {**os.environ, **{k: os.path.expanduser(v) for k, v in self.env.items()}}
 
 
 class Postgres(_Strict):

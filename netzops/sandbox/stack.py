@@ -31,8 +31,10 @@ def folder() -> Path:
     return project_root() / "sandbox"
 
 
-def state() -> Path:
-    return folder() / ".state"
+def state(target: Target | None = None) -> Path:
+    """Where the sandbox's secrets and certificate live (the target's NW_STATE_DIR)."""
+    target = target or load_target("sandbox")
+    return Path(target.compose.environment().get("NW_STATE_DIR", str(folder() / ".state")))
 
 
 def engine() -> docker.DockerClient:
