@@ -331,7 +331,7 @@ def _ttl_metrics(ttls: list[int]) -> dict[str, float]:
 class CommandCount:
     command: str
     count: int
-    example: str  # first occurrence, secret arguments masked, truncated
+    example: str  # first occurrence: name and first argument (the key), secrets masked
 
 
 _SECRET_AFTER = re.compile(r"(?i)^(auth|migrate .* auth2?|hello .*?auth|acl setuser)\b")
@@ -346,6 +346,17 @@ def mask(line: str) -> str:
         if found:
             return f"{line[:found.end()]} {MASK}"
     return scrub(line)
+
+
+def _example(line: str) -> str:
+    """A masked command line cut to its name and first argument: values (session data …)
+    stay out of the record."""
+    masked = mask(line)
+    if masked != scrub(line):
+        return masked
+    words = masked.split(" ")
+    rest = f" … (+{len(words) - 2} args)" if len(words) > 2 else ""
+    return " ".join(words[:2])[:120] + rest
 
 
 def monitor(client: redis.Redis, max_commands: int = 1000, seconds: float = 5.0) -> Result:
@@ -364,7 +375,7 @@ def monitor(client: redis.Redis, max_commands: int = 1000, seconds: float = 5.0)
                 line = _command_line(watch)
                 name = line.split(" ", 1)[0].lower()
                 counts[name] += 1
-                examples.setdefault(name, mask(line)[:120])
+                examples.setdefault(name, _example(line))
     except redis.RedisError as exc:
         return unavailable(check, title, exc)
     span = round(time.monotonic() - start, 2)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from netzops.errors import NetzopsError
+import yaml
+
+from netzops.errors import BadInput, NetzopsError
 from netzops.paths import project_root
+from netzops.results import Result
 from netzops.targets import Target
 
 
@@ -49,3 +53,27 @@ def run(target: Target, *args: str, timeout_s: float = 300) -> subprocess.Comple
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
         raise NetzopsError(f"compose {' '.join(args)} failed: " + " | ".join(tail))
     return done
+
+
+@dataclass(frozen=True)
+class Dependency:
+    service: str
+    depends_on: list[str]
+    condition: str
+
+
+def dependencies(target: Target) -> Result:
+    """Which service waits for which, read from the compose file's depends_on."""
+    if not target.compose.file:
+        raise BadInput(f"target {target.name} names no compose file")
+    path = Path(target.compose.file)
+    path = path if path.is_absolute() else project_root() / path
+    services = (yaml.safe_load(path.read_text()) or {}).get("services", {})
+    rows = []
+    for name, spec in services.items():
+        needs = spec.get("depends_on") or {}
+        if isinstance(needs, list):
+            needs = {n: {"condition": "service_started"} for n in needs}
+        conditions = sorted({str(v.get("condition", "service_started")) for v in needs.values()})
+        rows.append(Dependency(name, sorted(needs), ", ".join(conditions)))
+    return Result.of("dependencies", "Service dependencies (compose depends_on)", rows)

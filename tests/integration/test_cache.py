@@ -7,6 +7,7 @@ session keys are only read.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import time
@@ -214,6 +215,7 @@ def test_monitor_counts_commands_of_a_second_client(client: redis.Redis, target:
         other.echo(f"{prefix}-echo")
     for _ in range(4):
         other.get(f"{prefix}:absent")
+    other.set(f"{prefix}:value", "private-session-data")
     other.execute_command("AUTH", target.secret("redis_password"))  # type: ignore[no-untyped-call]
     watcher.join()
     assert time.monotonic() - started < 3.0 + 1.0
@@ -221,6 +223,8 @@ def test_monitor_counts_commands_of_a_second_client(client: redis.Redis, target:
     rows = {r["command"]: r for r in result.rows}
     assert rows["echo"]["count"] >= 5 and rows["get"]["count"] >= 4
     assert rows["auth"]["example"] == f"AUTH {MASK}"
+    assert re.fullmatch(r"SET \S+ … \(\+\d+ args\)", rows["set"]["example"])  # no values
+    assert "private-session-data" not in str(result.to_json())
     assert target.secret("redis_password") not in str(result.to_json())
     assert result.metrics["redis.monitor.commands"] == sum(r["count"] for r in result.rows)
     assert 2.9 <= result.metrics["redis.monitor.seconds"] <= 3.5

@@ -1,0 +1,47 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: netzops (Python)
+#     language: python
+#     name: netzops
+# ---
+
+# %% [markdown]
+# # Escalation
+#
+# Runbook: *Emergency Contacts* — on-call schedule and the escalation path (L1 on-call
+# engineer, L2 senior engineer, L3 engineering manager, L4 CTO/security team). The checks
+# below find what is wrong now; the table says whom to page for each finding and how soon.
+# Contacts come from `parameters/contacts.yaml` (yours, git-ignored) or the shipped
+# example, which names roles, not people.
+
+# %% tags=["parameters"]
+target: str = "sandbox"  # target file in parameters/targets/
+contacts_file: str = ""  # contacts YAML; empty: parameters/contacts.yaml or the example
+
+# %%
+from pathlib import Path
+
+from netzops import cache, certs, containers, endpoints, incidents, load_target, postgres
+
+stack = load_target(target)
+contacts = incidents.load_contacts(Path(contacts_file) if contacts_file else None)
+
+# %%
+checks = [
+    containers.service_status(containers.connect(stack), stack),
+    endpoints.health(endpoints.client(stack), stack),
+    postgres.ping(postgres.connect(stack)),
+    cache.ping(cache.connect(stack)),
+    certs.check(stack),
+]
+findings = incidents.findings_from(checks)
+incidents.responses(findings)
+
+# %%
+incidents.escalation(findings, contacts)
