@@ -299,11 +299,10 @@ def keys(client: redis.Redis, pattern: str, sample: int = 10, ttl: bool = True) 
         for name in scan(client, pattern):
             count += 1
             names += [name] if len(names) < sample else []
-            batch.append(name)
-            if ttl and len(batch) >= SCAN_COUNT:
-                ttls += _ttls(client, batch)
-                batch = []
-        ttls += _ttls(client, batch) if ttl and batch else []
+            batch += [name] if ttl else []
+            if len(batch) >= SCAN_COUNT:
+                ttls, batch = ttls + _ttls(client, batch), []
+        ttls += _ttls(client, batch) if batch else []
     except redis.RedisError as exc:
         return unavailable(check, title, exc)
     # the sample are the first keys scanned, so their TTLs lead the list

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+
+# jsonschema (under nbformat) imports rfc3987_syntax when installed, which compiles a
+# grammar for IRI format checks at import: ~3 s on every start. Notebook schemas use no
+# IRI formats, so the CLI goes without it.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 from pathlib import Path
 from typing import Any
 

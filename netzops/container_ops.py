@@ -106,7 +106,7 @@ def restart(client: DockerClient, target: Target, service: str | None = None,
             raise BadInput(f"{subject} of {project} has no containers to restart")
         return Plan("restart", target.name, subject,
                     [f"restart {_describe(c)} (stop timeout {STOP_TIMEOUT_S} s)" for c in found]
-                    + [f"wait up to {timeout_s:g} s until all serve (running, healthy)"],
+                    + ["then wait until all serve (running, healthy)"],
                     {"containers": _listed(found)})
 
     def act(p: Plan) -> str:
@@ -177,7 +177,7 @@ def recreate(client: DockerClient, target: Target, service: str, confirm: str | 
         return Plan("recreate", target.name, service,
                     [f"replace {_describe(c)} with a new container" for c in found]
                     + [" ".join([*compose.base_command(target), *args]),
-                       f"wait up to {timeout_s:g} s until {count} new container(s) serve"],
+                       f"then wait until {count} new container(s) serve"],
                     {"containers": _listed(found), "replicas": count, "compose_args": args})
 
     def act(p: Plan) -> str:
@@ -241,7 +241,7 @@ def scale(client: DockerClient, target: Target, service: str, replicas: int,
                  if replicas > len(found) else ["nothing to do: already at that count"])
         return Plan("scale", target.name, service,
                     [f"{service}: {len(found)} → {replicas} replicas", *steps,
-                     f"wait up to {timeout_s:g} s until {replicas} replicas serve"],
+                     f"then wait until {replicas} replica(s) serve"],
                     {"current": len(found), "desired": replicas, "remove": _listed(going),
                      "keep": _listed(found[:replicas]), "compose_args": args})
 

@@ -5,10 +5,12 @@ library ≤ psql after. Tolerances are stated where a value is compared."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -154,37 +156,67 @@ def test_connection_band_comes_from_the_target(target: Target, band: dict[str, f
         assert result.findings[0].value == result.metrics["postgres.connections.total"]
 
 
-@pytest.fixture
-def sleeper() -> Iterator[int]:
-    """A real `SELECT pg_sleep(600)` from psql in the container; its pid."""
-    name = app_name("sleep")
-    sh("docker", "exec", "-d", "-e", f"PGAPPNAME={name}", "netzwaechter-postgres", "psql", "-U",
-       "postgres", "-d", "netzwaechter", "-c", "SELECT pg_sleep(600)")
-    pid = ""
+@dataclass
+class Sleeper:
+    """A real `SELECT pg_sleep(600)` run by psql in the container."""
+
+    name: str
+    proc: subprocess.Popen[str]
+    pid: int = 0
+
+    def stderr(self, timeout: float = 10.0) -> str:
+        """What psql said when its statement ended (waits for it)."""
+        return self.proc.communicate(timeout=timeout)[1]
+
+
+def start_sleeper(what: str = "sleep") -> Sleeper:
+    name = app_name(what)
+    proc = subprocess.Popen(["docker", "exec", "-e", f"PGAPPNAME={name}", "netzwaechter-postgres",
+                             "psql", "-U", "postgres", "-d", "netzwaechter", "-Atc",
+                             "SELECT pg_sleep(600)"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     for _ in range(50):
         pid = psql(f"SELECT pid FROM pg_stat_activity WHERE application_name = '{name}' "
                    "AND state = 'active'")
         if pid:
-            break
+            return Sleeper(name, proc, int(pid))
         time.sleep(0.1)
-    assert pid, "the sleeping session did not show up"
-    yield int(pid)
-    psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{name}'")
+    stop_sleeper(Sleeper(name, proc))
+    raise AssertionError("the sleeping session did not show up")
 
 
-def test_long_running_queries_find_a_sleeping_query(db: postgres.Database, sleeper: int) -> None:
+def stop_sleeper(sleeper: Sleeper) -> None:
+    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+         f"WHERE application_name = '{sleeper.name}'")
+    try:
+        sleeper.proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        sleeper.proc.kill()
+        sleeper.proc.communicate()
+
+
+@pytest.fixture
+def sleeper() -> Iterator[Sleeper]:
+    running = start_sleeper()
+    yield running
+    stop_sleeper(running)
+
+
+def test_long_running_queries_find_a_sleeping_query(db: postgres.Database,
+                                                   sleeper: Sleeper) -> None:
     time.sleep(1.2)
+    pid = sleeper.pid
     result = pg_activity.long_running_queries(db, min_duration=timedelta(seconds=1))
-    row = next(r for r in result.rows if r["pid"] == sleeper)
+    row = next(r for r in result.rows if r["pid"] == pid)
     assert row["query"] == "SELECT pg_sleep(600)" and row["state"] == "active"
     age = float(psql(f"SELECT extract(epoch FROM now() - query_start) FROM pg_stat_activity "
-                     f"WHERE pid = {sleeper}"))
+                     f"WHERE pid = {pid}"))
     assert abs(row["duration"] - age) < 2.0  # seconds between the two reads
-    finding = next(f for f in result.findings if f.subject == f"pid {sleeper}")
+    finding = next(f for f in result.findings if f.subject == f"pid {pid}")
     assert finding.priority == Priority.P2 and "pg_sleep(600)" in finding.summary
-    assert sleeper in {r["pid"] for r in pg_activity.active_queries(db).rows}
+    assert pid in {r["pid"] for r in pg_activity.active_queries(db).rows}
     later = pg_activity.long_running_queries(db)  # the default bar: 5 minutes
-    assert sleeper not in {r["pid"] for r in later.rows}
+    assert pid not in {r["pid"] for r in later.rows}
 
 
 def test_idle_in_transaction_finds_an_open_transaction(target: Target,
