@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-
-# jsonschema (under nbformat) imports rfc3987_syntax when installed, which compiles a
-# grammar for IRI format checks at import: ~3 s on every start. Notebook schemas use no
-# IRI formats, so the CLI goes without it.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 from pathlib import Path
 from typing import Any
 
 import click
 
-from netzops import ledger, notebooks
+from netzops import _startup, ledger, notebooks  # noqa: F401  (_startup: first)
 from netzops.errors import BadInput, NetzopsError
 from netzops.findings import Priority
 from netzops.parameters import parse_assignments, read_file

@@ -82,7 +82,8 @@ def health(http: httpx.Client, target: Target) -> Result:
         metrics[f"http.{p.name}.up"] = float(p.ok)
         if not p.ok:
             why = p.error or f"HTTP {p.status}"
-            findings.append(Finding("http_health", p.name, Priority.P0, f"health check failed: {why}"))
+            findings.append(Finding("http_health", p.name, Priority.P0,
+                                    f"health check failed: {why}"))
             continue
         assert p.latency_ms is not None
         metrics[f"http.{p.name}.latency_ms"] = p.latency_ms

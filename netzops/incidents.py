@@ -114,7 +114,8 @@ def escalation(findings: list[Finding], contacts: Contacts) -> Result:
                          [f"{contacts.levels[lv].role}: {contacts.levels[lv].contact}"
                           for lv in levels if lv in contacts.levels],
                          f"{how}, {f.priority.response}"))
-    notes = [f"On call: {contacts.on_call.get('schedule', '')} {contacts.on_call.get('channel', '')}"]
+    on_call = contacts.on_call
+    notes = [f"On call: {on_call.get('schedule', '')} {on_call.get('channel', '')}"]
     return Result.of("escalation", "Escalation", rows, notes=notes)
 
 
