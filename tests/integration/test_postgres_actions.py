@@ -176,8 +176,9 @@ def test_vacuum_alerts_dry_run_then_confirmed(admin: postgres.Database) -> None:
         assert entry["after"]["public.alerts"]["n_dead_tup"] <= 10
         assert psql("SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL "
                     "FROM pg_stat_user_tables WHERE relname = 'alerts'") == "t"
-        assert admin.rows("reset_timeouts", pg_actions._Timeouts)[0].statement_timeout == \
-            str(admin.target.postgres.statement_timeout_ms)  # session limits restored
+        conn = admin.connection()  # the session's limits are back to the connection's
+        assert [conn.execute(f"SHOW {name}").fetchone() for name in ("statement_timeout",
+                "lock_timeout")] == [("30s",), ("5s",)]
     finally:
         assert ensure_alerts_dead_tuples() > 0  # the fixture other tests rely on
 

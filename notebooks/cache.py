@@ -1,0 +1,83 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: netzops (Python)
+#     language: python
+#     name: netzops
+# ---
+
+# %% [markdown]
+# # Redis cache operations
+#
+# Runbook: *Redis Cache Operations* (INFO memory, CLIENT LIST, MONITOR, session keys,
+# clearing keys, FLUSHDB) and *Cache Optimization* (hit rate, maxmemory-policy).
+# Keys are found with SCAN, never KEYS. Clearing keys, FLUSHDB and policy changes are
+# **dry runs** unless `confirm` holds the confirmation string that the dry run shows.
+
+# %% tags=["parameters"]
+target: str = "sandbox"  # target file in parameters/targets/
+key_pattern: str = "session:*"  # keys to count and sample (SCAN MATCH pattern)
+stats_interval_s: float = 5.0  # seconds between the two INFO stats samples for the hit rate
+monitor_seconds: float = 0.0  # > 0: sample MONITOR for this long (bounded, AUTH masked)
+delete_pattern: str = ""  # keys to delete (guarded; `*` and empty are refused)
+flush: bool = False  # FLUSHDB of the target's db (guarded)
+maxmemory_policy: str = ""  # new maxmemory-policy, e.g. allkeys-lru (guarded)
+confirm: str = ""  # confirmation string from the dry run, e.g. delete_keys@sandbox#…
+
+# %%
+from IPython.display import display
+
+from netzops import cache, cache_actions, load_target
+
+stack = load_target(target)
+redis = cache.connect(stack)
+confirmation = confirm or None
+
+# %% [markdown]
+# ## Connectivity and memory (`redis-cli ping`, `INFO memory`)
+
+# %%
+cache.ping(redis)
+
+# %%
+cache.memory(redis, stack)
+
+# %% [markdown]
+# ## Hit rate (`INFO stats`: two samples) and clients (`CLIENT LIST`)
+
+# %%
+cache.stats(redis, stack, interval_s=stats_interval_s)
+
+# %%
+cache.clients(redis)
+
+# %% [markdown]
+# ## Keys (`SCAN MATCH`)
+
+# %%
+cache.keys(redis, key_pattern)
+
+# %%
+if monitor_seconds > 0:
+    display(cache.monitor(redis, seconds=monitor_seconds))
+
+# %% [markdown]
+# ## Guarded actions (dry run unless confirmed)
+
+# %%
+if delete_pattern:
+    display(cache_actions.delete_keys(redis, stack, delete_pattern, confirmation))
+
+# %%
+if flush:
+    display(cache_actions.flushdb(redis, stack, confirmation))
+
+# %%
+if maxmemory_policy:
+    display(cache_actions.set_maxmemory_policy(redis, stack, maxmemory_policy,
+                                               confirmation))
