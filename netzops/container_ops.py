@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from docker import DockerClient
+from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 
 from netzops import compose, guard
@@ -29,6 +30,7 @@ from netzops.containers import (
 )
 from netzops.docker_system import compose_config
 from netzops.errors import BadInput, NetzopsError
+from netzops.findings import Finding, Priority
 from netzops.guard import Plan
 from netzops.results import Result
 from netzops.targets import Target
@@ -153,6 +155,10 @@ def _guarded(check: str, target: Target, plan: Callable[[], Plan], act: Callable
              verify: Callable[[Any], bool]) -> Result:
     try:
         return guard.run(target, plan, act, confirm, observe=observe, verify=verify)
+    except APIError as exc:  # the engine answered, but refused
+        why = f"Docker refused: {exc.explanation or exc}"[:240]
+        return Result.of(check, f"{check} on {target.name}", findings=[
+            Finding(check, target.compose.project, Priority.P1, why)])
     except ENGINE_ERRORS as exc:
         return engine_down(check, f"{check} on {target.name}", exc)
 
@@ -247,9 +253,12 @@ def scale(client: DockerClient, target: Target, service: str, replicas: int,
 
     def act(p: Plan) -> str:
         for entry in p.details["remove"]:
-            gone = client.containers.get(entry["id"])
-            gone.stop(timeout=STOP_TIMEOUT_S)
-            gone.remove()
+            try:
+                gone = client.containers.get(entry["id"])
+                gone.stop(timeout=STOP_TIMEOUT_S)
+                gone.remove()
+            except NotFound:
+                continue  # already gone
         if p.details["desired"] > p.details["current"]:
             compose.run(target, *p.details["compose_args"], timeout_s=timeout_s)
         done, waited, _ = wait_serving(client, project, service, timeout_s, replicas)

@@ -52,6 +52,17 @@ class Backend:
     own: bool
 
 
+@dataclass(frozen=True)
+class Signalled:
+    signalled: bool
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    statement_timeout: str
+    lock_timeout: str
+
+
 def _refusal(b: Backend) -> str | None:
     if b.own:
         return "our own session"
@@ -107,12 +118,7 @@ def _present(db: Database, chosen: Sequence[Backend]) -> list[int]:
 
 
 def _signal(db: Database, query: str, pids: Sequence[int]) -> list[int]:
-    return [p for p in pids if db.rows(query, _Signalled, {"pid": p})[0].signalled]
-
-
-@dataclass(frozen=True)
-class _Signalled:
-    signalled: bool
+    return [p for p in pids if db.rows(query, Signalled, {"pid": p})[0].signalled]
 
 
 def _wait(check: Callable[[], list[int]], seconds: float) -> list[int]:
@@ -202,13 +208,13 @@ def _ms(span: timedelta) -> str:
     return f"{int(span.total_seconds() * 1000)}ms"
 
 
-def _vacuum_state(db: Database, scope: Relation | None) -> dict[str, dict[str, Any]]:
-    """Dead tuples and last manual vacuum of the tables in scope."""
+def _vacuum_state(db: Database, schema: str, table: str | None) -> dict[str, dict[str, Any]]:
+    """Dead tuples and last manual vacuum of the table, or of every table."""
     return {f"{t.schema}.{t.table_name}": {
                 "n_dead_tup": t.n_dead_tup,
                 "last_vacuum": t.last_vacuum.isoformat() if t.last_vacuum else None}
             for t in db.rows("table_stats", TableStats)
-            if scope is None or (t.schema, t.table_name) == (scope.schema, scope.table_name)}
+            if table is None or (t.schema, t.table_name) == (schema, table)}
 
 
 def vacuum(
@@ -222,16 +228,12 @@ def vacuum(
     """VACUUM (ANALYZE) one table or the whole database, in autocommit, with session-level
     statement and lock timeouts. Verified by each table's last_vacuum moving on."""
     timeouts = {"statement_timeout": _ms(statement_timeout), "lock_timeout": _ms(lock_timeout)}
-    scope: list[Relation | None] = [None]
     query, names = ("vacuum_table", {"table": (schema, table or "")}) if table else (
         "vacuum_database", None)
 
     def plan() -> Plan:
-        if table:
-            found = db.rows("relation", Relation, {"schema": schema, "table_name": table})
-            if not found:
-                raise BadInput(f"no table {schema}.{table} to vacuum")
-            scope[0] = found[0]
+        if table and not db.rows("relation", Relation, {"schema": schema, "table_name": table}):
+            raise BadInput(f"no table {schema}.{table} to vacuum")
         steps = [db.render("session_timeouts", timeouts), db.render(query, None, names),
                  db.render("reset_timeouts")]
         subject = f"{schema}.{table}" if table else f"database {db.target.postgres.dbname}"
@@ -239,18 +241,18 @@ def vacuum(
 
     def act(_: Plan) -> str:
         deadline = statement_timeout.total_seconds() + db.target.postgres.connect_timeout_s
-        db.rows("session_timeouts", _Timeouts, timeouts)
+        db.rows("session_timeouts", Timeouts, timeouts)
         try:
             return db.execute(query, None, names, deadline_s=deadline)
         except TargetUnreachable as exc:
             return f"VACUUM did not finish: {exc}"
         finally:
-            db.rows("reset_timeouts", _Timeouts)
+            db.rows("reset_timeouts", Timeouts)
 
     seen: list[dict[str, dict[str, Any]]] = []
 
     def observe() -> dict[str, dict[str, Any]]:
-        seen.append(_vacuum_state(db, scope[0]))
+        seen.append(_vacuum_state(db, schema, table))
         return seen[-1]
 
     def verify(after: dict[str, dict[str, Any]]) -> bool:
@@ -259,9 +261,3 @@ def vacuum(
                    for k, v in after.items())
 
     return guarded(db, plan, act, confirm, observe, verify, "vacuum")
-
-
-@dataclass(frozen=True)
-class _Timeouts:
-    statement_timeout: str
-    lock_timeout: str

@@ -114,7 +114,8 @@ def idle_in_transaction(
     found = sessions(db, IDLE_IN_TRANSACTION, min_duration)
     findings = [Finding("postgres_idle_in_transaction", f"pid {a.pid}", Priority.P2,
                         f"{a.state} for {_age(a.duration)} ({a.username}, "
-                        f"{a.application_name or 'no application'}); last query: {short(a.query, 100)}",
+                        f"{a.application_name or 'no application'}); "
+                        f"last query: {short(a.query, 100)}",
                         round(a.duration.total_seconds(), 1), min_duration.total_seconds())
                 for a in found]
     return Outcome(found, findings, _metrics("idle_in_transaction", found))

@@ -96,6 +96,7 @@ class XidAge:
 
 def _xid_finding(x: XidAge, stop_left: int, danger_left: int, warn_percent: float
                  ) -> Finding | None:
+    limit: float
     if x.transactions_left < stop_left:
         level, limit, what = Priority.P0, stop_left, "the server stops assigning XIDs"
     elif x.transactions_left < danger_left:

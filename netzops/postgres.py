@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, ParamSpec, TypeVar, cast
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -93,39 +93,41 @@ class Database:
         """The server process id of our own session (never to be cancelled or terminated)."""
         return self.connection().info.backend_pid
 
-    def statement(self, query: str, identifiers: Identifiers | None = None) -> sql.Composable:
+    def statement(self, query: str,
+                  identifiers: Identifiers | None = None) -> sql.SQL | sql.Composed:
         """The named SQL file for this server, `{name}` placeholders filled as identifiers."""
-        text = cast(Any, sqlfiles.get(query, self.server_version_num))  # trusted package file
+        text = sqlfiles.get(query, self.server_version_num)  # a trusted package file
         if not identifiers:
             return sql.SQL(text)
         return sql.SQL(text).format(**{k: sql.Identifier(*v) for k, v in identifiers.items()})
+
+    @contextmanager
+    def _session(self, deadline_s: float | None) -> Iterator[psycopg.Connection[Any]]:
+        """The connection, with a client-side deadline; SDK errors become ours."""
+        conn = self.connection()
+        try:
+            with _deadline(conn, deadline_s or self._deadline_s()):
+                yield conn
+        except psycopg.OperationalError as exc:
+            self.close()
+            raise _translate(exc, self.target.postgres.host) from None
 
     def rows(self, query: str, record: type[T], params: Mapping[str, Any] | None = None,
              identifiers: Identifiers | None = None, deadline_s: float | None = None) -> list[T]:
         """Rows of the named SQL file as `record` instances (column aliases = field names)."""
         stmt = self.statement(query, identifiers)
-        conn = self.connection()
-        try:
-            with _deadline(conn, deadline_s or self._deadline_s()), \
-                    conn.cursor(row_factory=class_row(record)) as cur:
-                cur.execute(stmt, params or None)
-                return cur.fetchall()
-        except psycopg.OperationalError as exc:
-            self.close()
-            raise _translate(exc, self.target.postgres.host) from None
+        with self._session(deadline_s) as conn, \
+                conn.cursor(row_factory=class_row(record)) as cur:
+            cur.execute(stmt, params or None)
+            return cur.fetchall()
 
     def execute(self, query: str, params: Mapping[str, Any] | None = None,
                 identifiers: Identifiers | None = None, deadline_s: float | None = None) -> str:
         """Run a statement that returns no rows (VACUUM); its status message."""
         stmt = self.statement(query, identifiers)
-        conn = self.connection()
-        try:
-            with _deadline(conn, deadline_s or self._deadline_s()), conn.cursor() as cur:
-                cur.execute(stmt, params or None)
-                return cur.statusmessage or ""
-        except psycopg.OperationalError as exc:
-            self.close()
-            raise _translate(exc, self.target.postgres.host) from None
+        with self._session(deadline_s) as conn, conn.cursor() as cur:
+            cur.execute(stmt, params or None)
+            return cur.statusmessage or ""
 
     def render(self, query: str, params: Mapping[str, Any] | None = None,
                identifiers: Identifiers | None = None) -> str:

@@ -138,7 +138,7 @@ def test_scale_up_and_back_down(client: DockerClient, target: Target) -> None:
     newest = max(grown, key=lambda name: int(name.replace("-", "_").rsplit("_", 1)[1]))
     assert [g["name"] for g in going] == [newest]
     down = ops.scale(client, target, "backend", n, confirm=_confirmation(down_plan.notes))
-    assert down.actions[0]["verified"] is True
+    assert down.actions and down.actions[0]["verified"] is True, down.findings
     assert _backend_names().keys() == grown.keys() - {newest}
 
 

@@ -19,7 +19,6 @@ from tests.integration.test_postgres import (
     alerts_dead_tuples,
     ensure_alerts_dead_tuples,
     psql,
-    sleeper,  # noqa: F401  (fixture)
     start_sleeper,
     stop_sleeper,
 )
@@ -37,6 +36,13 @@ def admin(target: Target) -> Iterator[postgres.Database]:
     client = postgres.connect(target, role="admin")
     yield client
     client.close()
+
+
+@pytest.fixture
+def sleeper() -> Iterator[Sleeper]:
+    running = start_sleeper()
+    yield running
+    stop_sleeper(running)
 
 
 def _backend(pid: int) -> str:
@@ -111,7 +117,8 @@ def test_terminate_backend_cancels_first(admin: postgres.Database, sleeper: Slee
     dry = pg_actions.terminate_backend(admin, [pid])
     steps = [r["step"] for r in dry.rows]
     assert steps[0].startswith(f"SELECT pg_cancel_backend({pid})")
-    assert steps[1] == f"if still running after 5 s: SELECT pg_terminate_backend({pid}) AS signalled"
+    assert steps[1] == ("if still running after 5 s: "
+                        f"SELECT pg_terminate_backend({pid}) AS signalled")
     done = pg_actions.terminate_backend(admin, [pid], confirm=confirmation(dry))
     outcome = done.actions[0]["outcome"]
     assert f"'cancelled': [{pid}]" in outcome and "'terminated': []" in outcome
@@ -185,7 +192,7 @@ def test_vacuum_alerts_dry_run_then_confirmed(admin: postgres.Database) -> None:
 
 def test_vacuum_of_an_unknown_table_is_refused_before_anything_runs(
         admin: postgres.Database) -> None:
-    with pytest.raises(BadInput, match="no table public.nope"):
+    with pytest.raises(BadInput, match=r"no table public\.nope"):
         pg_actions.vacuum(admin, "nope")
     with pytest.raises(BadInput):
         pg_actions.vacuum(admin, 'alerts"; DROP TABLE users; --')
@@ -230,7 +237,7 @@ def test_set_user_role_changes_then_restores(admin: postgres.Database) -> None:
 def test_set_user_active_changes_then_restores(admin: postgres.Database) -> None:
     assert _user("viewer45") == "viewer false"
     dry = pg_users.set_user_active(admin, "viewer45", True)
-    assert [r["step"] for r in dry.rows][0].startswith(
+    assert dry.rows[0]["step"].startswith(
         "UPDATE users SET is_active = true WHERE username = 'viewer45' RETURNING")
     assert _user("viewer45") == "viewer false"
     try:

@@ -12,12 +12,13 @@ import pytest
 from netzops import sqlfiles
 
 SQL_DIR = Path(str(resources.files("netzops").joinpath("sql")))
-SOURCES = sorted(Path(SQL_DIR.parent).glob("p*.py"))  # postgres.py and pg_*.py
+SOURCES = [SQL_DIR.parent / "postgres.py", *sorted(SQL_DIR.parent.glob("pg_*.py"))]
 FILES = sorted(SQL_DIR.glob("*.sql"))
 #: Queries whose {name} placeholders are filled with psycopg.sql.Identifier.
 WITH_IDENTIFIERS = {"slow_queries", "vacuum_table"}
 #: Calls naming a query by a literal: db.rows("name", ...), _step(db, "name", b) ...
-USE = re.compile(r"""\b(?:rows|execute|render|_step|_signal|_change)\((?:db, )?["']([a-z0-9_]+)["']""")
+USE = re.compile(r"""\b(?:rows|execute|render|_step|_signal|_change)\((?:db, )?"""
+                 r"""["']([a-z0-9_]+)["']""")
 
 
 def _name(path: Path) -> str:
