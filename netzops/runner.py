@@ -59,6 +59,8 @@ def prepare(notebook: Notebook, target: Target, files: list[dict[str, Any]],
         raise BadInput(f"notebook {notebook.name} declares no `target` parameter")
     target_layer = target.parameters.get(notebook.name, {})
     params = merge(notebook.parameters, *files, target_layer, cli)
+    if any(layer.get("target", target.name) != target.name for layer in (*files, cli)):
+        raise BadInput(f"parameter target disagrees with --target {target.name}: use --target")
     params["target"] = target.name
     for key in ("service", "services"):
         value = params.get(key)

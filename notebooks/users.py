@@ -1,0 +1,44 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: netzops (Python)
+#     language: python
+#     name: netzops
+# ---
+
+# %% [markdown]
+# # Managing users
+#
+# Runbook: *Managing Users* — list users, update a user's role, disable (or enable) an
+# account. New users are created in the application, not here. Changes are **dry runs**
+# that show the exact UPDATE unless `confirm` holds the dry run's confirmation string.
+
+# %% tags=["parameters"]
+target: str = "sandbox"  # target file in parameters/targets/
+username: str = ""  # the user to look at or change
+new_role: str = ""  # admin, operator or viewer (guarded)
+set_active: str = ""  # "true" to enable, "false" to disable the account (guarded)
+confirm: str = ""  # confirmation string from the dry run
+
+# %%
+from IPython.display import display
+
+from netzops import load_target, pg_users, postgres
+
+stack = load_target(target)
+confirmation = confirm or None
+
+# %%
+pg_users.users(postgres.connect(stack), username or None)
+
+# %%
+admin = postgres.connect(stack, role="admin")
+if username and new_role:
+    display(pg_users.set_user_role(admin, username, new_role, confirmation))
+if username and set_active:
+    display(pg_users.set_user_active(admin, username, set_active == "true", confirmation))
