@@ -15,7 +15,9 @@ from typing import Any
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
-from netzops.notebooks import KERNEL as NAME
+from netzops.notebooks import KERNEL
+
+NAME = KERNEL
 
 
 class IPCKernelManager(AsyncKernelManager):

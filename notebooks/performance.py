@@ -26,8 +26,15 @@ unused_max_scans: int = 50  # an index scanned fewer times than this counts as u
 cache_interval_s: float = 5.0  # seconds between the two Redis samples for the hit rate
 
 # %%
-from netzops import cache, containers, load_target, pg_indexes, pg_maintenance, pg_statements
-from netzops import postgres
+from netzops import (
+    cache,
+    containers,
+    load_target,
+    pg_indexes,
+    pg_maintenance,
+    pg_statements,
+    postgres,
+)
 
 stack = load_target(target)
 db = postgres.connect(stack)

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from netzops.sandbox import stack, traffic
+from netzops.targets import Target, load_target
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,3 +36,18 @@ def _outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("NETZOPS_OUTPUTS", None)
     else:
         os.environ["NETZOPS_OUTPUTS"] = old
+
+
+@pytest.fixture(scope="session")
+def target() -> Target:
+    return load_target("sandbox")
+
+
+@pytest.fixture(scope="session")
+def sandbox(target: Target) -> Target:
+    """The sandbox, up and healthy, with some traffic behind it (integration and notebook
+    tests use it automatically; see their conftest files)."""
+    stack.up(target)
+    tally = traffic.generate(target.http.frontend_url, seconds=6, verify=False, seed=7)
+    assert tally.requests > 50 and tally.errors == 0
+    return target

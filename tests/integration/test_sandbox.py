@@ -19,7 +19,7 @@ def _docker_ps() -> dict[str, str]:
 
 def test_four_services_healthy_under_the_runbook_names(target: Target) -> None:
     ps = _docker_ps()
-    assert RUNBOOK_NAMES <= set(ps)
+    assert set(ps) >= RUNBOOK_NAMES
     backends = [n for n in ps if n.startswith(("netzwaechter_backend_", "netzwaechter-backend-"))]
     assert backends, ps
     assert all("(healthy)" in status for status in ps.values()), ps
@@ -56,7 +56,8 @@ def test_postgres_holds_seed_and_statement_statistics() -> None:
     assert int(_psql("SELECT count(*) FROM measurements")) >= 100_000
     assert int(_psql("SELECT count(*) FROM users")) == 50
     assert int(_psql("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'alerts'")) > 0
-    assert int(_psql("SELECT count(*) FROM pg_stat_statements WHERE query ILIKE '%FROM sites%'")) > 0
+    statements = "SELECT count(*) FROM pg_stat_statements WHERE query ILIKE '%FROM sites%'"
+    assert int(_psql(statements)) > 0
     assert _psql("SHOW log_min_duration_statement") == "200ms"
 
 

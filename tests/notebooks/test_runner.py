@@ -29,7 +29,8 @@ def _outputs() -> Path:
 
 
 def _sidecar(stdout: str) -> dict:  # type: ignore[type-arg]
-    path = next(line.split(None, 1)[1] for line in stdout.splitlines() if line.startswith("sidecar:"))
+    path = next(line.split(None, 1)[1] for line in stdout.splitlines()
+                if line.startswith("sidecar:"))
     return json.loads(Path(path).read_text())
 
 

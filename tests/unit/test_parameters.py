@@ -30,9 +30,8 @@ def test_declared_reads_types_defaults_and_help() -> None:
 
 def test_merge_layers_in_order_and_coerces_strings() -> None:
     params = declared(CELL)
-    merged = merge(params, {"window_minutes": 30}, parse_assignments(["window_minutes=15",
-                                                                        "verbose=yes",
-                                                                        "services=redis, postgres"]))
+    cli = parse_assignments(["window_minutes=15", "verbose=yes", "services=redis, postgres"])
+    merged = merge(params, {"window_minutes": 30}, cli)
     assert merged["window_minutes"] == 15
     assert merged["verbose"] is True
     assert merged["services"] == ["redis", "postgres"]
@@ -49,7 +48,7 @@ def test_wrong_types_are_refused(name: str, value: object) -> None:
 
 
 def test_unknown_name_is_refused_with_the_known_ones() -> None:
-    with pytest.raises(BadInput, match="unknown parameter 'windw'.*window_minutes"):
+    with pytest.raises(BadInput, match=r"unknown parameter 'windw'.*window_minutes"):
         merge(declared(CELL), {"windw": 5})
 
 
