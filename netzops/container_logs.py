@@ -131,15 +131,8 @@ def logs(client: DockerClient, target: Target, service: str | None = None, tail:
         sources = read(client, target, service, since, until, tail, split_streams=True)
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
-    rows = [LogLine(_time(stamp) if timestamps else None, src.service, src.container, src.stream,
-                    payload.decode(errors="replace"))
+    rows = [LogLine(lp.stamp_time(stamp) if timestamps else None, src.service, src.container,
+                    src.stream, payload.decode(errors="replace"))
             for stamp, src, payload in sorted(_entries(sources, tail), key=lambda e: e[0])
             if match is None or match(payload)]
     return Result.of(check, title, rows, metrics={"logs.lines": len(rows)})
-
-
-def _time(stamp: bytes) -> datetime | None:
-    try:
-        return datetime.fromisoformat(stamp.decode())
-    except ValueError:
-        return None

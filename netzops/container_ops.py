@@ -168,8 +168,8 @@ def _guarded(check: str, target: Target, plan: Callable[[], Plan], act: Callable
 def recreate(client: DockerClient, target: Target, service: str, confirm: str | None = None,
              timeout_s: float = WAIT_S) -> Result:
     """The runbook's graceful restart, `docker compose up -d --force-recreate --no-deps
-    --scale SERVICE=N SERVICE` (N = the current replica count, so none is added or
-    dropped), then wait until the new containers serve. Verified: N containers, all new
+    [--scale SERVICE=N] SERVICE` (N = the current replica count when above 1, so none is
+    added or dropped), then wait until the new containers serve. Verified: N containers, all new
     (no planned id left), all serving."""
     target.check_service(service)
     project = target.compose.project
@@ -178,8 +178,8 @@ def recreate(client: DockerClient, target: Target, service: str, confirm: str | 
     def plan() -> Plan:
         found = project_containers(client, project, service)
         count = max(1, len(found))
-        args = ["up", "-d", "--force-recreate", "--no-deps", "--scale", f"{service}={count}",
-                service]
+        keep = ["--scale", f"{service}={count}"] if count > 1 else []  # keep every replica
+        args = ["up", "-d", "--force-recreate", "--no-deps", *keep, service]
         return Plan("recreate", target.name, service,
                     [f"replace {_describe(c)} with a new container" for c in found]
                     + [" ".join([*compose.base_command(target), *args]),

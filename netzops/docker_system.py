@@ -12,6 +12,7 @@ from typing import Any
 import psutil
 import yaml
 from docker import DockerClient
+from docker.errors import NotFound
 
 from netzops import compose
 from netzops.containers import ENGINE_ERRORS, PROJECT, SERVICE, engine_down, project_containers
@@ -157,13 +158,24 @@ def network(client: DockerClient, target: Target, name: str | None = None) -> Re
         names = [name] if name else sorted({n for c in mine for n in
                                             c.attrs["NetworkSettings"].get("Networks") or {}})
         services = {c.id: c.labels.get(SERVICE, "") for c in mine}
-        rows = [_endpoint(n, cid, info, services) for n in names
-                for cid, info in (client.networks.get(n).attrs.get("Containers") or {}).items()]
+        members = {n: _members(client, n) for n in names}
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
-    rows.sort(key=lambda r: (r.network, r.container))
-    return Result.of(check, title, rows, metrics={f"network.{n}.containers": sum(
+    rows = sorted((_endpoint(n, cid, info, services) for n, found in members.items()
+                   if found is not None for cid, info in found.items()),
+                  key=lambda r: (r.network, r.container))
+    missing = [Finding(check, n, Priority.P2, f"no network named {n}")
+               for n, found in members.items() if found is None]
+    return Result.of(check, title, rows, missing, {f"network.{n}.containers": sum(
         r.network == n for r in rows) for n in names})
+
+
+def _members(client: DockerClient, name: str) -> dict[str, Any] | None:
+    """`docker network inspect NAME`'s containers (id → endpoint), None without the network."""
+    try:
+        return dict(client.networks.get(name).attrs.get("Containers") or {})
+    except NotFound:
+        return None
 
 
 def _endpoint(net: str, cid: str, info: dict[str, Any], services: dict[str, str]) -> Endpoint:

@@ -60,8 +60,7 @@ def frame(client: DockerClient, target: Target, service: str | None = None, sinc
     return data.sort_values("time", kind="stable", ignore_index=True)
 
 
-def _time(stamp: bytes) -> datetime:
-    return datetime.fromisoformat(stamp.decode())
+_at = lp.stamp_time
 
 
 def _window(since: datetime | None, until: datetime | None) -> str:
@@ -91,8 +90,8 @@ def _read(client: DockerClient, target: Target, service: str | None, since: When
 class ErrorKind:
     kind: str
     count: int
-    first_seen: datetime
-    last_seen: datetime
+    first_seen: datetime | None
+    last_seen: datetime | None
     example: str
 
 
@@ -107,12 +106,13 @@ def errors_last_hour(client: DockerClient, target: Target, service: str = "backe
         sources, window = _read(client, target, service, start, end)
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
-    kinds: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    kinds: dict[str, list[tuple[bytes, str]]] = defaultdict(list)  # raw stamps sort in time
     for _src, stamp, payload in _matching(sources, b"ERROR"):
         message = lp.level_of(payload)[1].decode(errors="replace")
-        kinds[lp.kind(message)].append((_time(stamp), message))
-    rows = sorted((ErrorKind(k, len(seen), min(seen)[0], max(seen)[0], max(seen)[1][:300])
-                   for k, seen in kinds.items()), key=lambda r: (-r.count, r.kind))
+        kinds[lp.kind(message)].append((stamp, message))
+    rows = sorted((ErrorKind(k, len(seen), _at(min(seen)[0]), _at(max(seen)[0]),
+                             max(seen)[1][:300]) for k, seen in kinds.items()),
+                  key=lambda r: (-r.count, r.kind))
     total = sum(r.count for r in rows)
     findings = [Finding(check, service, Priority.P3, f"{total} ERROR lines in the last hour",
                         total)] if total else []
@@ -128,7 +128,7 @@ class SlowQuery:
     count: int
     mean_ms: float
     max_ms: float
-    last_seen: datetime
+    last_seen: datetime | None
 
 
 def slow_queries(client: DockerClient, target: Target, service: str = "backend",
@@ -142,13 +142,13 @@ def slow_queries(client: DockerClient, target: Target, service: str = "backend",
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
     by_query: dict[str, list[float]] = defaultdict(list)
-    last: dict[str, datetime] = {}
+    last: dict[str, bytes] = {}  # raw stamps sort in time
     for _src, stamp, payload in _matching(sources, needle):
         parsed = lp.slow_query(payload)
         if parsed:
             by_query[parsed[1]].append(parsed[0])
-            last[parsed[1]] = max(last.get(parsed[1], _time(stamp)), _time(stamp))
-    rows = sorted((SlowQuery(q, len(ms), round(sum(ms) / len(ms), 1), max(ms), last[q])
+            last[parsed[1]] = max(last.get(parsed[1], stamp), stamp)
+    rows = sorted((SlowQuery(q, len(ms), round(sum(ms) / len(ms), 1), max(ms), _at(last[q]))
                    for q, ms in by_query.items()), key=lambda r: -r.max_ms)
     durations = [ms for values in by_query.values() for ms in values]
     metrics: dict[str, float] = {f"logs.{service}.slow_queries": len(durations)}
@@ -176,8 +176,8 @@ class FailedLogins:
     ip: str
     count: int
     reasons: str
-    first_seen: datetime
-    last_seen: datetime
+    first_seen: datetime | None
+    last_seen: datetime | None
 
 
 def failed_logins(client: DockerClient, target: Target, service: str = "backend",
@@ -190,16 +190,16 @@ def failed_logins(client: DockerClient, target: Target, service: str = "backend"
         sources, window = _read(client, target, service, since, until)
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
-    seen: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    seen: dict[tuple[str, str], list[bytes]] = defaultdict(list)  # raw stamps sort in time
     reasons: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for _src, stamp, payload in _matching(sources, b"failed login"):
         parsed = lp.failed_login(payload)
         if parsed:
-            seen[parsed[:2]].append(_time(stamp))
+            seen[parsed[:2]].append(stamp)
             reasons[parsed[:2]][parsed[2]] += 1
     rows = sorted((FailedLogins(u, ip, len(t), ", ".join(f"{r} {n}" for r, n in
                                                          reasons[u, ip].most_common()),
-                                min(t), max(t)) for (u, ip), t in seen.items()),
+                                _at(min(t)), _at(max(t))) for (u, ip), t in seen.items()),
                   key=lambda r: (-r.count, r.user, r.ip))
     per_address = Counter[str]()
     for row in rows:
@@ -216,7 +216,7 @@ def failed_logins(client: DockerClient, target: Target, service: str = "backend"
 
 @dataclass(frozen=True)
 class LogHit:
-    time: datetime
+    time: datetime | None
     service: str
     container: str
     message: str
@@ -231,9 +231,9 @@ def out_of_memory(client: DockerClient, target: Target, service: str | None = "b
         sources, window = _read(client, target, service, since, until)
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
-    hits = [LogHit(_time(stamp), src.service, src.container, payload.decode(errors="replace"))
-            for src, stamp, payload in _matching(sources, b"out of memory", ignore_case=True)]
-    hits.sort(key=lambda h: h.time)
+    found = sorted(_matching(sources, b"out of memory", ignore_case=True), key=lambda m: m[1])
+    hits = [LogHit(_at(stamp), src.service, src.container, payload.decode(errors="replace"))
+            for src, stamp, payload in found]
     per_container = Counter(h.container for h in hits)
     findings = [Finding(check, name, Priority.P1, f"{n} out-of-memory line(s)", n)
                 for name, n in per_container.items()]
@@ -245,8 +245,7 @@ def out_of_memory(client: DockerClient, target: Target, service: str | None = "b
 
 @dataclass(frozen=True)
 class Minute:
-    minute: datetime
-    lines: int
+    minute: datetime | None
     error_lines: int
     requests: int
     errors_5xx: int
@@ -269,7 +268,7 @@ def _rate_finding(check: str, subject: str, errors: int, requests: int, target: 
 def request_rates(client: DockerClient, target: Target, service: str = "backend",
                   since: When = "1h", until: When = None,
                   min_requests: int = MIN_REQUESTS) -> Result:
-    """Lines, ERROR lines, requests and 5xx responses per minute from the backend's
+    """ERROR lines, requests and 5xx responses per minute from the backend's
     `request … status=…` lines, and the error rate (status ≥ 500 / all requests) against
     the runbook's target (< 1 %; > 5 % is P1). Judged only with ≥ `min_requests` requests."""
     check, title = "request_error_rate", f"Requests and error rate — {service}"
@@ -277,21 +276,16 @@ def request_rates(client: DockerClient, target: Target, service: str = "backend"
         sources, window = _read(client, target, service, since, until)
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
-    lines: Counter[bytes] = Counter()
     errors: Counter[bytes] = Counter()
     requests: Counter[bytes] = Counter()
     failed: Counter[bytes] = Counter()
-    for src in sources:
-        lines.update(line[:16] for line in lp.lines(src.blob))
-    for _src, stamp, _payload in _matching(sources, b" ERROR "):
-        errors[stamp[:16]] += 1
-    for _src, stamp, payload in _matching(sources, b" request method="):
-        status = lp.request_status(payload)
-        if status is not None:
-            requests[stamp[:16]] += 1
-            failed[stamp[:16]] += status >= 500
-    rows = [Minute(_time(m + b":00Z"), lines[m], errors[m], requests[m], failed[m],
-                   _rate(failed[m], requests[m])) for m in sorted(lines)]
+    for src in sources:  # a line starts with Docker's timestamp: [:16] is its minute
+        errors.update(line[:16] for line in lp.lines_with(src.blob, b" ERROR "))
+        seen, server_errors = lp.requests_per_minute(src.blob)
+        requests.update(seen)
+        failed.update(server_errors)
+    rows = [Minute(_at(m + b":00Z"), errors[m], requests[m], failed[m],
+                   _rate(failed[m], requests[m])) for m in sorted(errors.keys() | requests.keys())]
     total, bad = sum(requests.values()), sum(failed.values())
     metrics: dict[str, float] = {f"logs.{service}.requests": total,
                                  f"logs.{service}.errors_5xx": bad}
@@ -320,14 +314,15 @@ def nginx_error_rate(client: DockerClient, target: Target, service: str = "front
         return engine_down(check, title, exc)
     statuses: Counter[int] = Counter()
     times: list[float] = []
-    for _src, _stamp, payload in _matching(sources, b'] "'):
-        status = lp.access_status(payload)
-        if status is None:
-            continue
-        statuses[status] += 1
-        rt = lp.access_rt_ms(payload)
-        if rt is not None:
-            times.append(rt)
+    for src in sources:
+        for line in lp.lines_with(src.blob, b'] "'):
+            status = lp.access_status(line)
+            if status is None:
+                continue
+            statuses[status] += 1
+            rt = lp.access_rt_ms(line)
+            if rt is not None:
+                times.append(rt)
     total = sum(statuses.values())
     bad = sum(n for s, n in statuses.items() if s >= 500)
     rows = [StatusCount(s, n, round(n / total * 100.0, 2)) for s, n in sorted(statuses.items())]

@@ -61,6 +61,8 @@ def test_network_members_and_addresses_match_docker_network_inspect(
     assert {"frontend", "backend", "postgres", "redis"} <= services
     assert docker_system.network(client, target, NETWORK).rows == [
         r for r in result.rows if r["network"] == NETWORK]
+    missing = docker_system.network(client, target, "netzops-test-no-such-network")
+    assert missing.rows == [] and [f.priority.name for f in missing.findings] == ["P2"]
 
 
 def test_env_names_show_names_but_never_values(client: DockerClient, target: Target) -> None:

@@ -69,6 +69,27 @@ def test_lines_with_counts_like_grep(parts: list[bytes], trailing: bool, fold: b
     assert all(b"\n" not in line for line in lp.lines_with(blob, b"ERROR", fold))
 
 
+@pytest.mark.parametrize("every", [1, 2, 50])  # frequent hits split, rare ones jump
+def test_lines_with_dense_and_sparse_paths_agree(every: int) -> None:
+    parts = [b"x ERROR %d" % i if i % every == 0 else b"ok %d" % i for i in range(500)]
+    blob = b"\n".join(parts)
+    assert lp.lines_with(blob, b"ERROR") == [p for p in parts if b"ERROR" in p]
+    assert lp.lines_with(blob, b"error", ignore_case=True) == [p for p in parts if b"ERROR" in p]
+
+
+def test_requests_per_minute_counts_requests_and_5xx() -> None:
+    lines = [(b"2026-11-27T01:17:05.000000001Z", b"200"),
+             (b"2026-11-27T01:17:59.999999999Z", b"503"),
+             (b"2026-11-27T01:18:00.000000000Z", b"500"),
+             (b"2026-11-27T01:18:30.000000000Z", b"404")]
+    blob = b"".join(stamp + b" " + BACKEND.replace(b"status=200", b"status=" + status) + b"\n"
+                    for stamp, status in lines)
+    blob += TS + b" 2026-11-27T01:17:34.796Z ERROR injected fault path=/api/users\n"
+    requests, failed = lp.requests_per_minute(blob)
+    assert requests == {b"2026-11-27T01:17": 2, b"2026-11-27T01:18": 2}
+    assert failed == {b"2026-11-27T01:17": 1, b"2026-11-27T01:18": 1}
+
+
 def test_lines_with_returns_whole_lines() -> None:
     blob = b"a\nx out of MEMORY y\nb\nOut Of Memory"
     assert list(lp.lines_with(blob, b"out of memory", ignore_case=True)) == [
@@ -81,12 +102,6 @@ def test_fields_and_quoted_values() -> None:
     assert lp.quoted(line, b' query="') == b"SELECT 'a' FROM t"
     assert lp.field(line, b" nope=") is None
     assert lp.number(b"x") is None and lp.number(b'"0.5"') == 0.5
-
-
-def test_request_status_only_for_request_lines() -> None:
-    assert lp.request_status(BACKEND) == 200
-    assert lp.request_status(b"2026-11-27T01:17:34.796Z ERROR injected fault path=/api") is None
-    assert lp.request_status(BACKEND.replace(b"status=200", b"status=5xx")) is None
 
 
 def test_access_status_and_request_time_ignore_the_user_agent() -> None:
