@@ -83,7 +83,8 @@ def list_() -> None:
             nb = notebooks.load(name)
             click.echo(f"{name}: {nb.title}")
             for p in nb.parameters:
-                click.echo(f"    {p.name}: {p.type} = {p.default!r}  # {p.help}")
+                kind = f"one of {', '.join(p.choices)}" if p.choices else p.type
+                click.echo(f"    {p.name}: {kind} = {p.default!r}  # {p.help}")
     except BadInput as exc:
         _fail(str(exc))
     click.echo(f"targets: {', '.join(list_targets())}")

@@ -30,6 +30,18 @@ class Parameter:
     type: str
     default: Any
     help: str
+    choices: tuple[str, ...] = ()  # for Literal["a", "b"] parameters
+
+
+def _choices(annotation: ast.expr) -> tuple[str, ...] | None:
+    """The values of a `Literal["a", "b"]` annotation, or None for other annotations."""
+    if not (isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value) == "Literal"):
+        return None
+    values = ast.literal_eval(annotation.slice)
+    values = values if isinstance(values, tuple) else (values,)
+    if not values or not all(isinstance(v, str) for v in values):
+        raise BadInput("Literal parameters take strings only")
+    return values
 
 
 def declared(source: str) -> list[Parameter]:
@@ -40,12 +52,15 @@ def declared(source: str) -> list[Parameter]:
         if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
             continue
         kind = ast.unparse(node.annotation)
-        if kind not in TYPES:
+        choices = _choices(node.annotation)
+        if choices:
+            kind = "str"
+        elif kind not in TYPES:
             raise BadInput(f"parameter {node.target.id}: unsupported type {kind}; use {TYPES}")
         default = ast.literal_eval(node.value) if node.value is not None else None
-        line = lines[node.lineno - 1]
+        line = lines[(node.end_lineno or node.lineno) - 1]
         help_text = line.split("#", 1)[1].strip() if "#" in line[node.end_col_offset or 0:] else ""
-        found.append(Parameter(node.target.id, kind, default, help_text))
+        found.append(Parameter(node.target.id, kind, default, help_text, choices or ()))
     return found
 
 
@@ -60,7 +75,11 @@ def coerce(param: Parameter, value: Any) -> Any:
             if not isinstance(items, list):
                 raise TypeError
             return [_scalar(kind[5:-1], v) for v in items]
-        return _scalar(kind, value)
+        value = _scalar(kind, value)
+        if param.choices and value not in param.choices:
+            raise BadInput(f"parameter {param.name}: {value!r} is not one of "
+                           f"{', '.join(param.choices)}")
+        return value
     except (TypeError, ValueError):
         raise BadInput(f"parameter {param.name}: expected {kind}, got {value!r}") from None
 

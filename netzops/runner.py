@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import platform
 import socket
@@ -88,6 +89,9 @@ def execute(notebook: Notebook, target: Target, params: dict[str, Any],
     from papermill.exceptions import PapermillExecutionError
 
     kernels.ensure_kernelspec()
+    # Parameters are checked by `prepare`; papermill's own inference does not read
+    # Literal annotations and would warn about parameters it did not understand.
+    logging.getLogger("papermill").setLevel(logging.ERROR)
     target.resolve_secrets()  # known in memory so every record file can be scrubbed
     started = datetime.now(UTC)
     base = _paths(target.name, notebook.name, started)

@@ -21,8 +21,10 @@
 # %% tags=["parameters"]
 target: str = "sandbox"  # target file in parameters/targets/
 username: str = ""  # the user to look at or change
-new_role: str = ""  # admin, operator or viewer (guarded)
-set_active: str = ""  # "true" to enable, "false" to disable the account (guarded)
+from typing import Literal
+
+new_role: Literal["", "admin", "operator", "viewer"] = ""  # change the role to this (guarded)
+set_active: Literal["", "true", "false"] = ""  # enable or disable the account (guarded)
 confirm: str = ""  # confirmation string from the dry run
 
 # %%

@@ -80,3 +80,12 @@ def test_hostile_names_never_pass(name: str) -> None:
         return
     with pytest.raises(BadInput):
         merge(params, {name: "1"})
+
+
+def test_literal_parameters_take_only_their_choices() -> None:
+    cell = 'from typing import Literal\n\nmode: Literal["a",\n              "b"] = "a"  # pick one\n'
+    (param,) = declared(cell)
+    assert param.choices == ("a", "b") and param.help == "pick one"
+    assert merge([param], {"mode": "b"}) == {"mode": "b"}
+    with pytest.raises(BadInput, match="not one of a, b"):
+        merge([param], {"mode": "c"})

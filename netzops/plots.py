@@ -1,0 +1,57 @@
+"""Figures for the monitoring report, made from results (matplotlib, no pyplot state)."""
+
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+from netzops.results import Result
+from netzops.thresholds import Band
+
+
+def _limit(ax: object, band: Band, label: str) -> None:
+    if band.warn is not None:
+        ax.axhline(band.warn, color="#d35400", linestyle="--", linewidth=1,  # type: ignore[attr-defined]
+                   label=f"{label} {band.warn:g}")
+
+
+def resources(stats: Result, cpu: Band, memory: Band) -> Figure:
+    """CPU % and memory % per container, with the runbook's limits."""
+    fig = Figure(figsize=(9, 3.2), layout="constrained")
+    names = [str(r["container"]) for r in stats.rows]
+    for ax, key, band, title in zip(fig.subplots(1, 2), ("cpu_percent", "memory_percent"),
+                                    (cpu, memory), ("CPU %", "memory % of limit"), strict=True):
+        ax.barh(names, [float(r[key]) for r in stats.rows], color="#2471a3")
+        if band.warn is not None:
+            ax.axvline(band.warn, color="#d35400", linestyle="--", linewidth=1)
+        ax.set_title(title)
+    return fig
+
+
+def response_times(samples: list[Result], budget: Band) -> Figure:
+    """p50/p95/p99 per sampled endpoint against the response-time budget."""
+    fig = Figure(figsize=(6, 3.2), layout="constrained")
+    ax = fig.subplots()
+    rows = [r for s in samples for r in s.rows]
+    names = [str(r["name"]) for r in rows]
+    for offset, key in enumerate(("p50_ms", "p95_ms", "p99_ms")):
+        xs = [i + (offset - 1) * 0.25 for i in range(len(rows))]
+        ax.bar(xs, [float(r[key] or 0) for r in rows], width=0.25, label=key[:-3])
+    ax.set_xticks(range(len(rows)), names)
+    _limit(ax, budget, "budget ms")
+    ax.set_ylabel("ms")
+    ax.legend()
+    ax.set_title("Response times")
+    return fig
+
+
+def errors_per_minute(rates: Result) -> Figure:
+    """Requests and 5xx answers per minute (from the backend's request log)."""
+    fig = Figure(figsize=(9, 3), layout="constrained")
+    ax = fig.subplots()
+    times = [str(r["minute"])[11:16] for r in rates.rows]
+    ax.plot(times, [int(r["requests"]) for r in rates.rows], label="requests")
+    ax.plot(times, [int(r["errors_5xx"]) for r in rates.rows], label="5xx", color="#b00020")
+    ax.set_title("Requests and errors per minute")
+    ax.tick_params(axis="x", labelrotation=90, labelsize=7)
+    ax.legend()
+    return fig

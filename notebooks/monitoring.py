@@ -1,0 +1,103 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: netzops (Python)
+#     language: python
+#     name: netzops
+# ---
+
+# %% [markdown]
+# # Monitoring — the daily health report
+#
+# Runbook: *Monitoring and Dashboards*: system resources (`docker stats`, `df -h`,
+# `docker system df`, volumes, network, memory, CPU), application metrics (the health
+# checks and response times), log analysis, and the *Performance Metrics* against their
+# thresholds (API < 200 ms, 5–20 DB connections, memory < 80 %, CPU < 70 %, disk < 80 %,
+# error rate < 1 %).
+
+# %% tags=["parameters"]
+target: str = "sandbox"  # target file in parameters/targets/
+samples: int = 20  # requests per endpoint for the response-time percentiles
+since: str = "1h"  # window of the log analysis
+
+# %%
+from netzops import cache, containers, docker_system, endpoints, host, load_target, logs, plots
+from netzops import pg_activity, postgres
+
+stack = load_target(target)
+docker = containers.connect(stack)
+http = endpoints.client(stack)
+bands = stack.bands
+
+# %% [markdown]
+# ## System resources
+
+# %%
+stats = containers.stats(docker, stack)
+stats
+
+# %%
+plots.resources(stats, bands["cpu_percent"], bands["memory_percent"])
+
+# %%
+host.disks(stack)
+
+# %%
+host.memory(stack)
+
+# %%
+host.cpu(stack)
+
+# %%
+docker_system.system_df(docker)
+
+# %%
+docker_system.project_volumes(docker, stack)
+
+# %%
+docker_system.network(docker, stack)
+
+# %% [markdown]
+# ## Application metrics
+
+# %%
+endpoints.health(http, stack)
+
+# %%
+frontend = stack.http.frontend_url.rstrip("/")
+timings = [endpoints.sample(http, frontend + "/", samples, name="page", target=stack),
+           endpoints.sample(http, frontend + "/api/users", samples, name="api", target=stack)]
+timings[0]
+
+# %%
+timings[1]
+
+# %%
+plots.response_times(timings, bands["api_response_ms"])
+
+# %%
+pg_activity.connections(postgres.connect(stack))
+
+# %%
+cache.memory(cache.connect(stack), stack)
+
+# %% [markdown]
+# ## Log analysis
+
+# %%
+logs.errors_last_hour(docker, stack)
+
+# %%
+rates = logs.request_rates(docker, stack, since=since)
+rates
+
+# %%
+plots.errors_per_minute(rates)
+
+# %%
+logs.nginx_error_rate(docker, stack, since=since)

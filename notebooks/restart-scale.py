@@ -1,0 +1,50 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: netzops (Python)
+#     language: python
+#     name: netzops
+# ---
+
+# %% [markdown]
+# # Restart and scale
+#
+# Runbook: *Restarting Services* (one or all; graceful recreate that waits for health)
+# and *Scaling Services* (`--scale backend=N`). Every action is a **dry run** that shows the
+# containers it would touch, unless `confirm` holds the confirmation string from the dry run.
+# After a confirmed action the containers are checked healthy again.
+
+# %% tags=["parameters"]
+target: str = "sandbox"  # target file in parameters/targets/
+from typing import Literal
+
+action: Literal["restart", "recreate", "scale"] = "restart"  # what to do (dry run unless confirmed)
+service: str = "backend"  # a service of the target; "all" restarts every service in order
+replicas: int = 1  # for scale: the wanted number of replicas
+confirm: str = ""  # confirmation string from the dry run
+
+# %%
+from netzops import container_ops, containers, load_target
+
+stack = load_target(target)
+docker = containers.connect(stack)
+chosen = None if service == "all" else service
+actions = {
+    "restart": lambda: container_ops.restart(docker, stack, chosen, confirm or None),
+    "recreate": lambda: container_ops.recreate(docker, stack, service, confirm or None),
+    "scale": lambda: container_ops.scale(docker, stack, service, replicas, confirm or None),
+}
+
+# %%
+containers.service_status(docker, stack)
+
+# %%
+actions[action]()
+
+# %%
+containers.service_status(docker, stack)
