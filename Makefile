@@ -11,9 +11,10 @@ bootstrap:  ## install packages, start dockerd, create .venv with netzops
 sandbox: bootstrap  ## start the Netzwächter sandbox and wait until it is healthy
 	@$(NETZOPS) sandbox up
 
-demo: sandbox  ## sandbox up, traffic, then the service-status runbook with its record
+demo: sandbox  ## sandbox up, traffic, the status runbook and the daily report, with records
 	@$(NETZOPS) sandbox traffic --seconds 20
 	@$(NETZOPS) run service-status --target sandbox --fail-on P0
+	@$(NETZOPS) report daily --target sandbox --fail-on P0
 
 test: sandbox  ## the whole suite against the real sandbox (no skips)
 	@$(BIN)/pytest -q

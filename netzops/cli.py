@@ -67,10 +67,12 @@ def report(name: str, target: str, fail_on: str) -> None:
     from netzops import reports
 
     try:
-        code, page = reports.run(name, target, Priority.parse(fail_on))
+        code, page, runs = reports.run(name, target, Priority.parse(fail_on))
     except (BadInput, ValueError) as exc:
         _fail(str(exc))
         return
+    for r in runs:
+        click.echo(f"{r.status:<9} worst={r.worst or '-':<4} {r.name:<16} {r.notebook}")
     click.echo(f"summary: {page}")
     sys.exit(int(code))
 

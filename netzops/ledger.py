@@ -1,8 +1,10 @@
 """The ledger: outputs/ledger.jsonl, one line per run, append-only and hash-chained.
 
 Each entry carries the previous entry's hash (`prev`) and the SHA-256 of its record
-files; its own `hash` covers everything else in it. `verify` finds an edited, removed or
-reordered entry and a record file changed after the fact.
+files; its own `hash` covers everything else in it; `ledger.head` beside it holds the last
+hash. `verify` finds an edited, removed (also at the end) or reordered entry and a record
+file changed after the fact. It is tamper-evident, not tamper-proof: whoever can rewrite
+every line and the head can forge a history; ship the head elsewhere to anchor it.
 """
 
 from __future__ import annotations
@@ -53,7 +55,20 @@ def append(path: Path, entry: dict[str, Any]) -> dict[str, Any]:
         chained = {**entry, "prev": json.loads(last)["hash"] if last else GENESIS}
         chained["hash"] = _entry_hash(chained)
         fh.write(json.dumps(chained, sort_keys=True) + "\n")
+        fh.flush()
+        _write_head(path, chained["hash"])
     return chained
+
+
+def _head_path(path: Path) -> Path:
+    return path.with_suffix(".head")
+
+
+def _write_head(path: Path, last_hash: str) -> None:
+    """The last entry's hash beside the ledger: removing lines at the end is detectable."""
+    tmp = _head_path(path).with_suffix(".head.tmp")
+    tmp.write_text(last_hash + "\n")
+    tmp.replace(_head_path(path))
 
 
 def verify(path: Path, root: Path) -> list[str]:
@@ -74,4 +89,8 @@ def verify(path: Path, root: Path) -> list[str]:
             elif file_hash(record) != digest:
                 problems.append(f"{where}: record file {rel} changed after the run")
         prev = entry.get("hash", "")
+    head = _head_path(path)
+    if head.exists() and head.read_text().strip() != prev:
+        problems.append("the ledger's last entry is not the one recorded in ledger.head "
+                        "(entries removed from the end, or the head edited)")
     return problems

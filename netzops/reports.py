@@ -62,9 +62,10 @@ def plan(report: Report, target: Target) -> list[Planned]:
     return planned
 
 
-def run(name: str, target_name: str, fail_on: Priority = Priority.P1) -> tuple[Exit, Path]:
+def run(name: str, target_name: str,
+        fail_on: Priority = Priority.P1) -> tuple[Exit, Path, list[RunResult]]:
     """Run the report's notebooks in order and write its summary page; returns the exit
-    code (the worst of its runs) and the page's path."""
+    code (the worst of its runs), the page's path and the runs."""
     report = load_report(name)
     target = load_target(target_name)
     steps = plan(report, target)
@@ -73,7 +74,7 @@ def run(name: str, target_name: str, fail_on: Priority = Priority.P1) -> tuple[E
     page = outputs_dir() / target.name / started.strftime("%Y-%m-%d") / \
         f"{started.strftime('%H%M%S')}-report-{report.name}.html"
     page.write_text(summary_html(report, target, started, results, page.parent))
-    return max((r.exit for r in results), default=Exit.OK), page
+    return max((r.exit for r in results), default=Exit.OK), page, results
 
 
 def _rank(result: RunResult) -> tuple[int, str]:

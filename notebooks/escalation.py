@@ -27,20 +27,13 @@ contacts_file: str = ""  # contacts YAML; empty: parameters/contacts.yaml or the
 # %%
 from pathlib import Path
 
-from netzops import cache, certs, containers, endpoints, incidents, load_target, postgres
+from netzops import incidents, load_target, sweep
 
 stack = load_target(target)
 contacts = incidents.load_contacts(Path(contacts_file) if contacts_file else None)
 
 # %%
-checks = [
-    containers.service_status(containers.connect(stack), stack),
-    endpoints.health(endpoints.client(stack), stack),
-    postgres.ping(postgres.connect(stack)),
-    cache.ping(cache.connect(stack)),
-    certs.check(stack),
-]
-findings = incidents.findings_from(checks)
+findings = incidents.findings_from(sweep.run(stack))
 incidents.responses(findings)
 
 # %%

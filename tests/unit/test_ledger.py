@@ -62,3 +62,10 @@ def test_missing_record_file_is_found(tmp_path: Path) -> None:
     path = _history(tmp_path)
     (tmp_path / "run2.json").unlink()
     assert any("run2.json is missing" in p for p in ledger.verify(path, tmp_path))
+
+
+def test_removed_last_entry_is_found(tmp_path: Path) -> None:
+    path = _history(tmp_path)
+    lines = _lines(path)
+    path.write_text("\n".join(lines[:-1]) + "\n")
+    assert any("ledger.head" in p for p in ledger.verify(path, tmp_path))
