@@ -26,8 +26,18 @@ samples: int = 20  # requests per endpoint for the response-time percentiles
 since: str = "1h"  # window of the log analysis
 
 # %%
-from netzops import cache, containers, docker_system, endpoints, host, load_target, logs, plots
-from netzops import pg_activity, postgres
+from netzops import (
+           cache,
+           containers,
+           docker_system,
+           endpoints,
+           host,
+           load_target,
+           logs,
+           pg_activity,
+           plots,
+           postgres,
+)
 
 stack = load_target(target)
 docker = containers.connect(stack)
