@@ -83,7 +83,8 @@ def test_hostile_names_never_pass(name: str) -> None:
 
 
 def test_literal_parameters_take_only_their_choices() -> None:
-    cell = 'from typing import Literal\n\nmode: Literal["a",\n              "b"] = "a"  # pick one\n'
+    cell = ('from typing import Literal\n\n'
+            'mode: Literal["a",\n              "b"] = "a"  # pick one\n')
     (param,) = declared(cell)
     assert param.choices == ("a", "b") and param.help == "pick one"
     assert merge([param], {"mode": "b"}) == {"mode": "b"}
