@@ -20,7 +20,9 @@ def project_root() -> Path:
 
 
 def targets_dir() -> Path:
-    return project_root() / "parameters" / "targets"
+    """NETZOPS_TARGETS, else parameters/targets of the project."""
+    env = os.environ.get("NETZOPS_TARGETS")
+    return Path(env).resolve() if env else project_root() / "parameters" / "targets"
 
 
 def notebooks_dir() -> Path:
