@@ -199,7 +199,8 @@ class Outcome:
 
 
 def probe(check: str, title: str) -> Callable[[Callable[P, Outcome]], Callable[P, Result]]:
-    """Make a check of an Outcome-returning function: unreachable database → P0 finding."""
+    """Make a check of an Outcome-returning function: unreachable database → P0 finding;
+    a query the server refuses (permissions, missing objects) → P2 finding."""
     def wrap(body: Callable[P, Outcome]) -> Callable[P, Result]:
         @functools.wraps(body)
         def run(*args: P.args, **kwargs: P.kwargs) -> Result:
@@ -207,6 +208,10 @@ def probe(check: str, title: str) -> Callable[[Callable[P, Outcome]], Callable[P
                 out = body(*args, **kwargs)
             except TargetUnreachable as exc:
                 return unavailable(check, title, exc)
+            except psycopg.DatabaseError as exc:
+                why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                return Result.of(check, title, findings=[Finding(
+                    check, "postgres", Priority.P2, f"check failed: {why}"[:240])])
             return Result.of(check, title, out.records, out.findings, out.metrics, out.notes)
         return run
     return wrap

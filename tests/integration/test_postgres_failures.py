@@ -162,3 +162,17 @@ def test_missing_pg_stat_statements_is_a_p3_hint(target: Target,
         assert with_ext.metrics["postgres.statements.available"] == 1
     finally:
         db.close()
+
+
+def test_a_refused_query_is_a_finding_not_an_exception(target: Target) -> None:
+    """Permission problems or missing objects end the check, never the report."""
+    from netzops.postgres import Outcome, probe
+
+    @probe("demo_check", "Demo")
+    def reads_missing_table(db: postgres.Database) -> Outcome:
+        db.connection().execute("SELECT * FROM netzops_no_such_table")
+        return Outcome()
+
+    result = reads_missing_table(postgres.connect(target))
+    assert [f.priority for f in result.findings] == [Priority.P2]
+    assert "netzops_no_such_table" in result.findings[0].summary
