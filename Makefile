@@ -27,7 +27,7 @@ lint: bootstrap
 	@$(BIN)/mypy
 
 lab: sandbox  ## JupyterLab on the notebooks (py:percent files open as notebooks)
-	@$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser
+	@$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)
 
 down:
 	@$(NETZOPS) sandbox down
