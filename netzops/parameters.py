@@ -9,7 +9,9 @@ A parameters cell declares one parameter per line, papermill style:
 from __future__ import annotations
 
 import ast
+import math
 import re
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,8 @@ import yaml
 
 from netzops.errors import BadInput
 
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # used with fullmatch
+INT_RANGE = (-(2**63), 2**63 - 1)  # a signed 64-bit integer (PostgreSQL bigint)
 TYPES = ("str", "int", "float", "bool", "list[str]", "list[int]")
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
@@ -77,17 +80,28 @@ def coerce(param: Parameter, value: Any) -> Any:
             return [_scalar(kind[5:-1], v) for v in items]
         value = _scalar(kind, value)
         if param.choices and value not in param.choices:
-            raise BadInput(f"parameter {param.name}: {value!r} is not one of "
+            raise BadInput(f"parameter {param.name}: {_show(value)} is not one of "
                            f"{', '.join(param.choices)}")
         return value
-    except (TypeError, ValueError):
-        raise BadInput(f"parameter {param.name}: expected {kind}, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise BadInput(f"parameter {param.name}: expected {kind}, got {_show(value)}") from None
+
+
+_SHORT = reprlib.Repr()  # bounded even for huge or deeply shared (YAML alias) values
+_SHORT.maxstring, _SHORT.maxlong, _SHORT.maxother = 60, 40, 60
+
+
+def _show(value: Any) -> str:
+    """`value` for an error message: on one line and short."""
+    return _SHORT.repr(value)
 
 
 def _scalar(kind: str, value: Any) -> Any:
     if kind == "bool":
         if isinstance(value, bool):
             return value
+        if not isinstance(value, str | int):
+            raise TypeError
         text = str(value).strip().lower()
         if text in _TRUE | _FALSE:
             return text in _TRUE
@@ -95,16 +109,20 @@ def _scalar(kind: str, value: Any) -> Any:
     if kind == "int":
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError
-        return int(value)
-    if kind == "float":
-        if isinstance(value, bool):
+        number = int(value)
+        if not INT_RANGE[0] <= number <= INT_RANGE[1]:
             raise ValueError
-        return float(value)
+        return number
+    if kind == "float":
+        if isinstance(value, bool) or not math.isfinite(real := float(value)):
+            raise ValueError  # nan and inf would be injected as calls, float('nan')
+        return real
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise TypeError
     text = str(value)
     if "\x00" in text or len(text) > 4096:
         raise ValueError
+    text.encode("utf-8")  # UnicodeEncodeError (a ValueError) for lone surrogates
     return text
 
 
@@ -114,11 +132,11 @@ def merge(params: list[Parameter], *layers: Mapping[str, Any]) -> dict[str, Any]
     merged = {p.name: p.default for p in params}
     for layer in layers:
         for name, value in layer.items():
-            if not isinstance(name, str) or not IDENTIFIER.match(name):
-                raise BadInput(f"invalid parameter name {name!r}")
+            if not isinstance(name, str) or not IDENTIFIER.fullmatch(name):
+                raise BadInput(f"invalid parameter name {_show(name)}")
             if name not in by_name:
                 known = ", ".join(sorted(by_name)) or "none"
-                raise BadInput(f"unknown parameter {name!r}; this notebook takes: {known}")
+                raise BadInput(f"unknown parameter {_show(name)}; this notebook takes: {known}")
             merged[name] = coerce(by_name[name], value)
     return merged
 
@@ -129,7 +147,7 @@ def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep:
-            raise BadInput(f"-p expects key=value, got {pair!r}")
+            raise BadInput(f"-p expects key=value, got {_show(pair)}")
         result[name.strip()] = value
     return result
 
@@ -140,8 +158,9 @@ def read_file(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text())
     except OSError as exc:
         raise BadInput(f"cannot read parameter file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise BadInput(f"parameter file {path} is not valid YAML: {exc}") from None
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an int beyond Python's limit
+        why = " ".join(str(exc).split())  # one line: YAML errors span several
+        raise BadInput(f"parameter file {path} is not valid YAML: {why[:300]}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

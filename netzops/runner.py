@@ -66,7 +66,7 @@ def prepare(notebook: Notebook, target: Target, files: list[dict[str, Any]],
     for key in ("service", "services"):
         value = params.get(key)
         for service in ([value] if isinstance(value, str) else value or []):
-            if service and service != "all":
+            if service != "all":  # "" too: it names no service
                 target.check_service(service)
     return params
 
