@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import httpx
 from netzops import containers
 from netzops.errors import BadInput
 from netzops.findings import Finding, Priority
+from netzops.quantiles import percentile
 from netzops.results import Result
 from netzops.targets import Target
 from netzops.thresholds import Band, above, thresholds
@@ -107,12 +107,6 @@ class ResponseTimes:
     p99_ms: float | None
     max_ms: float | None
     first_error: str
-
-
-def percentile(values: list[float], p: float) -> float:
-    """The nearest-rank percentile `p` (0–100] of non-empty `values`."""
-    ordered = sorted(values)
-    return ordered[max(math.ceil(p / 100.0 * len(ordered)) - 1, 0)]
 
 
 def _sample_name(url: str) -> str:

@@ -26,6 +26,7 @@ from netzops import logparse as lp
 from netzops.container_logs import Source, When, parse_when, read
 from netzops.containers import ENGINE_ERRORS, engine_down
 from netzops.findings import Finding, Priority
+from netzops.quantiles import percentile
 from netzops.results import Result
 from netzops.targets import Target
 from netzops.thresholds import above
@@ -162,10 +163,8 @@ def slow_queries(client: DockerClient, target: Target, service: str = "backend",
 
 
 def percentiles(values: list[float], qs: tuple[float, ...] = (50, 95)) -> list[float]:
-    """Percentiles with linear interpolation (numpy's default)."""
-    import numpy as np
-
-    return [round(float(v), 3) for v in np.percentile(values, qs)]
+    """Nearest-rank percentiles (see netzops.quantiles), rounded to µs."""
+    return [round(percentile(values, q), 3) for q in qs]
 
 
 # --- failed logins --------------------------------------------------------------------------
