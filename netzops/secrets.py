@@ -6,8 +6,11 @@ text before it is written anywhere (records, HTML, side-cars, the ledger, logs).
 
 from __future__ import annotations
 
+import html
+import json
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -47,10 +50,16 @@ class SecretRef(BaseModel):
         raise BadInput(f"secret not set: environment variable {self.env} is empty")
 
 
+def _forms(value: str) -> set[str]:
+    """The value as it appears in JSON strings, HTML and URLs, besides itself."""
+    return {value, json.dumps(value)[1:-1], html.escape(value), quote(value, safe=""),
+            json.dumps(html.escape(value))[1:-1]}
+
+
 def remember(value: str) -> str:
-    """Register a secret value for scrubbing and return it."""
+    """Register a secret value (and its escaped forms) for scrubbing and return it."""
     if len(value) >= 4:  # shorter strings would mask ordinary text
-        _resolved.add(value)
+        _resolved.update(_forms(value))
     return value
 
 

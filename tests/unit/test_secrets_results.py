@@ -39,3 +39,16 @@ def test_result_shows_itself_three_ways() -> None:
     assert "P1" in bundle["text/plain"]
     assert result.to_frame().shape == (1, 2)
     assert not result.ok
+
+
+def test_escaped_forms_of_a_secret_are_scrubbed_too() -> None:
+    import html
+    import json
+    from urllib.parse import quote
+
+    from netzops.secrets import remember
+
+    value = remember('pa"ss<&>\\word/ 1')
+    for form in (value, json.dumps(value), html.escape(value), quote(value, safe=""),
+                 json.dumps(html.escape(value))):
+        assert value not in scrub(form) and "pa" not in scrub(form).replace("********", "")
