@@ -88,12 +88,14 @@ def coerce(param: Parameter, value: Any) -> Any:
 
 
 _SHORT = reprlib.Repr()  # bounded even for huge or deeply shared (YAML alias) values
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict = 2, 4, 4
 _SHORT.maxstring, _SHORT.maxlong, _SHORT.maxother = 60, 40, 60
 
 
 def _show(value: Any) -> str:
     """`value` for an error message: on one line and short."""
-    return _SHORT.repr(value)
+    text = _SHORT.repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _scalar(kind: str, value: Any) -> Any:

@@ -30,6 +30,11 @@ from netzops.secrets import scrub
 from netzops.targets import Target
 
 
+#: What the ledger keeps of each guarded action's audit entry (the record has all of it).
+AUDIT_FIELDS = ("action", "target", "subject", "dry_run", "fingerprint", "outcome", "verified",
+                "who", "at")
+
+
 class Exit(IntEnum):
     """Exit codes for schedulers (documented in docs/cli.md)."""
 
@@ -141,7 +146,7 @@ def _log(side: dict[str, Any], files: list[Path]) -> None:
     entry = {k: side[k] for k in ("run_id", "notebook", "target", "started", "ended",
                                   "duration_s", "status", "exit_code", "worst")}
     entry["findings"] = len(side["findings"])
-    entry["actions"] = len(side["actions"])
+    entry["actions"] = [{k: a.get(k) for k in AUDIT_FIELDS} for a in side["actions"]]
     entry["files"] = {str(p.relative_to(root)): ledger.file_hash(p) for p in files if p.exists()}
     ledger.append(root / "ledger.jsonl", entry)
 
