@@ -40,7 +40,12 @@ class AuthenticationFailed(TargetUnreachable):
 
 
 class GuardRefused(NetzopsError):
-    """A guarded (mutating) action was refused: unconfirmed, not allowed, or stale."""
+    """A guarded (mutating) action was refused: unconfirmed, not allowed, or stale.
+    `audit` holds the refusal's audit entry."""
+
+    def __init__(self, message: str, audit: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.audit = audit
 
 
 class ExecutionFailed(NetzopsError):

@@ -67,7 +67,9 @@ def _audit(plan: Plan, dry_run: bool, outcome: str, before: Any = None, after: A
 
 
 def _refuse(plan: Plan, why: str) -> GuardRefused:
-    return GuardRefused(f"{plan.action} on {plan.target} refused: {why}")
+    """The refusal, carrying its audit entry (shown and recorded in notebooks, see below)."""
+    return GuardRefused(f"{plan.action} on {plan.target} refused: {why}",
+                        _audit(plan, False, f"refused: {why}"))
 
 
 def check_allowed(target: Target, plan: Plan) -> None:
@@ -110,3 +112,31 @@ def run(
                        findings)
     result.actions.append(entry)
     return result
+
+
+def _record_refusals_in_notebooks() -> None:
+    """In an IPython kernel, a refused action raises as usual, and its audit entry is
+    displayed first, so that the record and the ledger keep the refusal too."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def show(shell: Any, etype: type[BaseException], value: BaseException, tb: Any,
+             tb_offset: int | None = None) -> Any:
+        audit = getattr(value, "audit", None)
+        if audit:
+            refused = Result.of(str(audit["action"]), f"{audit['action']} on {audit['target']}"
+                                " — refused", [{"step": s} for s in audit["steps"]])
+            refused.actions.append(audit)
+            display(refused)  # type: ignore[no-untyped-call]
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)  # the usual error output
+
+    shell.set_custom_exc((GuardRefused,), show)
+
+
+_record_refusals_in_notebooks()

@@ -228,6 +228,8 @@ def vacuum(
     """VACUUM (ANALYZE) one table or the whole database, in autocommit, with session-level
     statement and lock timeouts. Verified by each table's last_vacuum moving on."""
     timeouts = {"statement_timeout": _ms(statement_timeout), "lock_timeout": _ms(lock_timeout)}
+    if table is not None and not table.strip():
+        raise BadInput("vacuum: an empty table name; pass None to vacuum the whole database")
     query, names = ("vacuum_table", {"table": (schema, table or "")}) if table else (
         "vacuum_database", None)
 

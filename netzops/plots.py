@@ -1,11 +1,30 @@
-"""Figures for the monitoring report, made from results (matplotlib, no pyplot state)."""
+"""Figures for the monitoring report, made from results (matplotlib, no pyplot state).
+
+Each function returns a `Chart`: it shows itself as a PNG in JupyterLab and in records
+(nbconvert embeds it in the HTML), whatever matplotlib backend the kernel has.
+"""
 
 from __future__ import annotations
 
+import io
+from dataclasses import dataclass
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from netzops.results import Result
 from netzops.thresholds import Band
+
+
+@dataclass(frozen=True)
+class Chart:
+    figure: Figure
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        FigureCanvasAgg(self.figure)
+        self.figure.savefig(buffer, format="png", dpi=96)
+        return buffer.getvalue()
 
 
 def _limit(ax: object, band: Band, label: str) -> None:
@@ -14,7 +33,7 @@ def _limit(ax: object, band: Band, label: str) -> None:
                    label=f"{label} {band.warn:g}")
 
 
-def resources(stats: Result, cpu: Band, memory: Band) -> Figure:
+def resources(stats: Result, cpu: Band, memory: Band) -> Chart:
     """CPU % and memory % per container, with the runbook's limits."""
     fig = Figure(figsize=(9, 3.2), layout="constrained")
     names = [str(r["container"]) for r in stats.rows]
@@ -24,10 +43,10 @@ def resources(stats: Result, cpu: Band, memory: Band) -> Figure:
         if band.warn is not None:
             ax.axvline(band.warn, color="#d35400", linestyle="--", linewidth=1)
         ax.set_title(title)
-    return fig
+    return Chart(fig)
 
 
-def response_times(samples: list[Result], budget: Band) -> Figure:
+def response_times(samples: list[Result], budget: Band) -> Chart:
     """p50/p95/p99 per sampled endpoint against the response-time budget."""
     fig = Figure(figsize=(6, 3.2), layout="constrained")
     ax = fig.subplots()
@@ -41,10 +60,10 @@ def response_times(samples: list[Result], budget: Band) -> Figure:
     ax.set_ylabel("ms")
     ax.legend()
     ax.set_title("Response times")
-    return fig
+    return Chart(fig)
 
 
-def errors_per_minute(rates: Result) -> Figure:
+def errors_per_minute(rates: Result) -> Chart:
     """Requests and 5xx answers per minute (from the backend's request log)."""
     fig = Figure(figsize=(9, 3), layout="constrained")
     ax = fig.subplots()
@@ -54,4 +73,4 @@ def errors_per_minute(rates: Result) -> Figure:
     ax.set_title("Requests and errors per minute")
     ax.tick_params(axis="x", labelrotation=90, labelsize=7)
     ax.legend()
-    return fig
+    return Chart(fig)

@@ -31,7 +31,7 @@ from psycopg import sql
 from psycopg.rows import class_row
 
 from netzops import sqlfiles
-from netzops.errors import AuthenticationFailed, TargetUnreachable
+from netzops.errors import AuthenticationFailed, BadInput, TargetUnreachable
 from netzops.findings import Finding, Priority
 from netzops.results import Result
 from netzops.targets import Target
@@ -96,7 +96,7 @@ class Database:
     def statement(self, query: str,
                   identifiers: Identifiers | None = None) -> sql.SQL | sql.Composed:
         """The named SQL file for this server, `{name}` placeholders filled as identifiers."""
-        text = sqlfiles.get(query, self.server_version_num)  # a trusted package file
+        text = _one_line(sqlfiles.get(query, self.server_version_num))  # a trusted package file
         if not identifiers:
             return sql.SQL(text)
         return sql.SQL(text).format(**{k: sql.Identifier(*v) for k, v in identifiers.items()})
@@ -116,6 +116,7 @@ class Database:
              identifiers: Identifiers | None = None, deadline_s: float | None = None) -> list[T]:
         """Rows of the named SQL file as `record` instances (column aliases = field names)."""
         stmt = self.statement(query, identifiers)
+        _check_values(params)
         with self._session(deadline_s) as conn, \
                 conn.cursor(row_factory=class_row(record)) as cur:
             cur.execute(stmt, params or None)
@@ -125,17 +126,17 @@ class Database:
                 identifiers: Identifiers | None = None, deadline_s: float | None = None) -> str:
         """Run a statement that returns no rows (VACUUM); its status message."""
         stmt = self.statement(query, identifiers)
+        _check_values(params)
         with self._session(deadline_s) as conn, conn.cursor() as cur:
             cur.execute(stmt, params or None)
             return cur.statusmessage or ""
 
     def render(self, query: str, params: Mapping[str, Any] | None = None,
                identifiers: Identifiers | None = None) -> str:
-        """The exact statement that would run, values inlined, comments left out (for plans)."""
+        """The exact statement that would run, values inlined (for plans)."""
         stmt = self.statement(query, identifiers)
-        text = psycopg.ClientCursor(self.connection()).mogrify(stmt, params or None)
-        lines = (line.strip() for line in text.splitlines())
-        return " ".join(line for line in lines if line and not line.startswith("--"))
+        _check_values(params)
+        return psycopg.ClientCursor(self.connection()).mogrify(stmt, params or None)
 
     def _deadline_s(self) -> float:
         pg = self.target.postgres
@@ -145,6 +146,25 @@ class Database:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _one_line(text: str) -> str:
+    """A SQL file's statement on one line, without its full-line `--` comments (before any
+    value is filled in, so values stay exactly as given)."""
+    lines = (line.strip() for line in text.splitlines())
+    return " ".join(line for line in lines if line and not line.startswith("--"))
+
+
+def _check_values(params: Mapping[str, Any] | None) -> None:
+    """Refuse text values PostgreSQL cannot take (NUL, unencodable) before anything is sent."""
+    for name, value in (params or {}).items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadInput(f"{name}: not valid Unicode text") from None
+            if "\x00" in value:
+                raise BadInput(f"{name}: contains a NUL character")
 
 
 @contextmanager

@@ -19,6 +19,8 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 from netzops import __version__, kernels, ledger, records
 from netzops.errors import BadInput
 from netzops.findings import Priority, worst
@@ -28,7 +30,6 @@ from netzops.parameters import merge
 from netzops.paths import outputs_dir, project_root
 from netzops.secrets import scrub
 from netzops.targets import Target
-
 
 #: What the ledger keeps of each guarded action's audit entry (the record has all of it).
 AUDIT_FIELDS = ("action", "target", "subject", "dry_run", "fingerprint", "outcome", "verified",
@@ -117,7 +118,9 @@ def execute(notebook: Notebook, target: Target, params: dict[str, Any],
     finally:
         os.environ.pop(HEADLESS_ENV, None)
     ended = datetime.now(UTC)
-    nb = records.scrub_notebook(ipynb) if ipynb.exists() else notebook.read()
+    if not ipynb.exists() or ipynb.stat().st_size == 0:  # papermill failed before writing
+        nbformat.write(notebook.read(), str(ipynb))
+    nb = records.scrub_notebook(ipynb)
     if error is not None:
         error = records.failing_cell(nb) or error
         error["evalue"] = scrub(error["evalue"])[:500]

@@ -124,7 +124,11 @@ def load_target(name: str, folder: Path | None = None) -> Target:
     path = (folder or targets_dir()) / f"{name}.yaml"
     if not path.is_file():
         raise UnknownTarget(f"no target {name!r}: {path} does not exist")
-    return parse_target(yaml.safe_load(path.read_text()), str(path))
+    target = parse_target(yaml.safe_load(path.read_text()), str(path))
+    if target.name != name:
+        raise BadInput(f"{path}: its name is {target.name!r}; a target file must carry the "
+                       f"name it is stored under ({name!r})")
+    return target
 
 
 def parse_target(data: Any, origin: str = "target") -> Target:

@@ -109,17 +109,17 @@ def test_headless_confirmed_restart_is_refused_by_policy(targets: Path, name: st
     assert real["error"]["ename"] == "GuardRefused", real["error"]
     why = real["error"]["evalue"]
     assert "allow_destructive" in why and name in why and "stale" not in why, why
-    assert [a for a in real["actions"] if not a["dry_run"]] == []
+    [refusal] = real["actions"]  # the refusal is audited, and nothing else happened
+    assert refusal["dry_run"] is False and refusal["outcome"].startswith("refused:")
+    assert refusal["fingerprint"] == plan["fingerprint"]
     assert _started(ids) == before  # no backend container was restarted
     outputs = Path(os.environ["NETZOPS_OUTPUTS"])
     entry = next(e for e in ledger.entries(outputs / "ledger.jsonl")
                  if e["run_id"] == real["run_id"])
     assert entry["status"] == "failed" and entry["target"] == name
+    assert [a["outcome"][:8] for a in entry["actions"]] == ["refused:"]
 
 
-@pytest.mark.xfail(strict=True, reason="defect in targets.load_target: a file whose `name` "
-                   "differs from its file name is accepted; the CLI checks the policy of "
-                   "<file>.yaml while the kernel's load_target(name) reads <name>.yaml")
 def test_a_target_file_must_carry_its_own_name(targets: Path, tmp_path: Path) -> None:
     data = yaml.safe_load((targets / "locked.yaml").read_text())
     (tmp_path / "readonly.yaml").write_text(yaml.safe_dump({**data, "name": "sandbox"}))

@@ -52,3 +52,20 @@ def test_evaluation_maps_to_runbook_priorities() -> None:
     assert expired is not None and expired.priority is Priority.P0
     assert soon is not None and soon.priority is Priority.P1
     assert remaining("tls", "fe", 60, tls, "days") is None
+
+
+def test_every_procedure_names_checks_the_library_has() -> None:
+    """procedures.yaml must stay in step with the check names the library emits."""
+    import re
+    from pathlib import Path
+
+    from netzops import incidents
+
+    source = "".join(p.read_text() for p in Path(incidents.__file__).parent.rglob("*.py"))
+    emitted = set(re.findall(r'"([a-z_]+)"', source))
+    listed = [c for p in incidents.procedures().values() for c in p.checks]
+    assert len(listed) == len(set(listed)), "a check belongs to one procedure"
+    assert not set(listed) - emitted, f"unknown checks: {set(listed) - emitted}"
+    finding = Finding("request_error_rate", "backend", Priority.P1, "error rate % 20 > 5")
+    procedure = incidents.procedure_for(finding)
+    assert procedure is not None and procedure.title == "High Error Rate Alert"
