@@ -214,7 +214,9 @@ ALTER TABLE sites        OWNER TO netzwaechter_app;
 ALTER TABLE measurements OWNER TO netzwaechter_app;
 ALTER TABLE alerts       OWNER TO netzwaechter_app;
 
-GRANT SELECT ON ALL TABLES IN SCHEMA public TO netzops_monitor;
+-- The monitor's read access (least privilege, no password hashes): grants.sql, which
+-- `netzops sandbox up` also applies to existing databases.
+\ir grants.sql
 
 -- Planner statistics for the small tables only. alerts is deliberately not
 -- analysed (see above); measurements is left to autovacuum.

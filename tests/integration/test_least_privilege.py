@@ -177,9 +177,6 @@ def test_the_documented_grants_are_enough(target: Target) -> None:
     assert psql(f"SELECT count(*) FROM pg_roles WHERE rolname = '{role}'") == "0"
 
 
-@pytest.mark.xfail(strict=True, reason="sandbox/postgres/seed.sql grants SELECT on every table "
-                   "to the monitor (GRANT SELECT ON ALL TABLES): it can read users.password_hash; "
-                   "pg_users.users needs only id, username, email, role, is_active, created_at")
 def test_monitor_cannot_read_password_hashes(monitor: postgres.Database) -> None:
     with pytest.raises(errors.InsufficientPrivilege):
         monitor.connection().execute("SELECT password_hash FROM users LIMIT 1")
