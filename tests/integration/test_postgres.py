@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -267,9 +268,12 @@ def test_blocked_queries_name_the_blocker(target: Target, db: postgres.Database)
 
 
 def _psql_statements() -> dict[int, tuple[int, float]]:
+    """queryid → (calls, mean) for the statements whose queryid is unique in this database
+    (one queryid can have several entries: per role, and top-level or nested)."""
     rows = psql_rows("SELECT queryid, calls, mean_exec_time FROM pg_stat_statements "
                      "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'netzwaechter')")
-    return {int(q): (int(c), float(m)) for q, c, m in rows}
+    seen = Counter(int(q) for q, _, _ in rows)
+    return {int(q): (int(c), float(m)) for q, c, m in rows if seen[int(q)] == 1}
 
 
 def test_slow_queries_match_pg_stat_statements(db: postgres.Database) -> None:
