@@ -66,7 +66,8 @@ def test_ledger_gets_one_line_per_run_and_verifies() -> None:
     verified = netzops("ledger", "verify")
     assert verified.returncode == 0, verified.stdout
     listed = netzops("runs", "--notebook", "service-status", "--json")
-    assert len(listed.stdout.splitlines()) == len(entries)
+    mine = [e["run_id"] for e in entries if e["notebook"] == "service-status"]
+    assert [json.loads(line)["run_id"] for line in listed.stdout.splitlines()] == mine
 
 
 @pytest.mark.parametrize(("args", "message"), [
