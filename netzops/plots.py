@@ -68,8 +68,8 @@ def errors_per_minute(rates: Result) -> Chart:
     fig = Figure(figsize=(9, 3), layout="constrained")
     ax = fig.subplots()
     times = [str(r["minute"])[11:16] for r in rates.rows]
-    ax.plot(times, [int(r["requests"]) for r in rates.rows], label="requests")
-    ax.plot(times, [int(r["errors_5xx"]) for r in rates.rows], label="5xx", color="#b00020")
+    ax.bar(times, [int(r["requests"]) for r in rates.rows], label="requests", color="#2471a3")
+    ax.bar(times, [int(r["errors_5xx"]) for r in rates.rows], label="5xx", color="#b00020")
     ax.set_title("Requests and errors per minute")
     ax.tick_params(axis="x", labelrotation=90, labelsize=7)
     ax.legend()
