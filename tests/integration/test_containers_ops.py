@@ -4,7 +4,6 @@ docker ps. Only the backend is changed (never postgres, redis or the frontend)."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -18,12 +17,6 @@ from tests.conftest import sh
 
 BACKEND = "label=com.docker.compose.service=backend"
 
-
-@pytest.fixture(scope="module")
-def client(target: Target) -> Iterator[DockerClient]:
-    docker = containers.connect(target)
-    yield docker
-    docker.close()
 
 
 def _backend_ids() -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from types import SimpleNamespace
 
 import psutil
@@ -33,12 +32,6 @@ def _pair(text: str) -> tuple[float, float]:
     left, right = text.split(" / ")
     return size(left), size(right)
 
-
-@pytest.fixture(scope="module")
-def client(target: Target) -> Iterator[DockerClient]:
-    docker = containers.connect(target)
-    yield docker
-    docker.close()
 
 
 def _docker_stats(names: list[str]) -> dict[str, dict[str, str]]:

@@ -8,10 +8,8 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from docker import DockerClient
 
 from netzops import compose, containers, docker_system
@@ -21,12 +19,6 @@ from tests.conftest import sh
 
 NETWORK = "netzwaechter-network"
 
-
-@pytest.fixture(scope="module")
-def client(target: Target) -> Iterator[DockerClient]:
-    docker = containers.connect(target)
-    yield docker
-    docker.close()
 
 
 def test_project_volumes_match_docker_and_du(client: DockerClient, target: Target) -> None:

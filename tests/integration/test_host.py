@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from docker import DockerClient
 
 from netzops import containers, host
 from netzops.targets import Target, parse_target
 from tests.conftest import sh
-
-
-@pytest.fixture(scope="module")
-def client(target: Target) -> Iterator[DockerClient]:
-    docker = containers.connect(target)
-    yield docker
-    docker.close()
 
 
 def _with_bands(target: Target, **bands: dict[str, float]) -> Target:

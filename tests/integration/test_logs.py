@@ -100,12 +100,6 @@ def window(target: Target) -> Window:
     return Window(since, until, user)
 
 
-@pytest.fixture(scope="module")
-def client(target: Target) -> Iterator[DockerClient]:
-    docker = containers.connect(target)
-    yield docker
-    docker.close()
-
 
 # --- viewing --------------------------------------------------------------------------------
 
