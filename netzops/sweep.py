@@ -5,8 +5,10 @@ unreachable service into a finding, so a sweep always completes."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from netzops import cache, certs, containers, endpoints, host, logs, pg_activity, postgres
+from netzops.findings import worst
 from netzops.results import Result
 from netzops.targets import Target
 
@@ -47,3 +49,24 @@ def run(target: Target, only: list[str] | None = None) -> list[Result]:
     if unknown:
         raise ValueError(f"unknown checks {unknown}; known: {', '.join(checks)}")
     return [check() for name, check in checks.items() if not only or name in only]
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    check: str
+    title: str
+    worst: str
+    findings: int
+
+
+def summary(results: list[Result]) -> Result:
+    """One row per check with its worst priority, and every check's metrics. Findings stay
+    with whoever shows them next (e.g. incidents.responses), so none is counted twice."""
+    rows = []
+    metrics: dict[str, float] = {}
+    for r in results:
+        top = worst(r.findings)
+        rows.append(CheckSummary(r.check, r.title, top.name if top is not None else "ok",
+                                 len(r.findings)))
+        metrics.update(r.metrics)
+    return Result.of("sweep", f"{len(results)} checks", rows, metrics=metrics)

@@ -30,6 +30,7 @@ from netzops import incidents, load_target, sweep
 stack = load_target(target)
 results = sweep.run(stack, checks or None)
 findings = incidents.findings_from(results)
+sweep.summary(results)
 
 # %%
 incidents.responses(findings)

@@ -33,7 +33,11 @@ stack = load_target(target)
 contacts = incidents.load_contacts(Path(contacts_file) if contacts_file else None)
 
 # %%
-findings = incidents.findings_from(sweep.run(stack))
+results = sweep.run(stack)
+findings = incidents.findings_from(results)
+sweep.summary(results)
+
+# %%
 incidents.responses(findings)
 
 # %%

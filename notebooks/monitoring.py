@@ -27,16 +27,17 @@ since: str = "1h"  # window of the log analysis
 
 # %%
 from netzops import (
-           cache,
-           containers,
-           docker_system,
-           endpoints,
-           host,
-           load_target,
-           logs,
-           pg_activity,
-           plots,
-           postgres,
+    cache,
+    certs,
+    containers,
+    docker_system,
+    endpoints,
+    host,
+    load_target,
+    logs,
+    pg_activity,
+    plots,
+    postgres,
 )
 
 stack = load_target(target)
@@ -46,6 +47,9 @@ bands = stack.bands
 
 # %% [markdown]
 # ## System resources
+
+# %%
+containers.service_status(docker, stack)
 
 # %%
 stats = containers.stats(docker, stack)
@@ -91,10 +95,21 @@ timings[1]
 plots.response_times(timings, bands["api_response_ms"])
 
 # %%
-pg_activity.connections(postgres.connect(stack))
+db = postgres.connect(stack)
+postgres.database_size(db)
 
 # %%
-cache.memory(cache.connect(stack), stack)
+pg_activity.connections(db)
+
+# %%
+redis = cache.connect(stack)
+cache.memory(redis, stack)
+
+# %%
+cache.stats(redis, stack, interval_s=2.0)
+
+# %%
+certs.check(stack)
 
 # %% [markdown]
 # ## Log analysis

@@ -15,6 +15,7 @@ from tests.notebooks.helpers import (
     docker_stats_memory,
     hour_bracket,
     inspect,
+    psql,
     run,
 )
 
@@ -74,3 +75,22 @@ def test_three_figures_are_images_in_the_html_record(
     svgs = re.findall(r"<svg[^>]*>\s*<metadata>", record.html.read_text())  # inline matplotlib
     assert len(images) + len(svgs) == FIGURES, "figures shown as text, not images: " + str(
         re.findall(r"&lt;Figure size [^&]*&gt;", record.html.read_text()))
+
+
+def test_daily_report_side_car_has_every_documented_metric(
+        monitoring: tuple[Record, dict[str, float], dict[str, float]]) -> None:
+    """docs/records.md promises these names in the monitoring (daily health) record."""
+    record, _, _ = monitoring
+    for service in ("frontend", "backend", "postgres", "redis"):
+        assert record.metric(f"containers.{service}.healthy") == 1.0
+        assert record.metric(f"containers.{service}.memory_bytes") > 0
+        assert record.metric(f"containers.{service}.cpu_percent") >= 0
+    size = int(psql("SELECT pg_database_size('netzwaechter')"))
+    assert abs(record.metric("postgres.database_size_bytes") - size) <= MiB
+    assert record.metric("postgres.connections.active") >= 0
+    assert record.metric("redis.used_memory_bytes") > 0
+    metrics = record.side["metrics"]  # no lookups in the 2 s interval: only the cumulative rate
+    assert 0 <= metrics.get("redis.hit_rate", 0) <= 1
+    assert "redis.hit_rate" in metrics or "redis.hit_rate_cumulative_percent" in metrics
+    assert record.metric("tls.frontend.days_left") > 0
+    assert record.metric("logs.backend.errors_last_hour") >= 0
