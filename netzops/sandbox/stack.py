@@ -118,18 +118,19 @@ def up(target: Target | None = None, cert_days: float = 90, wait_s: float = 240)
         set_certificate(cert_days)
     compose.run(target, "up", "-d", "--remove-orphans", timeout_s=wait_s)
     status = wait_healthy(client, target, wait_s)
-    apply_grants(client)
+    maintain_database(client)
     return status
 
 
-def apply_grants(client: docker.DockerClient) -> None:
-    """The monitoring role's least-privilege grants, also on databases seeded before."""
+def maintain_database(client: docker.DockerClient) -> None:
+    """sandbox/postgres/on-up.sql: the monitoring role's grants and the deliberate dead
+    tuples, also on databases seeded earlier or restarted after a crash."""
     postgres = client.containers.get("netzwaechter-postgres")
     code, output = postgres.exec_run(["psql", "-U", "postgres", "-d", "netzwaechter", "-q",
                                       "-v", "ON_ERROR_STOP=1", "-f",
-                                      "/sandbox/postgres/grants.sql"])
+                                      "/sandbox/postgres/on-up.sql"])
     if code != 0:
-        raise NetzopsError(f"grants.sql failed: {output.decode(errors='replace')[-300:]}")
+        raise NetzopsError(f"on-up.sql failed: {output.decode(errors='replace')[-300:]}")
 
 
 def wait_healthy(client: docker.DockerClient, target: Target, wait_s: float) -> Result:

@@ -215,7 +215,7 @@ ALTER TABLE measurements OWNER TO netzwaechter_app;
 ALTER TABLE alerts       OWNER TO netzwaechter_app;
 
 -- The monitor's read access (least privilege, no password hashes): grants.sql, which
--- `netzops sandbox up` also applies to existing databases.
+-- `netzops sandbox up` also applies to existing databases (on-up.sql).
 \ir grants.sql
 
 -- Planner statistics for the small tables only. alerts is deliberately not
