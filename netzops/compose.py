@@ -47,8 +47,10 @@ def run(target: Target, *args: str, timeout_s: float = 300) -> subprocess.Comple
     """Run compose with `args` (never through a shell) and the target's compose variables;
     raises with stderr on failure."""
     command = [*base_command(target), *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
-                          env=target.compose.environment())
+    env = target.compose.environment()
+    if target.docker_host:  # the same engine the SDK talks to
+        env["DOCKER_HOST"] = target.docker_host
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=env)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
         raise NetzopsError(f"compose {' '.join(args)} failed: " + " | ".join(tail))
