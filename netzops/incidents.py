@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -119,6 +118,6 @@ def escalation(findings: list[Finding], contacts: Contacts) -> Result:
     return Result.of("escalation", "Escalation", rows, notes=notes)
 
 
-def findings_from(results: list[Result] | list[Any]) -> list[Finding]:
+def findings_from(results: list[Result]) -> list[Finding]:
     """All findings of several results."""
     return [f for r in results for f in r.findings]

@@ -70,6 +70,3 @@ def scrub(text: str) -> str:
             text = text.replace(value, MASK)
     return text
 
-
-def known_count() -> int:
-    return len(_resolved)
