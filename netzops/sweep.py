@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from netzops import cache, certs, containers, endpoints, host, logs, pg_activity, postgres
+from netzops.clients import Clients
 from netzops.findings import worst
 from netzops.results import Result
 from netzops.targets import Target
@@ -15,40 +16,41 @@ from netzops.targets import Target
 Check = Callable[[], Result]
 
 
-def registry(target: Target) -> dict[str, Check]:
-    """The sweep's checks by name, bound to lazily created clients of `target`."""
-    docker = containers.connect(target)
-    http = endpoints.client(target)
-    db = postgres.connect(target)
-    redis = cache.connect(target)
+def registry(target: Target, clients: Clients) -> dict[str, Check]:
+    """The sweep's checks by name, bound to the shared, lazily created `clients`."""
+    c = clients
     api = target.http.frontend_url.rstrip("/") + "/api/users"
     return {
-        "service_status": lambda: containers.service_status(docker, target),
-        "container_stats": lambda: containers.stats(docker, target),
-        "http_health": lambda: endpoints.health(http, target),
-        "api_response": lambda: endpoints.sample(http, api, count=20, name="api", target=target),
-        "postgres_ping": lambda: postgres.ping(db),
-        "postgres_connections": lambda: pg_activity.connections(db),
-        "postgres_long_queries": lambda: pg_activity.long_running_queries(db),
-        "redis_ping": lambda: cache.ping(redis),
-        "redis_memory": lambda: cache.memory(redis, target),
+        "service_status": lambda: containers.service_status(c.docker, target),
+        "container_stats": lambda: containers.stats(c.docker, target),
+        "http_health": lambda: endpoints.health(c.http, target),
+        "api_response": lambda: endpoints.sample(c.http, api, count=20, name="api", target=target),
+        "postgres_ping": lambda: postgres.ping(c.db),
+        "postgres_connections": lambda: pg_activity.connections(c.db),
+        "postgres_long_queries": lambda: pg_activity.long_running_queries(c.db),
+        "redis_ping": lambda: cache.ping(c.redis),
+        "redis_memory": lambda: cache.memory(c.redis, target),
         "tls": lambda: certs.check(target),
         "host_disks": lambda: host.disks(target),
         "host_memory": lambda: host.memory(target),
-        "errors_last_hour": lambda: logs.errors_last_hour(docker, target),
-        "backend_error_rate": lambda: logs.request_rates(docker, target),
-        "nginx_error_rate": lambda: logs.nginx_error_rate(docker, target),
-        "out_of_memory": lambda: logs.out_of_memory(docker, target, service=None, since="1h"),
+        "errors_last_hour": lambda: logs.errors_last_hour(c.docker, target),
+        "backend_error_rate": lambda: logs.request_rates(c.docker, target),
+        "nginx_error_rate": lambda: logs.nginx_error_rate(c.docker, target),
+        "out_of_memory": lambda: logs.out_of_memory(c.docker, target, service=None, since="1h"),
     }
 
 
 def run(target: Target, only: list[str] | None = None) -> list[Result]:
     """The results of every check (or of the named ones), in registry order."""
-    checks = registry(target)
-    unknown = sorted(set(only or []) - set(checks))
-    if unknown:
-        raise ValueError(f"unknown checks {unknown}; known: {', '.join(checks)}")
-    return [check() for name, check in checks.items() if not only or name in only]
+    clients = Clients(target)
+    try:
+        checks = registry(target, clients)
+        unknown = sorted(set(only or []) - set(checks))
+        if unknown:
+            raise ValueError(f"unknown checks {unknown}; known: {', '.join(checks)}")
+        return [check() for name, check in checks.items() if not only or name in only]
+    finally:
+        clients.close()
 
 
 @dataclass(frozen=True)

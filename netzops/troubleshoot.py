@@ -18,27 +18,37 @@ from netzops import (
     pg_users,
     postgres,
 )
+from netzops.clients import Clients
 from netzops.errors import BadInput
 from netzops.findings import Finding, Priority
 from netzops.results import Result
 from netzops.targets import Target
 
-Diagnosis = Callable[[Target], Result]
+Diagnosis = Callable[[Clients], Result]
 
 
-def _status(t: Target) -> Result:
-    return containers.service_status(containers.connect(t), t)
+def _status(c: Clients) -> Result:
+    return containers.service_status(c.docker, c.target)
 
 
-def _stats(t: Target) -> Result:
-    return containers.stats(containers.connect(t), t)
+def _stats(c: Clients) -> Result:
+    return containers.stats(c.docker, c.target)
+
+
+def _env(c: Clients) -> Result:
+    return containers.env_names(c.docker, c.target, "backend")
 
 
 def _tail(service: str | None, pattern: str | None = None) -> Diagnosis:
-    def diagnose(t: Target) -> Result:
-        return container_logs.logs(containers.connect(t), t, service, tail=50, since="1h",
+    def diagnose(c: Clients) -> Result:
+        return container_logs.logs(c.docker, c.target, service, tail=50, since="1h",
                                    pattern=pattern, ignore_case=True)
     return diagnose
+
+
+def _api_times(c: Clients) -> Result:
+    api = c.target.http.frontend_url.rstrip("/") + "/api/sites"
+    return endpoints.sample(c.http, api, 20, name="api", target=c.target)
 
 
 @dataclass(frozen=True)
@@ -53,47 +63,40 @@ class Scenario:
 SCENARIOS = {s.name: s for s in (
     Scenario("service-wont-start", "Service Won't Start",
              "container exits immediately after starting",
-             (_status, lambda t: docker_system.config_check(t),
-              lambda t: containers.env_names(containers.connect(t), t, "backend"),
-              lambda t: docker_system.port_conflicts(containers.connect(t), t),
+             (_status, lambda c: docker_system.config_check(c.target), _env,
+              lambda c: docker_system.port_conflicts(c.docker, c.target),
               _tail(None, "fatal")),
              ("fix the environment (.env) and the compose file", "free the conflicting port",
               "check that postgres is running", "restart fresh (restart-scale notebook)")),
     Scenario("database-connection", "Database Connection Errors",
              '"Connection refused" or "Connection timeout" in backend logs',
-             (lambda t: postgres.ping(postgres.connect(t)),
-              lambda t: pg_activity.connections(postgres.connect(t)),
+             (lambda c: postgres.ping(c.db), lambda c: pg_activity.connections(c.db),
               _tail("postgres"), _tail("backend", "database error")),
              ("restart postgres, wait for its health check", "restart the backend")),
     Scenario("redis-connection", "Redis Connection Issues",
              "session errors, authentication failures",
-             (lambda t: cache.ping(cache.connect(t)), _tail("redis"),
-              _tail("backend", "redis error")),
+             (lambda c: cache.ping(c.redis), _tail("redis"), _tail("backend", "redis error")),
              ("restart redis", "clear corrupted data only as a last resort (cache notebook)")),
     Scenario("slow-performance", "Slow Performance", "application responds slowly, timeouts",
-             (_stats, lambda t: endpoints.sample(endpoints.client(t), t.http.frontend_url
-                                                 .rstrip("/") + "/api/sites", 20, name="api",
-                                                 target=t),
-              lambda t: pg_activity.active_queries(postgres.connect(t)),
-              lambda t: logs.slow_queries(containers.connect(t), t, since="1h"),
-              lambda t: cache.stats(cache.connect(t), t, interval_s=2.0)),
+             (_stats, _api_times, lambda c: pg_activity.active_queries(c.db),
+              lambda c: logs.slow_queries(c.docker, c.target, since="1h"),
+              lambda c: cache.stats(c.redis, c.target, interval_s=2.0)),
              ("VACUUM ANALYZE (database notebook)", "scale the backend (restart-scale notebook)",
               "see the performance notebook")),
     Scenario("high-memory", "High Memory Usage", "container restarts, OOM errors",
              (_stats, _status,
-              lambda t: logs.out_of_memory(containers.connect(t), t, service=None),
-              lambda t: containers.node_heap(containers.connect(t), t),
+              lambda c: logs.out_of_memory(c.docker, c.target, service=None),
+              lambda c: containers.node_heap(c.docker, c.target),
               _tail("backend", "memory")),
              ("restart the affected container", "raise its memory limit in the compose file")),
     Scenario("login-issues", "Login Issues", "users cannot authenticate",
-             (lambda t: logs.failed_logins(containers.connect(t), t, since="1h"),
-              lambda t: cache.keys(cache.connect(t), "session:*"),
-              lambda t: pg_users.users(postgres.connect(t)),
-              lambda t: containers.env_names(containers.connect(t), t, "backend")),
+             (lambda c: logs.failed_logins(c.docker, c.target, since="1h"),
+              lambda c: cache.keys(c.redis, "session:*"),
+              lambda c: pg_users.users(c.db), _env),
              ("clear sessions (cache notebook, guarded)", "restart the backend",
               "reset the user's password in the application")),
     Scenario("ssl-certificate", "SSL Certificate Issues", "HTTPS not working, warnings",
-             (lambda t: certs.check(t),),
+             (lambda c: certs.check(c.target),),
              ("renew the certificate (certbot renew)", "reload nginx")),
 )}
 
@@ -106,9 +109,14 @@ def scenario(name: str) -> Scenario:
                        f"{', '.join(SCENARIOS)}") from None
 
 
-def diagnose(target: Target, name: str) -> list[Result]:
-    """Run the diagnoses of scenario `name`."""
-    return [d(target) for d in scenario(name).diagnoses]
+def diagnose(target: Target, names: list[str]) -> dict[str, list[Result]]:
+    """Run the diagnoses of the named scenarios, sharing one set of clients."""
+    chosen = [scenario(name) for name in names]  # unknown names refused before anything runs
+    clients = Clients(target)
+    try:
+        return {s.name: [d(clients) for d in s.diagnoses] for s in chosen}
+    finally:
+        clients.close()
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from netzops import load_target, troubleshoot
 
 stack = load_target(target)
 chosen = list(troubleshoot.SCENARIOS) if symptom == "auto" else [symptom]
-found = {name: troubleshoot.diagnose(stack, name) for name in chosen}
+found = troubleshoot.diagnose(stack, chosen)
 
 # %%
 troubleshoot.verdict(found)
