@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from netzops import logparse as lp
+from netzops.logs import parse as lp
 
 STAMP = "2026-11-27T01:{m:02d}:{s:02d}.{f:09d}Z "
 
@@ -31,13 +31,17 @@ def synthetic(count: int, seed: int = 1) -> bytes:
         if roll < 0.90:
             status = 500 if rng.random() < 0.01 else 200
             level = "ERROR" if status >= 500 else "INFO"
-            body = (f"{level} request method=GET path=/api/sites status={status} "
-                    f"latency_ms={rng.uniform(1, 300):.1f} ip=172.20.0.{rng.randint(1, 9)}")
+            body = (
+                f"{level} request method=GET path=/api/sites status={status} "
+                f"latency_ms={rng.uniform(1, 300):.1f} ip=172.20.0.{rng.randint(1, 9)}"
+            )
         elif roll < 0.95:
-            body = f"WARN slow query duration_ms={rng.uniform(200, 900):.1f} query=\"SELECT 1\""
+            body = f'WARN slow query duration_ms={rng.uniform(200, 900):.1f} query="SELECT 1"'
         elif roll < 0.99:
-            body = (f"WARN failed login user=viewer{rng.randint(1, 40)} "
-                    f"ip=10.0.0.{rng.randint(1, 9)} reason=bad_password")
+            body = (
+                f"WARN failed login user=viewer{rng.randint(1, 40)} "
+                f"ip=10.0.0.{rng.randint(1, 9)} reason=bad_password"
+            )
         else:
             body = "ERROR database error: connection terminated unexpectedly"
         out.append(stamp + "2026-11-27T01:00:00.000Z " + body)
@@ -86,14 +90,17 @@ def main() -> None:
     mb = len(blob) / 1e6
     assert naive_errors(blob) == lp.count_lines_with(blob, b" ERROR ")
     assert naive_failed_logins(blob) == ours_failed_logins(blob)
-    cases = [("errors (grep -c ERROR)", naive_errors,
-              lambda b: lp.count_lines_with(b, b" ERROR ")),
-             ("failed logins by user, ip", naive_failed_logins, ours_failed_logins)]
+    cases = [
+        ("errors (grep -c ERROR)", naive_errors, lambda b: lp.count_lines_with(b, b" ERROR ")),
+        ("failed logins by user, ip", naive_failed_logins, ours_failed_logins),
+    ]
     print(f"{args.lines} lines, {mb:.1f} MB; baseline: naive per-line regex on decoded text")
     for name, baseline, ours in cases:
         t_base, t_ours = best(baseline, blob, args.repeat), best(ours, blob, args.repeat)
-        print(f"{name:<28} baseline {mb / t_base:7.1f} MB/s  netzops {mb / t_ours:7.1f} MB/s  "
-              f"ratio {t_base / t_ours:5.1f}x")
+        print(
+            f"{name:<28} baseline {mb / t_base:7.1f} MB/s  netzops {mb / t_ours:7.1f} MB/s  "
+            f"ratio {t_base / t_ours:5.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from netzops.findings import Finding, Priority
+from netzops.findings import Finding, Priority, remaining
 from netzops.results import Result
 from netzops.targets import Target, Tls
-from netzops.thresholds import remaining
 
 TIMEOUT_S = 5.0
 
@@ -43,8 +42,10 @@ def _fetch_der(host: str, port: int, server_name: str) -> bytes:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    with socket.create_connection((host, port), timeout=TIMEOUT_S) as raw, \
-            context.wrap_socket(raw, server_hostname=server_name) as tls:
+    with (
+        socket.create_connection((host, port), timeout=TIMEOUT_S) as raw,
+        context.wrap_socket(raw, server_hostname=server_name) as tls,
+    ):
         der = tls.getpeercert(binary_form=True)
     if not der:
         raise ssl.SSLError("server sent no certificate")
@@ -55,8 +56,10 @@ def _verify(host: str, port: int, server_name: str) -> str:
     """'' when a default client trusts the certificate for `server_name`, else why not."""
     context = ssl.create_default_context()
     try:
-        with socket.create_connection((host, port), timeout=TIMEOUT_S) as raw, \
-                context.wrap_socket(raw, server_hostname=server_name):
+        with (
+            socket.create_connection((host, port), timeout=TIMEOUT_S) as raw,
+            context.wrap_socket(raw, server_hostname=server_name),
+        ):
             return ""
     except ssl.SSLCertVerificationError as exc:
         return str(exc.verify_message or exc)
@@ -69,8 +72,10 @@ def _names(cert: x509.Certificate) -> list[str]:
         return []
     san = ext.value
     assert isinstance(san, x509.SubjectAlternativeName)
-    return [*san.get_values_for_type(x509.DNSName),
-            *(str(ip) for ip in san.get_values_for_type(x509.IPAddress))]
+    return [
+        *san.get_values_for_type(x509.DNSName),
+        *(str(ip) for ip in san.get_values_for_type(x509.IPAddress)),
+    ]
 
 
 def _matches(server_name: str, names: list[str]) -> bool:
@@ -85,7 +90,8 @@ def _matches(server_name: str, names: list[str]) -> bool:
 def served(tls: Tls) -> x509.Certificate:
     """The certificate served at tls.host:tls.port for SNI `server_name`, unverified."""
     return x509.load_der_x509_certificate(
-        _fetch_der(tls.host, tls.port, tls.server_name or tls.host))
+        _fetch_der(tls.host, tls.port, tls.server_name or tls.host)
+    )
 
 
 def inspect(tls: Tls, now: datetime | None = None) -> CertInfo:
@@ -121,18 +127,34 @@ def check(target: Target) -> Result:
         try:
             info = inspect(tls)
         except (OSError, ValueError) as exc:
-            findings.append(Finding("tls", tls.name, Priority.P0,
-                                    f"no TLS handshake with {tls.host}:{tls.port}: {exc}"[:240]))
+            findings.append(
+                Finding(
+                    "tls",
+                    tls.name,
+                    Priority.P0,
+                    f"no TLS handshake with {tls.host}:{tls.port}: {exc}"[:240],
+                )
+            )
             continue
         rows.append(info)
         metrics[f"tls.{tls.name}.days_left"] = info.days_left
-        expiry = remaining("tls", tls.name, info.days_left, target.bands["tls_days_left"],
-                           "certificate days left")
+        expiry = remaining(
+            "tls", tls.name, info.days_left, target.bands["tls_days_left"], "certificate days left"
+        )
         findings += [expiry] if expiry else []
         if not info.hostname_match:
-            findings.append(Finding("tls", tls.name, Priority.P1,
-                                    f"certificate does not name {tls.server_name or tls.host}"))
+            findings.append(
+                Finding(
+                    "tls",
+                    tls.name,
+                    Priority.P1,
+                    f"certificate does not name {tls.server_name or tls.host}",
+                )
+            )
         if not info.trusted and target.http.verify_tls:
-            findings.append(Finding("tls", tls.name, Priority.P1,
-                                    f"certificate not trusted: {info.verify_error}"))
+            findings.append(
+                Finding(
+                    "tls", tls.name, Priority.P1, f"certificate not trusted: {info.verify_error}"
+                )
+            )
     return Result.of("tls", "TLS certificates", rows, findings, metrics)

@@ -9,12 +9,13 @@ from typing import Any
 
 import click
 
-from netzops import _startup, ledger, notebooks  # noqa: F401  (_startup: first)
+from netzops import _startup  # noqa: F401  (first: start-up costs we decline)
 from netzops.errors import BadInput, NetzopsError
 from netzops.findings import Priority
-from netzops.parameters import parse_assignments, read_file
 from netzops.paths import outputs_dir
-from netzops.runner import Exit, execute, prepare
+from netzops.runner import ledger, notebooks
+from netzops.runner.execution import Exit, execute, prepare
+from netzops.runner.parameters import parse_assignments, read_file
 from netzops.targets import list_targets, load_target
 
 
@@ -33,13 +34,29 @@ def main() -> None:
 @click.argument("name")
 @click.option("--target", "-t", default="sandbox", show_default=True, help="target file name")
 @click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE", help="a parameter")
-@click.option("-f", "--file", "files", multiple=True, type=click.Path(path_type=Path),
-              help="YAML parameter file (repeatable; later files win)")
-@click.option("--fail-on", default="P1", show_default=True,
-              help="exit 1 when a finding is at least this urgent (P0..P3)")
+@click.option(
+    "-f",
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="YAML parameter file (repeatable; later files win)",
+)
+@click.option(
+    "--fail-on",
+    default="P1",
+    show_default=True,
+    help="exit 1 when a finding is at least this urgent (P0..P3)",
+)
 @click.option("--cell-timeout", default=600, show_default=True, help="seconds per cell")
-def run(name: str, target: str, pairs: tuple[str, ...], files: tuple[Path, ...],
-        fail_on: str, cell_timeout: int) -> None:
+def run(
+    name: str,
+    target: str,
+    pairs: tuple[str, ...],
+    files: tuple[Path, ...],
+    fail_on: str,
+    cell_timeout: int,
+) -> None:
     """Run notebook NAME headless and keep its record under outputs/."""
     try:
         threshold = Priority.parse(fail_on)
@@ -60,11 +77,15 @@ def run(name: str, target: str, pairs: tuple[str, ...], files: tuple[Path, ...],
 @main.command()
 @click.argument("name")
 @click.option("--target", "-t", default="sandbox", show_default=True, help="target file name")
-@click.option("--fail-on", default="P1", show_default=True,
-              help="exit 1 when a finding is at least this urgent (P0..P3)")
+@click.option(
+    "--fail-on",
+    default="P1",
+    show_default=True,
+    help="exit 1 when a finding is at least this urgent (P0..P3)",
+)
 def report(name: str, target: str, fail_on: str) -> None:
     """Run the set parameters/reports/NAME.yaml and write one summary page."""
-    from netzops import reports
+    from netzops.runner import reports
 
     try:
         code, page, runs = reports.run(name, target, Priority.parse(fail_on))
@@ -99,8 +120,14 @@ def list_() -> None:
 @click.option("--priority", help="only runs whose worst finding is at least this urgent")
 @click.option("--since", help="only runs started at or after this ISO time (e.g. 2026-11-27)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
-def runs(notebook: str | None, target: str | None, status: str | None,
-         priority: str | None, since: str | None, as_json: bool) -> None:
+def runs(
+    notebook: str | None,
+    target: str | None,
+    status: str | None,
+    priority: str | None,
+    since: str | None,
+    as_json: bool,
+) -> None:
     """Past runs from the ledger."""
     try:
         limit = Priority.parse(priority) if priority else None
@@ -113,13 +140,21 @@ def runs(notebook: str | None, target: str | None, status: str | None,
         if as_json:
             click.echo(json.dumps(entry, sort_keys=True))
         else:
-            click.echo(f"{entry['started'][:19]}  {entry['run_id']}  {entry['target']:<10} "
-                       f"{entry['notebook']:<18} {entry['status']:<9} "
-                       f"worst={entry['worst'] or '-'}")
+            click.echo(
+                f"{entry['started'][:19]}  {entry['run_id']}  {entry['target']:<10} "
+                f"{entry['notebook']:<18} {entry['status']:<9} "
+                f"worst={entry['worst'] or '-'}"
+            )
 
 
-def _matches(entry: dict[str, Any], notebook: str | None, target: str | None,
-             status: str | None, limit: Priority | None, since: str | None) -> bool:
+def _matches(
+    entry: dict[str, Any],
+    notebook: str | None,
+    target: str | None,
+    status: str | None,
+    limit: Priority | None,
+    since: str | None,
+) -> bool:
     if notebook and entry["notebook"] != notebook:
         return False
     if target and entry["target"] != target:

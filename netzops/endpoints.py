@@ -11,11 +11,10 @@ import httpx
 
 from netzops import containers
 from netzops.errors import BadInput
-from netzops.findings import Finding, Priority
+from netzops.findings import Band, Finding, Priority, above, thresholds
 from netzops.quantiles import percentile
 from netzops.results import Result
 from netzops.targets import Target
-from netzops.thresholds import Band, above, thresholds
 
 
 @dataclass(frozen=True)
@@ -30,8 +29,9 @@ class Probe:
 
 def client(target: Target) -> httpx.Client:
     """An HTTP client with the target's TLS policy and timeouts."""
-    return httpx.Client(verify=target.http.verify_tls, timeout=target.http.timeout_s,
-                        follow_redirects=False)
+    return httpx.Client(
+        verify=target.http.verify_tls, timeout=target.http.timeout_s, follow_redirects=False
+    )
 
 
 def probe(http: httpx.Client, name: str, url: str) -> Probe:
@@ -82,19 +82,22 @@ def health(http: httpx.Client, target: Target) -> Result:
         metrics[f"http.{p.name}.up"] = float(p.ok)
         if not p.ok:
             why = p.error or f"HTTP {p.status}"
-            findings.append(Finding("http_health", p.name, Priority.P0,
-                                    f"health check failed: {why}"))
+            findings.append(
+                Finding("http_health", p.name, Priority.P0, f"health check failed: {why}")
+            )
             continue
         assert p.latency_ms is not None
         metrics[f"http.{p.name}.latency_ms"] = p.latency_ms
-        slow = above("http_health", p.name, p.latency_ms, target.bands["api_response_ms"],
-                     "response time ms")
+        slow = above(
+            "http_health", p.name, p.latency_ms, target.bands["api_response_ms"], "response time ms"
+        )
         if slow:
             findings.append(slow)
     return Result.of("http_health", "HTTP health checks", probes, findings, metrics)
 
 
 # --- response-time sampling (runbook: time curl -o /dev/null -s -w '%{time_total}' URL) -------
+
 
 @dataclass(frozen=True)
 class ResponseTimes:
@@ -111,12 +114,20 @@ class ResponseTimes:
 
 def _sample_name(url: str) -> str:
     parts = urlsplit(url)
-    return re.sub(r"[^a-z0-9]+", "_", f"{parts.hostname}_{parts.port or ''}{parts.path}".lower()
-                  ).strip("_")
+    return re.sub(
+        r"[^a-z0-9]+", "_", f"{parts.hostname}_{parts.port or ''}{parts.path}".lower()
+    ).strip("_")
 
 
-def sample(http: httpx.Client, url: str, count: int = 20, *, name: str | None = None,
-           target: Target | None = None, pause_s: float = 0.0) -> Result:
+def sample(
+    http: httpx.Client,
+    url: str,
+    count: int = 20,
+    *,
+    name: str | None = None,
+    target: Target | None = None,
+    pause_s: float = 0.0,
+) -> Result:
     """GET `url` `count` times, one after another: p50/p95/p99/max and errors. The p95 is
     judged against the API budget (api_response_ms), the error share against
     error_rate_percent; no answer at all is P0 (as in the health checks)."""
@@ -132,17 +143,25 @@ def sample(http: httpx.Client, url: str, count: int = 20, *, name: str | None = 
     failed = [p for p in probes if not p.ok]
     first = (failed[0].error or f"HTTP {failed[0].status}") if failed else ""
     p50, p95, p99 = (percentile(times, q) for q in (50, 95, 99)) if times else (None,) * 3
-    row = ResponseTimes(label, url, count, len(failed), p50, p95, p99,
-                        max(times) if times else None, first)
+    row = ResponseTimes(
+        label, url, count, len(failed), p50, p95, p99, max(times) if times else None, first
+    )
     bands = target.bands if target else thresholds()
-    return Result.of("http_sample", f"Response times of {label}", [row],
-                     _sample_findings(row, bands), _sample_metrics(row))
+    return Result.of(
+        "http_sample",
+        f"Response times of {label}",
+        [row],
+        _sample_findings(row, bands),
+        _sample_metrics(row),
+    )
 
 
 def _sample_metrics(row: ResponseTimes) -> dict[str, float]:
     prefix = f"http.{row.name}"
-    metrics = {f"{prefix}.errors": float(row.errors),
-               f"{prefix}.error_rate_percent": round(row.errors * 100.0 / row.requests, 2)}
+    metrics = {
+        f"{prefix}.errors": float(row.errors),
+        f"{prefix}.error_rate_percent": round(row.errors * 100.0 / row.requests, 2),
+    }
     for field_name in ("p50_ms", "p95_ms", "p99_ms", "max_ms"):
         value = getattr(row, field_name)
         if value is not None:
@@ -152,10 +171,24 @@ def _sample_metrics(row: ResponseTimes) -> dict[str, float]:
 
 def _sample_findings(row: ResponseTimes, bands: dict[str, Band]) -> list[Finding]:
     if row.p95_ms is None:
-        return [Finding("http_sample", row.name, Priority.P0,
-                        f"no answer in {row.requests} requests: {row.first_error}")]
-    found = [above("http_sample", row.name, row.p95_ms, bands["api_response_ms"],
-                   "p95 response time ms"),
-             above("http_sample", row.name, round(row.errors * 100.0 / row.requests, 2),
-                   bands["error_rate_percent"], f"error rate % (first: {row.first_error})")]
+        return [
+            Finding(
+                "http_sample",
+                row.name,
+                Priority.P0,
+                f"no answer in {row.requests} requests: {row.first_error}",
+            )
+        ]
+    found = [
+        above(
+            "http_sample", row.name, row.p95_ms, bands["api_response_ms"], "p95 response time ms"
+        ),
+        above(
+            "http_sample",
+            row.name,
+            round(row.errors * 100.0 / row.requests, 2),
+            bands["error_rate_percent"],
+            f"error rate % (first: {row.first_error})",
+        ),
+    ]
     return [f for f in found if f]

@@ -55,27 +55,46 @@ def headless() -> bool:
     return os.environ.get(HEADLESS_ENV) == "1"
 
 
-def _audit(plan: Plan, dry_run: bool, outcome: str, before: Any = None, after: Any = None,
-           verified: bool | None = None) -> dict[str, Any]:
+def _audit(
+    plan: Plan,
+    dry_run: bool,
+    outcome: str,
+    before: Any = None,
+    after: Any = None,
+    verified: bool | None = None,
+) -> dict[str, Any]:
     return {
-        "action": plan.action, "target": plan.target, "subject": plan.subject,
-        "dry_run": dry_run, "fingerprint": plan.fingerprint, "steps": plan.steps,
-        "details": plan.details, "outcome": outcome, "before": before, "after": after,
-        "verified": verified, "who": getpass.getuser(), "headless": headless(),
+        "action": plan.action,
+        "target": plan.target,
+        "subject": plan.subject,
+        "dry_run": dry_run,
+        "fingerprint": plan.fingerprint,
+        "steps": plan.steps,
+        "details": plan.details,
+        "outcome": outcome,
+        "before": before,
+        "after": after,
+        "verified": verified,
+        "who": getpass.getuser(),
+        "headless": headless(),
         "at": datetime.now(UTC).isoformat(),
     }
 
 
 def _refuse(plan: Plan, why: str) -> GuardRefused:
     """The refusal, carrying its audit entry (shown and recorded in notebooks, see below)."""
-    return GuardRefused(f"{plan.action} on {plan.target} refused: {why}",
-                        _audit(plan, False, f"refused: {why}"))
+    return GuardRefused(
+        f"{plan.action} on {plan.target} refused: {why}", _audit(plan, False, f"refused: {why}")
+    )
 
 
 def check_allowed(target: Target, plan: Plan) -> None:
     if headless() and not (target.allow_destructive and plan.action in target.allowed_actions):
-        raise _refuse(plan, "headless runs need allow_destructive and the action in "
-                            f"allowed_actions of target {target.name}")
+        raise _refuse(
+            plan,
+            "headless runs need allow_destructive and the action in "
+            f"allowed_actions of target {target.name}",
+        )
 
 
 def run(
@@ -91,25 +110,38 @@ def run(
     title = f"{first.action} on {target.name}"
     if confirm is None:
         entry = _audit(first, True, "dry run: nothing changed")
-        result = Result.of(first.action, f"{title} — dry run", [{"step": s} for s in first.steps],
-                           notes=[f"To do this, confirm with: {first.confirmation}"])
+        result = Result.of(
+            first.action,
+            f"{title} — dry run",
+            [{"step": s} for s in first.steps],
+            notes=[f"To do this, confirm with: {first.confirmation}"],
+        )
         result.actions.append(entry)
         return result
     if not confirm.startswith(f"{first.action}@{target.name}#"):
         raise _refuse(first, f"confirmation {confirm!r} does not name {first.action}@{target.name}")
     check_allowed(target, first)
     if confirm != first.confirmation:
-        raise _refuse(first, "stale plan: the situation changed since the dry run "
-                             f"(now {first.fingerprint}); review the new plan and confirm again")
+        raise _refuse(
+            first,
+            "stale plan: the situation changed since the dry run "
+            f"(now {first.fingerprint}); review the new plan and confirm again",
+        )
     before = observe() if observe else None
     outcome = act(first)
     after = observe() if observe else None
     verified = verify(after) if verify else None
     entry = _audit(first, False, str(outcome), before, after, verified)
-    findings = [] if verified is not False else [
-        Finding(first.action, first.subject, Priority.P1, "action done but verification failed")]
-    result = Result.of(first.action, f"{title} — done", [{"step": s} for s in first.steps],
-                       findings)
+    findings = (
+        []
+        if verified is not False
+        else [
+            Finding(first.action, first.subject, Priority.P1, "action done but verification failed")
+        ]
+    )
+    result = Result.of(
+        first.action, f"{title} — done", [{"step": s} for s in first.steps], findings
+    )
     result.actions.append(entry)
     return result
 
@@ -126,12 +158,20 @@ def _record_refusals_in_notebooks() -> None:
     if shell is None:
         return
 
-    def show(shell: Any, etype: type[BaseException], value: BaseException, tb: Any,
-             tb_offset: int | None = None) -> Any:
+    def show(
+        shell: Any,
+        etype: type[BaseException],
+        value: BaseException,
+        tb: Any,
+        tb_offset: int | None = None,
+    ) -> Any:
         audit = getattr(value, "audit", None)
         if audit:
-            refused = Result.of(str(audit["action"]), f"{audit['action']} on {audit['target']}"
-                                " — refused", [{"step": s} for s in audit["steps"]])
+            refused = Result.of(
+                str(audit["action"]),
+                f"{audit['action']} on {audit['target']} — refused",
+                [{"step": s} for s in audit["steps"]],
+            )
             refused.actions.append(audit)
             display(refused)  # type: ignore[no-untyped-call]
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)  # the usual error output

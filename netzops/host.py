@@ -13,12 +13,11 @@ from dataclasses import dataclass
 import psutil
 from docker import DockerClient
 
-from netzops.containers import ENGINE_ERRORS, engine_down
-from netzops.docker_system import disk_usage
-from netzops.findings import Finding
+from netzops.containers.engine import disk_usage
+from netzops.containers.status import ENGINE_ERRORS, engine_down
+from netzops.findings import Finding, above
 from netzops.results import Result
 from netzops.targets import Target
-from netzops.thresholds import above
 
 CPU_INTERVAL_S = 1.0
 
@@ -37,13 +36,16 @@ class Mount:
 def mount_usage(path: str, device: str = "", fstype: str = "") -> Mount:
     """One mount's use as df shows it: percent = used / (used + available to users)."""
     use = psutil.disk_usage(path)
-    return Mount(path, device, fstype, int(use.total), int(use.used), int(use.free),
-                 float(use.percent))
+    return Mount(
+        path, device, fstype, int(use.total), int(use.used), int(use.free), float(use.percent)
+    )
 
 
 def _disk_findings(target: Target, rows: list[Mount]) -> list[Finding]:
-    found = (above("host_disk", r.mount, r.percent, target.bands["disk_percent"], "disk use %")
-             for r in rows)
+    found = (
+        above("host_disk", r.mount, r.percent, target.bands["disk_percent"], "disk use %")
+        for r in rows
+    )
     return [f for f in found if f]
 
 
@@ -56,8 +58,9 @@ def disks(target: Target) -> Result:
         except OSError:
             continue  # vanished or unreadable mount
     metrics = {f"host.disk.{r.mount}.percent": r.percent for r in rows}
-    return Result.of("host_disk", "Disk use per mount (df -h)", rows,
-                     _disk_findings(target, rows), metrics)
+    return Result.of(
+        "host_disk", "Disk use per mount (df -h)", rows, _disk_findings(target, rows), metrics
+    )
 
 
 @dataclass(frozen=True)
@@ -77,13 +80,24 @@ def memory(target: Target) -> Result:
     of total in use against the memory band."""
     vm, swap = psutil.virtual_memory(), psutil.swap_memory()
     cache = int(getattr(vm, "buffers", 0)) + int(getattr(vm, "cached", 0))
-    row = Memory(int(vm.total), int(vm.total - vm.available), int(vm.free), int(vm.available),
-                 cache, int(swap.total), int(swap.used),
-                 round((vm.total - vm.available) / vm.total * 100.0, 1))
+    row = Memory(
+        int(vm.total),
+        int(vm.total - vm.available),
+        int(vm.free),
+        int(vm.available),
+        cache,
+        int(swap.total),
+        int(swap.used),
+        round((vm.total - vm.available) / vm.total * 100.0, 1),
+    )
     found = above("host_memory", "host", row.percent, target.bands["memory_percent"], "memory %")
-    return Result.of("host_memory", "Host memory (free -h)", [row], [found] if found else [],
-                     {"host.memory.percent": row.percent,
-                      "host.memory.available_bytes": row.available_bytes})
+    return Result.of(
+        "host_memory",
+        "Host memory (free -h)",
+        [row],
+        [found] if found else [],
+        {"host.memory.percent": row.percent, "host.memory.available_bytes": row.available_bytes},
+    )
 
 
 @dataclass(frozen=True)
@@ -102,13 +116,22 @@ def cpu(target: Target, interval_s: float = CPU_INTERVAL_S) -> Result:
     busy = float(psutil.cpu_percent(interval=interval_s))
     cpus = psutil.cpu_count() or 1
     load1, load5, load15 = os.getloadavg()
-    row = Cpu(busy, cpus, round(load1, 2), round(load5, 2), round(load15, 2),
-              round(load1 / cpus, 2))
+    row = Cpu(
+        busy, cpus, round(load1, 2), round(load5, 2), round(load15, 2), round(load1 / cpus, 2)
+    )
     found = above("host_cpu", "host", busy, target.bands["cpu_percent"], "CPU %")
-    return Result.of("host_cpu", f"Host CPU over {interval_s:g} s (top)", [row],
-                     [found] if found else [],
-                     {"host.cpu.percent": busy, "host.load.1m": row.load_1m,
-                      "host.load.5m": row.load_5m, "host.load.15m": row.load_15m})
+    return Result.of(
+        "host_cpu",
+        f"Host CPU over {interval_s:g} s (top)",
+        [row],
+        [found] if found else [],
+        {
+            "host.cpu.percent": busy,
+            "host.load.1m": row.load_1m,
+            "host.load.5m": row.load_5m,
+            "host.load.15m": row.load_15m,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -134,8 +157,17 @@ def docker_data_root(client: DockerClient, target: Target) -> Result:
     try:
         fs = mount_usage(path)
     except OSError:
-        return Result.of(check, title, metrics={"docker.total_bytes": docker_bytes}, notes=[
-            f"{path} is not visible here (remote engine?): run this on the Docker host"])
+        return Result.of(
+            check,
+            title,
+            metrics={"docker.total_bytes": docker_bytes},
+            notes=[f"{path} is not visible here (remote engine?): run this on the Docker host"],
+        )
     row = DataRoot(path, docker_bytes, fs.size_bytes, fs.used_bytes, fs.free_bytes, fs.percent)
-    return Result.of(check, title, [row], _disk_findings(target, [fs]),
-                     {"docker.total_bytes": docker_bytes, "host.docker_root.percent": fs.percent})
+    return Result.of(
+        check,
+        title,
+        [row],
+        _disk_findings(target, [fs]),
+        {"docker.total_bytes": docker_bytes, "host.docker_root.percent": fs.percent},
+    )

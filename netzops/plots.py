@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from netzops.findings import Band
 from netzops.results import Result
-from netzops.thresholds import Band
 
 
 @dataclass(frozen=True)
@@ -29,16 +29,26 @@ class Chart:
 
 def _limit(ax: object, band: Band, label: str) -> None:
     if band.warn is not None:
-        ax.axhline(band.warn, color="#d35400", linestyle="--", linewidth=1,  # type: ignore[attr-defined]
-                   label=f"{label} {band.warn:g}")
+        ax.axhline(  # type: ignore[attr-defined]
+            band.warn,
+            color="#d35400",
+            linestyle="--",
+            linewidth=1,
+            label=f"{label} {band.warn:g}",
+        )
 
 
 def resources(stats: Result, cpu: Band, memory: Band) -> Chart:
     """CPU % and memory % per container, with the runbook's limits."""
     fig = Figure(figsize=(9, 3.2), layout="constrained")
     names = [str(r["container"]) for r in stats.rows]
-    for ax, key, band, title in zip(fig.subplots(1, 2), ("cpu_percent", "memory_percent"),
-                                    (cpu, memory), ("CPU %", "memory % of limit"), strict=True):
+    for ax, key, band, title in zip(
+        fig.subplots(1, 2),
+        ("cpu_percent", "memory_percent"),
+        (cpu, memory),
+        ("CPU %", "memory % of limit"),
+        strict=True,
+    ):
         ax.barh(names, [float(r[key]) for r in stats.rows], color="#2471a3")
         if band.warn is not None:
             ax.axvline(band.warn, color="#d35400", linestyle="--", linewidth=1)

@@ -118,9 +118,7 @@ class Result:
             lines.append(self.to_frame().to_string(index=False))
         return "\n".join(lines)
 
-    def _repr_mimebundle_(
-        self, include: Any = None, exclude: Any = None
-    ) -> dict[str, Any]:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return {
             "text/plain": str(self),
             "text/html": self._repr_html_(),
@@ -134,6 +132,4 @@ def _finding_html(finding: Finding) -> str:
         f'<span style="background:{color};color:#fff;padding:0 .4em;border-radius:3px">'
         f"{finding.priority.name}</span>"
     )
-    return (
-        f"<li>{badge} <b>{html.escape(finding.subject)}</b>: {html.escape(finding.summary)}</li>"
-    )
+    return f"<li>{badge} <b>{html.escape(finding.subject)}</b>: {html.escape(finding.summary)}</li>"

@@ -52,8 +52,13 @@ class SecretRef(BaseModel):
 
 def _forms(value: str) -> set[str]:
     """The value as it appears in JSON strings, HTML and URLs, besides itself."""
-    return {value, json.dumps(value)[1:-1], html.escape(value), quote(value, safe=""),
-            json.dumps(html.escape(value))[1:-1]}
+    return {
+        value,
+        json.dumps(value)[1:-1],
+        html.escape(value),
+        quote(value, safe=""),
+        json.dumps(html.escape(value))[1:-1],
+    }
 
 
 def remember(value: str) -> str:
@@ -69,4 +74,3 @@ def scrub(text: str) -> str:
         if value in text:
             text = text.replace(value, MASK)
     return text
-

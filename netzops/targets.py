@@ -12,9 +12,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from netzops.errors import BadInput, UnknownService, UnknownTarget
+from netzops.findings import Band, thresholds
 from netzops.paths import project_root, targets_dir
 from netzops.secrets import SecretRef
-from netzops.thresholds import Band, thresholds
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -74,7 +74,8 @@ class Target(_Strict):
     name: str
     description: str = ""
     services: list[str] = Field(
-        default_factory=lambda: ["frontend", "backend", "postgres", "redis"])
+        default_factory=lambda: ["frontend", "backend", "postgres", "redis"]
+    )
     compose: Compose
     docker_host: str | None = None  # None: DOCKER_HOST or the local socket
     postgres: Postgres = Postgres()
@@ -126,8 +127,10 @@ def load_target(name: str, folder: Path | None = None) -> Target:
         raise UnknownTarget(f"no target {name!r}: {path} does not exist")
     target = parse_target(yaml.safe_load(path.read_text()), str(path))
     if target.name != name:
-        raise BadInput(f"{path}: its name is {target.name!r}; a target file must carry the "
-                       f"name it is stored under ({name!r})")
+        raise BadInput(
+            f"{path}: its name is {target.name!r}; a target file must carry the "
+            f"name it is stored under ({name!r})"
+        )
     return target
 
 

@@ -25,12 +25,12 @@ target: str = "sandbox"  # target file in parameters/targets/
 checks: list[str] = []  # run only these checks of the sweep; empty: all
 
 # %%
-from netzops import incidents, load_target, sweep
+from netzops import load_target, triage
 
 stack = load_target(target)
-results = sweep.run(stack, checks or None)
-findings = incidents.findings_from(results)
-sweep.summary(results)
+results = triage.sweep(stack, checks or None)
+findings = triage.findings_from(results)
+triage.summary(results)
 
 # %%
-incidents.responses(findings)
+triage.responses(findings)

@@ -32,7 +32,7 @@ confirm: str = ""  # confirmation string from the dry run, e.g. delete_keys@sand
 # %%
 from IPython.display import display
 
-from netzops import cache, cache_actions, load_target
+from netzops import cache, load_target
 
 stack = load_target(target)
 redis = cache.connect(stack)
@@ -71,13 +71,12 @@ if monitor_seconds > 0:
 
 # %%
 if delete_pattern:
-    display(cache_actions.delete_keys(redis, stack, delete_pattern, confirmation))
+    display(cache.delete_keys(redis, stack, delete_pattern, confirmation))
 
 # %%
 if flush:
-    display(cache_actions.flushdb(redis, stack, confirmation))
+    display(cache.flushdb(redis, stack, confirmation))
 
 # %%
 if maxmemory_policy:
-    display(cache_actions.set_maxmemory_policy(redis, stack, maxmemory_policy,
-                                               confirmation))
+    display(cache.set_maxmemory_policy(redis, stack, maxmemory_policy, confirmation))

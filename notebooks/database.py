@@ -33,7 +33,7 @@ from datetime import timedelta
 
 from IPython.display import display
 
-from netzops import load_target, pg_actions, pg_activity, postgres
+from netzops import load_target, postgres
 
 stack = load_target(target)
 db = postgres.connect(stack)
@@ -53,16 +53,16 @@ postgres.table_sizes(db)
 # ## Connections and queries
 
 # %%
-pg_activity.connections(db)
+postgres.connections(db)
 
 # %%
-pg_activity.long_running_queries(db, long_running)
+postgres.long_running_queries(db, long_running)
 
 # %%
-pg_activity.idle_in_transaction(db, long_running)
+postgres.idle_in_transaction(db, long_running)
 
 # %%
-pg_activity.blocked_queries(db)
+postgres.blocked_queries(db)
 
 # %% [markdown]
 # ## Guarded actions (admin role; dry run unless confirmed)
@@ -70,9 +70,9 @@ pg_activity.blocked_queries(db)
 # %%
 admin = postgres.connect(stack, role="admin")
 if cancel_long_queries:
-    display(pg_actions.cancel_backend(admin, confirm=confirmation, min_duration=long_running))
+    display(postgres.cancel_backend(admin, confirm=confirmation, min_duration=long_running))
 if terminate_long_queries:
-    display(pg_actions.terminate_backend(admin, confirm=confirmation, min_duration=long_running))
+    display(postgres.terminate_backend(admin, confirm=confirmation, min_duration=long_running))
 if vacuum_table:
     table = None if vacuum_table == "*" else vacuum_table
-    display(pg_actions.vacuum(admin, table, confirm=confirmation))
+    display(postgres.vacuum(admin, table, confirm=confirmation))

@@ -27,18 +27,18 @@ contacts_file: str = ""  # contacts YAML; empty: parameters/contacts.yaml or the
 # %%
 from pathlib import Path
 
-from netzops import incidents, load_target, sweep
+from netzops import load_target, triage
 
 stack = load_target(target)
-contacts = incidents.load_contacts(Path(contacts_file) if contacts_file else None)
+contacts = triage.load_contacts(Path(contacts_file) if contacts_file else None)
 
 # %%
-results = sweep.run(stack)
-findings = incidents.findings_from(results)
-sweep.summary(results)
+results = triage.sweep(stack)
+findings = triage.findings_from(results)
+triage.summary(results)
 
 # %%
-incidents.responses(findings)
+triage.responses(findings)
 
 # %%
-incidents.escalation(findings, contacts)
+triage.escalation(findings, contacts)

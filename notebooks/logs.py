@@ -26,7 +26,7 @@ since: str = "1h"  # window start: 30s, 15m, 1h, 2d or an ISO time
 pattern: str = ""  # only lines containing this text (case-insensitive); empty: all
 
 # %%
-from netzops import container_logs, containers, load_target, logs
+from netzops import containers, load_target, logs
 
 stack = load_target(target)
 docker = containers.connect(stack)
@@ -36,8 +36,7 @@ chosen = None if service == "all" else service
 # ## Log lines
 
 # %%
-container_logs.logs(docker, stack, chosen, tail=tail, since=since, pattern=pattern or None,
-                    ignore_case=True)
+logs.view(docker, stack, chosen, tail=tail, since=since, pattern=pattern or None, ignore_case=True)
 
 # %% [markdown]
 # ## Log analysis

@@ -26,19 +26,7 @@ samples: int = 20  # requests per endpoint for the response-time percentiles
 since: str = "1h"  # window of the log analysis
 
 # %%
-from netzops import (
-    cache,
-    certs,
-    containers,
-    docker_system,
-    endpoints,
-    host,
-    load_target,
-    logs,
-    pg_activity,
-    plots,
-    postgres,
-)
+from netzops import cache, certs, containers, endpoints, host, load_target, logs, plots, postgres
 
 stack = load_target(target)
 docker = containers.connect(stack)
@@ -68,13 +56,13 @@ host.memory(stack)
 host.cpu(stack)
 
 # %%
-docker_system.system_df(docker)
+containers.system_df(docker)
 
 # %%
-docker_system.project_volumes(docker, stack)
+containers.project_volumes(docker, stack)
 
 # %%
-docker_system.network(docker, stack)
+containers.network(docker, stack)
 
 # %% [markdown]
 # ## Application metrics
@@ -84,8 +72,10 @@ endpoints.health(http, stack)
 
 # %%
 frontend = stack.http.frontend_url.rstrip("/")
-timings = [endpoints.sample(http, frontend + "/", samples, name="page", target=stack),
-           endpoints.sample(http, frontend + "/api/users", samples, name="api", target=stack)]
+timings = [
+    endpoints.sample(http, frontend + "/", samples, name="page", target=stack),
+    endpoints.sample(http, frontend + "/api/users", samples, name="api", target=stack),
+]
 timings[0]
 
 # %%
@@ -99,7 +89,7 @@ db = postgres.connect(stack)
 postgres.database_size(db)
 
 # %%
-pg_activity.connections(db)
+postgres.connections(db)
 
 # %%
 redis = cache.connect(stack)

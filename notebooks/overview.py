@@ -31,7 +31,8 @@
 target: str = "sandbox"  # target file in parameters/targets/
 
 # %%
-from netzops import cache, compose, containers, endpoints, load_target, postgres
+from netzops import cache, containers, endpoints, load_target, postgres
+from netzops.containers import compose
 
 stack = load_target(target)
 

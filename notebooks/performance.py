@@ -26,15 +26,7 @@ unused_max_scans: int = 50  # an index scanned fewer times than this counts as u
 cache_interval_s: float = 5.0  # seconds between the two Redis samples for the hit rate
 
 # %%
-from netzops import (
-    cache,
-    containers,
-    load_target,
-    pg_indexes,
-    pg_maintenance,
-    pg_statements,
-    postgres,
-)
+from netzops import cache, containers, load_target, postgres
 
 stack = load_target(target)
 db = postgres.connect(stack)
@@ -43,28 +35,28 @@ db = postgres.connect(stack)
 # ## Database
 
 # %%
-pg_statements.slow_queries(db, limit=top_queries)
+postgres.slow_queries(db, limit=top_queries)
 
 # %%
-pg_indexes.index_usage(db)
+postgres.index_usage(db)
 
 # %%
-pg_indexes.unused_indexes(db, max_scans=unused_max_scans)
+postgres.unused_indexes(db, max_scans=unused_max_scans)
 
 # %%
-pg_indexes.duplicate_indexes(db)
+postgres.duplicate_indexes(db)
 
 # %%
-pg_indexes.missing_indexes(db)
+postgres.missing_indexes(db)
 
 # %%
-pg_maintenance.dead_tuples(db)
+postgres.dead_tuples(db)
 
 # %%
-pg_maintenance.cache_hit_rate(db)
+postgres.cache_hit_rate(db)
 
 # %%
-pg_maintenance.transaction_id_danger(db)
+postgres.transaction_id_danger(db)
 
 # %% [markdown]
 # ## Cache and containers

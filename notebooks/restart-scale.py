@@ -29,15 +29,15 @@ replicas: int = 1  # for scale: the wanted number of replicas
 confirm: str = ""  # confirmation string from the dry run
 
 # %%
-from netzops import container_ops, containers, load_target
+from netzops import containers, load_target
 
 stack = load_target(target)
 docker = containers.connect(stack)
 chosen = None if service == "all" else service
 actions = {
-    "restart": lambda: container_ops.restart(docker, stack, chosen, confirm or None),
-    "recreate": lambda: container_ops.recreate(docker, stack, service, confirm or None),
-    "scale": lambda: container_ops.scale(docker, stack, service, replicas, confirm or None),
+    "restart": lambda: containers.restart(docker, stack, chosen, confirm or None),
+    "recreate": lambda: containers.recreate(docker, stack, service, confirm or None),
+    "scale": lambda: containers.scale(docker, stack, service, replicas, confirm or None),
 }
 
 # %%

@@ -23,21 +23,28 @@
 target: str = "sandbox"  # target file in parameters/targets/
 from typing import Literal
 
-symptom: Literal["auto", "service-wont-start", "database-connection", "redis-connection",
-                 "slow-performance", "high-memory", "login-issues",
-                 "ssl-certificate"] = "auto"  # which scenario to diagnose; auto: all
+symptom: Literal[
+    "auto",
+    "service-wont-start",
+    "database-connection",
+    "redis-connection",
+    "slow-performance",
+    "high-memory",
+    "login-issues",
+    "ssl-certificate",
+] = "auto"  # which scenario to diagnose; auto: all
 
 # %%
 from IPython.display import display
 
-from netzops import load_target, troubleshoot
+from netzops import load_target, triage
 
 stack = load_target(target)
-chosen = list(troubleshoot.SCENARIOS) if symptom == "auto" else [symptom]
-found = troubleshoot.diagnose(stack, chosen)
+chosen = list(triage.SCENARIOS) if symptom == "auto" else [symptom]
+found = triage.diagnose(stack, chosen)
 
 # %%
-troubleshoot.verdict(found)
+triage.verdict(found)
 
 # %%
 for results in found.values():

@@ -30,17 +30,17 @@ confirm: str = ""  # confirmation string from the dry run
 # %%
 from IPython.display import display
 
-from netzops import load_target, pg_users, postgres
+from netzops import load_target, postgres
 
 stack = load_target(target)
 confirmation = confirm or None
 
 # %%
-pg_users.users(postgres.connect(stack), username or None)
+postgres.users(postgres.connect(stack), username or None)
 
 # %%
 admin = postgres.connect(stack, role="admin")
 if username and new_role:
-    display(pg_users.set_user_role(admin, username, new_role, confirmation))
+    display(postgres.set_user_role(admin, username, new_role, confirmation))
 if username and set_active:
-    display(pg_users.set_user_active(admin, username, set_active == "true", confirmation))
+    display(postgres.set_user_active(admin, username, set_active == "true", confirmation))

@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def sh(*args: str, check: bool = True, input: str | None = None, timeout: float = 120) -> str:
     """Run a command (argument list, no shell) and return its stdout."""
-    done = subprocess.run(args, capture_output=True, text=True, check=False, input=input,
-                          timeout=timeout)
+    done = subprocess.run(
+        args, capture_output=True, text=True, check=False, input=input, timeout=timeout
+    )
     if check and done.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr[-2000:]}")
     return done.stdout

@@ -26,8 +26,12 @@ def _guard(action: object) -> None:
 
 
 @sandbox.command()
-@click.option("--cert-days", default=90.0, show_default=True,
-              help="validity of the frontend certificate (≤ 0 makes it expired)")
+@click.option(
+    "--cert-days",
+    default=90.0,
+    show_default=True,
+    help="validity of the frontend certificate (≤ 0 makes it expired)",
+)
 @click.option("--wait", default=240.0, show_default=True, help="seconds to wait for health")
 def up(cert_days: float, wait: float) -> None:
     """Build the offline base image if needed and start the stack until it is healthy."""
@@ -54,8 +58,9 @@ def status() -> None:
 def traffic_(seconds: float, max_requests: int) -> None:
     """Send page views, API calls, logins and failed logins through the frontend."""
     target = load_target("sandbox")
-    tally = traffic.generate(target.http.frontend_url, seconds, max_requests,
-                             verify=target.http.verify_tls)
+    tally = traffic.generate(
+        target.http.frontend_url, seconds, max_requests, verify=target.http.verify_tls
+    )
     click.echo(f"{tally.requests} requests, {tally.errors} transport errors")
     click.echo("by kind:   " + ", ".join(f"{k}={v}" for k, v in sorted(tally.by_kind.items())))
     click.echo("by status: " + ", ".join(f"{k}={v}" for k, v in sorted(tally.by_status.items())))

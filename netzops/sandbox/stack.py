@@ -14,7 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from docker.errors import DockerException, ImageNotFound
 
-from netzops import certs, compose, containers
+from netzops import certs, containers
+from netzops.containers import compose
 from netzops.errors import NetzopsError
 from netzops.paths import project_root
 from netzops.results import Result
@@ -22,8 +23,13 @@ from netzops.sandbox import tlscert
 from netzops.targets import Target, load_target
 
 BASE_IMAGE = "netzwaechter/base:local"
-SECRETS = ("postgres_password", "app_db_password", "monitor_password", "redis_password",
-           "session_secret")
+SECRETS = (
+    "postgres_password",
+    "app_db_password",
+    "monitor_password",
+    "redis_password",
+    "session_secret",
+)
 FRONTEND = "netzwaechter-frontend"
 
 
@@ -43,8 +49,10 @@ def engine() -> docker.DockerClient:
         client = docker.from_env(timeout=10)
         client.ping()
     except DockerException as exc:
-        raise NetzopsError("no Docker engine answers: run `make bootstrap` (installs docker.io "
-                           f"and starts dockerd as root) or start dockerd ({exc})") from None
+        raise NetzopsError(
+            "no Docker engine answers: run `make bootstrap` (installs docker.io "
+            f"and starts dockerd as root) or start dockerd ({exc})"
+        ) from None
     return client
 
 
@@ -52,8 +60,12 @@ def ensure_base_image(client: docker.DockerClient) -> None:
     try:
         client.images.get(BASE_IMAGE)
     except ImageNotFound:
-        subprocess.run(["sh", str(folder() / "base" / "build.sh"), BASE_IMAGE], check=True,
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            ["sh", str(folder() / "base" / "build.sh"), BASE_IMAGE],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
 
 def ensure_secrets() -> None:
@@ -78,12 +90,17 @@ def ensure_backend_packages() -> None:
     npm = shutil.which("npm")
     if not npm:
         raise NetzopsError("npm not found: install Node.js and npm (apt-get install nodejs npm)")
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=backend,
-                   check=True, timeout=600)
+    subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=backend,
+        check=True,
+        timeout=600,
+    )
 
 
-def set_certificate(days: float, client: docker.DockerClient | None = None,
-                    wait_s: float = 10) -> Path:
+def set_certificate(
+    days: float, client: docker.DockerClient | None = None, wait_s: float = 10
+) -> Path:
     """A new certificate valid for `days` (≤ 0: expired). With a client, nginx reloads it
     and this returns once the frontend serves the new certificate."""
     cert = tlscert.write(state() / "certs", days)
@@ -95,8 +112,9 @@ def set_certificate(days: float, client: docker.DockerClient | None = None,
         return cert
     if frontend.status != "running":
         return cert
-    frontend.exec_run(["/usr/sbin/nginx", "-e", "stderr", "-c", "/sandbox/frontend/nginx.conf",
-                       "-s", "reload"])
+    frontend.exec_run(
+        ["/usr/sbin/nginx", "-e", "stderr", "-c", "/sandbox/frontend/nginx.conf", "-s", "reload"]
+    )
     wanted = x509.load_pem_x509_certificate(cert.read_bytes()).fingerprint(hashes.SHA256())
     tls = load_target("sandbox").tls[0]
     deadline = time.monotonic() + wait_s
@@ -126,9 +144,20 @@ def maintain_database(client: docker.DockerClient) -> None:
     """sandbox/postgres/on-up.sql: the monitoring role's grants and the deliberate dead
     tuples, also on databases seeded earlier or restarted after a crash."""
     postgres = client.containers.get("netzwaechter-postgres")
-    code, output = postgres.exec_run(["psql", "-U", "postgres", "-d", "netzwaechter", "-q",
-                                      "-v", "ON_ERROR_STOP=1", "-f",
-                                      "/sandbox/postgres/on-up.sql"])
+    code, output = postgres.exec_run(
+        [
+            "psql",
+            "-U",
+            "postgres",
+            "-d",
+            "netzwaechter",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-f",
+            "/sandbox/postgres/on-up.sql",
+        ]
+    )
     if code != 0:
         raise NetzopsError(f"on-up.sql failed: {output.decode(errors='replace')[-300:]}")
 

@@ -34,8 +34,9 @@ def _read(http: httpx.Client, rng: random.Random) -> tuple[str, int]:
         return "sites", http.get("/api/sites").status_code
     if roll < 0.75:
         site = rng.randint(1, 100)
-        return "measurements", http.get(f"/api/sites/{site}/measurements",
-                                        params={"hours": rng.choice([1, 6, 24])}).status_code
+        return "measurements", http.get(
+            f"/api/sites/{site}/measurements", params={"hours": rng.choice([1, 6, 24])}
+        ).status_code
     if roll < 0.88:
         return "stats", http.get("/api/stats").status_code
     if roll < 0.96:
@@ -59,8 +60,11 @@ def _write(http: httpx.Client, rng: random.Random, sessions: list[str]) -> tuple
     if roll < 0.78:
         return "unknown_user", _login(http, f"intruder{rng.randint(1, 9)}", "guess").status_code
     status = 200 if rng.random() < 0.98 else 503
-    sample = {"site_id": rng.randint(1, 100), "status_code": status,
-              "response_ms": round(rng.uniform(40, 400), 1)}
+    sample = {
+        "site_id": rng.randint(1, 100),
+        "status_code": status,
+        "response_ms": round(rng.uniform(40, 400), 1),
+    }
     return "measurement", http.post("/api/measurements", json=sample).status_code
 
 
@@ -68,8 +72,13 @@ def _step(http: httpx.Client, rng: random.Random, sessions: list[str]) -> tuple[
     return _read(http, rng) if rng.random() < 0.7 else _write(http, rng, sessions)
 
 
-def generate(base_url: str, seconds: float = 20, max_requests: int = 5000,
-             verify: bool = False, seed: int | None = None) -> Traffic:
+def generate(
+    base_url: str,
+    seconds: float = 20,
+    max_requests: int = 5000,
+    verify: bool = False,
+    seed: int | None = None,
+) -> Traffic:
     """Send mixed traffic to `base_url` for at most `seconds` and `max_requests`."""
     rng = random.Random(seed)
     tally = Traffic()

@@ -26,18 +26,29 @@ REDIS = "netzwaechter-redis"
 MEMORY_SLACK = 64 * 1024  # bytes: each connection holds a query (~20 KB) and reply (16 KB) buffer
 
 
-def redis_cli(target: Target | None, *args: str, db: int = 0, input: str | None = None,
-              container: str = REDIS) -> str:
+def redis_cli(
+    target: Target | None, *args: str, db: int = 0, input: str | None = None, container: str = REDIS
+) -> str:
     """`redis-cli` inside the container; the password travels in the environment only."""
     env = dict(os.environ)
     auth: list[str] = []
     if target is not None:
         env["REDISCLI_AUTH"] = target.secret("redis_password")
         auth = ["-e", "REDISCLI_AUTH"]
-    command = ["docker", "exec", *(["-i"] if input is not None else []), *auth, container,
-               "redis-cli", "-n", str(db), *args]
-    done = subprocess.run(command, env=env, input=input, capture_output=True, text=True,
-                          timeout=30, check=False)
+    command = [
+        "docker",
+        "exec",
+        *(["-i"] if input is not None else []),
+        *auth,
+        container,
+        "redis-cli",
+        "-n",
+        str(db),
+        *args,
+    ]
+    done = subprocess.run(
+        command, env=env, input=input, capture_output=True, text=True, timeout=30, check=False
+    )
     assert done.returncode == 0, done.stderr[-500:]
     return done.stdout
 
@@ -94,7 +105,8 @@ def test_memory_matches_info_memory(client: redis.Redis, target: Target) -> None
     if row["maxmemory"] == 0:  # the sandbox default: unbounded → one P3 note
         assert row["used_percent"] is None
         assert [(f.priority, "unbounded" in f.summary) for f in result.findings] == [
-            (Priority.P3, True)]
+            (Priority.P3, True)
+        ]
     else:
         assert abs(row["used_percent"] - 100 * int(cli["used_memory"]) / row["maxmemory"]) < 1
 
@@ -104,8 +116,9 @@ def _stats(target: Target) -> tuple[int, int]:
     return int(cli["keyspace_hits"]), int(cli["keyspace_misses"])
 
 
-def test_hit_rate_is_the_delta_of_two_samples(client: redis.Redis, target: Target,
-                                              prefix: str) -> None:
+def test_hit_rate_is_the_delta_of_two_samples(
+    client: redis.Redis, target: Target, prefix: str
+) -> None:
     redis_cli(target, "SET", f"{prefix}:present", "1")
     lookups = "".join(f"GET {prefix}:present\n" for _ in range(7))
     lookups += "".join(f"GET {prefix}:missing{i}\n" for i in range(3))
@@ -200,11 +213,13 @@ def _monitoring(target: Target) -> bool:
     return any("flags=O" in line for line in _cli_clients(target))
 
 
-def test_monitor_counts_commands_of_a_second_client(client: redis.Redis, target: Target,
-                                                    prefix: str) -> None:
+def test_monitor_counts_commands_of_a_second_client(
+    client: redis.Redis, target: Target, prefix: str
+) -> None:
     results = []
-    watcher = threading.Thread(target=lambda: results.append(
-        cache.monitor(client, max_commands=10_000, seconds=3.0)))
+    watcher = threading.Thread(
+        target=lambda: results.append(cache.monitor(client, max_commands=10_000, seconds=3.0))
+    )
     started = time.monotonic()
     watcher.start()
     deadline = time.monotonic() + 2

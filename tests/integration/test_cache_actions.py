@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from netzops import cache, cache_actions
+from netzops import cache
 from netzops.errors import BadInput, GuardRefused
 from netzops.targets import Redis, Target
 from tests.integration.test_cache import drop, redis_cli, scan_count
@@ -45,53 +45,61 @@ def keys(target: Target) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("pattern", ["*", "", "   ", "**", "?*", "[a-z]*", " * ", "\t*"])
-def test_wildcard_only_patterns_are_refused_before_anything_runs(target: Target,
-                                                                 pattern: str) -> None:
+def test_wildcard_only_patterns_are_refused_before_anything_runs(
+    target: Target, pattern: str
+) -> None:
     nowhere = cache.connect(target.model_copy(update={"redis": Redis(port=closed_port())}))
     with pytest.raises(BadInput):  # an unreachable server would give a result, not BadInput
-        cache_actions.delete_keys(nowhere, target, pattern)
+        cache.delete_keys(nowhere, target, pattern)
 
 
 def test_unknown_policy_is_refused_before_anything_runs(target: Target) -> None:
     nowhere = cache.connect(target.model_copy(update={"redis": Redis(port=closed_port())}))
     with pytest.raises(BadInput, match="allkeys-lru"):
-        cache_actions.set_maxmemory_policy(nowhere, target, "lru")
+        cache.set_maxmemory_policy(nowhere, target, "lru")
 
 
-def test_delete_keys_dry_run_changes_nothing(client: redis.Redis, target: Target,
-                                             keys: str) -> None:
-    result = cache_actions.delete_keys(client, target, keys)
+def test_delete_keys_dry_run_changes_nothing(
+    client: redis.Redis, target: Target, keys: str
+) -> None:
+    result = cache.delete_keys(client, target, keys)
     assert scan_count(target, keys) == 12
     audit = result.actions[0]
     assert audit["dry_run"] is True and audit["details"]["count"] == 12
     assert audit["details"]["pattern"] == keys
     assert set(audit["details"]["sample"]) <= set(
-        redis_cli(target, "--scan", "--pattern", keys).split())
+        redis_cli(target, "--scan", "--pattern", keys).split()
+    )
     assert "12 keys" in result.rows[0]["step"]
     assert any(n.startswith("To do this, confirm with: delete_keys@sandbox#") for n in result.notes)
 
 
-def test_delete_keys_refuses_wrong_and_stale_confirmations(client: redis.Redis, target: Target,
-                                                           keys: str) -> None:
-    dry = cache_actions.delete_keys(client, target, keys)
+def test_delete_keys_refuses_wrong_and_stale_confirmations(
+    client: redis.Redis, target: Target, keys: str
+) -> None:
+    dry = cache.delete_keys(client, target, keys)
     confirmation = dry.actions[0]["fingerprint"]
-    for wrong in ("yes", f"flushdb@sandbox#{confirmation}", "delete_keys@sandbox#000000000000",
-                  f"delete_keys@other#{confirmation}"):
+    for wrong in (
+        "yes",
+        f"flushdb@sandbox#{confirmation}",
+        "delete_keys@sandbox#000000000000",
+        f"delete_keys@other#{confirmation}",
+    ):
         with pytest.raises(GuardRefused):
-            cache_actions.delete_keys(client, target, keys, confirm=wrong)
+            cache.delete_keys(client, target, keys, confirm=wrong)
     assert scan_count(target, keys) == 12
     redis_cli(target, "SET", keys.replace("*", "late"), "1")  # the situation changes
     with pytest.raises(GuardRefused, match="stale"):
-        cache_actions.delete_keys(client, target, keys,
-                                  confirm=f"delete_keys@sandbox#{confirmation}")
+        cache.delete_keys(client, target, keys, confirm=f"delete_keys@sandbox#{confirmation}")
     assert scan_count(target, keys) == 13
 
 
-def test_confirmed_delete_removes_exactly_the_planned_keys(client: redis.Redis, target: Target,
-                                                           keys: str) -> None:
-    dry = cache_actions.delete_keys(client, target, keys, batch=5)
+def test_confirmed_delete_removes_exactly_the_planned_keys(
+    client: redis.Redis, target: Target, keys: str
+) -> None:
+    dry = cache.delete_keys(client, target, keys, batch=5)
     confirm = dry.notes[0].rsplit(" ", 1)[1]
-    done = cache_actions.delete_keys(client, target, keys, confirm=confirm, batch=5)
+    done = cache.delete_keys(client, target, keys, confirm=confirm, batch=5)
     audit = done.actions[0]
     assert audit["dry_run"] is False and audit["verified"] is True
     assert (audit["before"], audit["after"]) == (12, 0)
@@ -106,8 +114,9 @@ def db9(target: Target) -> Iterator[Target]:
     """db 9 with seven test keys, and a marker key in db 0 that must survive."""
     marker = f"netzops-test:{uuid.uuid4().hex[:10]}:marker"
     redis_cli(target, "SET", marker, "db0")
-    redis_cli(target, "MSET", *(x for i in range(7) for x in (f"netzops-test:f{i}", "1")),
-              db=TEST_DB)
+    redis_cli(
+        target, "MSET", *(x for i in range(7) for x in (f"netzops-test:f{i}", "1")), db=TEST_DB
+    )
     yield on_db(target, TEST_DB)
     assert redis_cli(target, "GET", marker).strip() == "db0"
     redis_cli(target, "UNLINK", marker)
@@ -119,18 +128,18 @@ def test_flushdb_on_db9_only(target: Target, db9: Target) -> None:
     assert size >= 7
     c9 = cache.connect(db9)
     with pytest.raises(BadInput):  # a db 0 client with a db 9 target: refused, nothing runs
-        cache_actions.flushdb(cache.connect(target), db9)
-    dry = cache_actions.flushdb(c9, db9)
+        cache.flushdb(cache.connect(target), db9)
+    dry = cache.flushdb(c9, db9)
     assert dry.actions[0]["details"] == {"db": TEST_DB, "dbsize": size}
     assert f"{size} keys" in dry.rows[0]["step"]
     assert int(redis_cli(target, "DBSIZE", db=TEST_DB)) == size
     confirm = dry.notes[0].rsplit(" ", 1)[1]
     redis_cli(target, "SET", "netzops-test:late", "1", db=TEST_DB)
     with pytest.raises(GuardRefused, match="stale"):
-        cache_actions.flushdb(c9, db9, confirm=confirm)
+        cache.flushdb(c9, db9, confirm=confirm)
     assert int(redis_cli(target, "DBSIZE", db=TEST_DB)) == size + 1
-    confirm = cache_actions.flushdb(c9, db9).notes[0].rsplit(" ", 1)[1]
-    done = cache_actions.flushdb(c9, db9, confirm=confirm)
+    confirm = cache.flushdb(c9, db9).notes[0].rsplit(" ", 1)[1]
+    done = cache.flushdb(c9, db9, confirm=confirm)
     assert done.actions[0]["verified"] is True and done.findings == []
     assert int(redis_cli(target, "DBSIZE", db=TEST_DB)) == 0
 
@@ -143,7 +152,7 @@ def test_set_maxmemory_policy_and_restore(client: redis.Redis, target: Target) -
     original = _policy(target)
     wanted = "allkeys-lru" if original != "allkeys-lru" else "allkeys-lfu"
     try:
-        dry = cache_actions.set_maxmemory_policy(client, target, wanted)
+        dry = cache.set_maxmemory_policy(client, target, wanted)
         assert _policy(target) == original
         assert dry.actions[0]["details"]["current"] == original
         notes = " ".join(dry.notes)
@@ -151,13 +160,14 @@ def test_set_maxmemory_policy_and_restore(client: redis.Redis, target: Target) -
         maxmemory = int(redis_cli(target, "CONFIG", "GET", "maxmemory").split()[1])
         assert ("maxmemory is 0" in notes) == (maxmemory == 0)
         confirm = dry.notes[0].rsplit(" ", 1)[1]
-        done = cache_actions.set_maxmemory_policy(client, target, wanted, confirm=confirm)
+        done = cache.set_maxmemory_policy(client, target, wanted, confirm=confirm)
         assert _policy(target) == wanted
         audit = done.actions[0]
         assert (audit["before"], audit["after"], audit["verified"]) == (original, wanted, True)
-        back = cache_actions.set_maxmemory_policy(client, target, original)
-        cache_actions.set_maxmemory_policy(client, target, original,
-                                           confirm=back.notes[0].rsplit(" ", 1)[1])
+        back = cache.set_maxmemory_policy(client, target, original)
+        cache.set_maxmemory_policy(
+            client, target, original, confirm=back.notes[0].rsplit(" ", 1)[1]
+        )
         assert _policy(target) == original
     finally:
         if _policy(target) != original:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from netzops import cache, cache_actions
+from netzops import cache
 from netzops.findings import Priority
 from netzops.results import Result
 from netzops.targets import Target
@@ -31,9 +31,9 @@ CHECKS: dict[str, Callable[[redis.Redis, Target], Result]] = {
     "clients": lambda c, t: cache.clients(c),
     "keys": lambda c, t: cache.keys(c, "session:*"),
     "monitor": lambda c, t: cache.monitor(c, seconds=0.5),
-    "delete_keys": lambda c, t: cache_actions.delete_keys(c, t, "netzops-test:*"),
-    "flushdb": lambda c, t: cache_actions.flushdb(c, t),
-    "set_maxmemory_policy": lambda c, t: cache_actions.set_maxmemory_policy(c, t, "allkeys-lru"),
+    "delete_keys": lambda c, t: cache.delete_keys(c, t, "netzops-test:*"),
+    "flushdb": lambda c, t: cache.flushdb(c, t),
+    "set_maxmemory_policy": lambda c, t: cache.set_maxmemory_policy(c, t, "allkeys-lru"),
 }
 
 
@@ -68,9 +68,29 @@ def test_wrong_password_is_a_finding(target: Target, monkeypatch: pytest.MonkeyP
 def throwaway(target: Target) -> Iterator[tuple[str, Target]]:
     """A Redis without password on a free local port, in its own container."""
     name, port = f"netzops-test-redis-{uuid.uuid4().hex[:8]}", closed_port()
-    sh("docker", "run", "-d", "--name", name, "-v", "/usr:/usr:ro", "-v", "/etc:/etc:ro",
-       "--tmpfs", "/tmp", "-p", f"127.0.0.1:{port}:6379", "netzwaechter/base:local",
-       "redis-server", "--port", "6379", "--save", "", "--protected-mode", "no")
+    sh(
+        "docker",
+        "run",
+        "-d",
+        "--name",
+        name,
+        "-v",
+        "/usr:/usr:ro",
+        "-v",
+        "/etc:/etc:ro",
+        "--tmpfs",
+        "/tmp",
+        "-p",
+        f"127.0.0.1:{port}:6379",
+        "netzwaechter/base:local",
+        "redis-server",
+        "--port",
+        "6379",
+        "--save",
+        "",
+        "--protected-mode",
+        "no",
+    )
     try:
         deadline = time.monotonic() + 10
         while sh("docker", "exec", name, "redis-cli", "ping", check=False).strip() != "PONG":
@@ -98,18 +118,18 @@ def test_memory_against_maxmemory(throwaway: tuple[str, Target]) -> None:
     assert [(f.priority, f.threshold) for f in result.findings] == [(Priority.P2, 80)]
 
 
-def test_policy_notes_with_maxmemory_and_without_config_file(
-        throwaway: tuple[str, Target]) -> None:
+def test_policy_notes_with_maxmemory_and_without_config_file(throwaway: tuple[str, Target]) -> None:
     name, spare = throwaway
     client = cache.connect(spare)
-    dry = cache_actions.set_maxmemory_policy(client, spare, "allkeys-lfu")
+    dry = cache.set_maxmemory_policy(client, spare, "allkeys-lfu")
     notes = " ".join(dry.notes)
     assert "maxmemory is 0" not in notes  # the limit was set by the test above
     assert "CONFIG REWRITE is not available: the server runs without a config file" in notes
     confirm = dry.notes[0].rsplit(" ", 1)[1]
-    cache_actions.set_maxmemory_policy(client, spare, "allkeys-lfu", confirm=confirm)
+    cache.set_maxmemory_policy(client, spare, "allkeys-lfu", confirm=confirm)
     assert redis_cli(None, "CONFIG", "GET", "maxmemory-policy", container=name).split()[1] == (
-        "allkeys-lfu")
+        "allkeys-lfu"
+    )
 
 
 def test_paused_redis_is_a_finding(throwaway: tuple[str, Target]) -> None:

@@ -15,8 +15,9 @@ from tests.conftest import sh
 
 
 def _openssl_enddate() -> datetime:
-    pem = sh("openssl", "s_client", "-connect", "127.0.0.1:8443", "-servername", "localhost",
-             input="")
+    pem = sh(
+        "openssl", "s_client", "-connect", "127.0.0.1:8443", "-servername", "localhost", input=""
+    )
     end = sh("openssl", "x509", "-noout", "-enddate", input=pem).strip().split("=", 1)[1]
     return datetime.strptime(end, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netzops import compose
+from netzops.containers import compose
 from netzops.errors import NetzopsError
 from netzops.targets import Target
 

@@ -9,7 +9,6 @@ from datetime import datetime
 import pytest
 from docker import DockerClient
 
-from netzops import container_ops as ops
 from netzops import containers
 from netzops.errors import BadInput, GuardRefused
 from netzops.targets import Target
@@ -18,17 +17,29 @@ from tests.conftest import sh
 BACKEND = "label=com.docker.compose.service=backend"
 
 
-
 def _backend_ids() -> list[str]:
-    out = sh("docker", "ps", "-a", "--no-trunc", "--filter", "label=com.docker.compose.project="
-             "netzwaechter", "--filter", BACKEND, "--format", "{{.ID}}")
+    out = sh(
+        "docker",
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--filter",
+        "label=com.docker.compose.project=netzwaechter",
+        "--filter",
+        BACKEND,
+        "--format",
+        "{{.ID}}",
+    )
     return sorted(out.split())
 
 
 def _inspect(container: str) -> dict[str, str]:
     state = json.loads(sh("docker", "inspect", "--format", "{{json .State}}", container))
-    return {"started_at": state["StartedAt"], "status": state["Status"],
-            "health": (state.get("Health") or {}).get("Status", "none")}
+    return {
+        "started_at": state["StartedAt"],
+        "status": state["Status"],
+        "health": (state.get("Health") or {}).get("Status", "none"),
+    }
 
 
 def _same_instant(iso: str | None, docker_time: str) -> bool:
@@ -42,43 +53,52 @@ def _confirmation(result_notes: list[str]) -> str:
 
 
 def test_restart_dry_run_names_the_containers_and_changes_nothing(
-        client: DockerClient, target: Target) -> None:
+    client: DockerClient, target: Target
+) -> None:
     ids = _backend_ids()
     before = {i: _inspect(i)["started_at"] for i in ids}
-    dry = ops.restart(client, target, "backend")
+    dry = containers.restart(client, target, "backend")
     planned = dry.actions[0]["details"]["containers"]
     assert sorted(p["id"] for p in planned) == sorted(i[:12] for i in ids)
     assert dry.actions[0]["dry_run"] is True
     assert all(any(p["id"] in row["step"] for row in dry.rows) for p in planned)
     assert {i: _inspect(i)["started_at"] for i in ids} == before
-    everything = ops.restart(client, target)  # all services: a dry run only
+    everything = containers.restart(client, target)  # all services: a dry run only
     assert len(everything.actions[0]["details"]["containers"]) >= 4
     assert [r["step"].split()[1] for r in everything.rows[:2]] == [
-        "netzwaechter-postgres", "netzwaechter-redis"]  # dependencies first
+        "netzwaechter-postgres",
+        "netzwaechter-redis",
+    ]  # dependencies first
 
 
 def test_restart_refuses_wrong_missing_and_stale_confirmations(
-        client: DockerClient, target: Target) -> None:
+    client: DockerClient, target: Target
+) -> None:
     ids = _backend_ids()
     before = {i: _inspect(i)["started_at"] for i in ids}
-    good = _confirmation(ops.restart(client, target, "backend").notes)
+    good = _confirmation(containers.restart(client, target, "backend").notes)
     fingerprint = good.rsplit("#", 1)[1]
-    for wrong in (f"recreate@sandbox#{fingerprint}", f"restart@production#{fingerprint}",
-                  "restart@sandbox#000000000000", ""):
+    for wrong in (
+        f"recreate@sandbox#{fingerprint}",
+        f"restart@production#{fingerprint}",
+        "restart@sandbox#000000000000",
+        "",
+    ):
         with pytest.raises(GuardRefused):
-            ops.restart(client, target, "backend", confirm=wrong)
+            containers.restart(client, target, "backend", confirm=wrong)
     with pytest.raises(GuardRefused, match="stale"):  # the plan of all services differs
-        ops.restart(client, target, None, confirm=good)
+        containers.restart(client, target, None, confirm=good)
     assert {i: _inspect(i)["started_at"] for i in ids} == before
 
 
 def test_confirmed_restart_restarts_exactly_the_backend(
-        client: DockerClient, target: Target) -> None:
+    client: DockerClient, target: Target
+) -> None:
     ids = _backend_ids()
     before = {i: _inspect(i) for i in ids}
     frontend = _inspect("netzwaechter-frontend")["started_at"]
-    confirm = _confirmation(ops.restart(client, target, "backend").notes)
-    done = ops.restart(client, target, "backend", confirm=confirm, timeout_s=60)
+    confirm = _confirmation(containers.restart(client, target, "backend").notes)
+    done = containers.restart(client, target, "backend", confirm=confirm, timeout_s=60)
     entry = done.actions[0]
     assert entry["dry_run"] is False and entry["verified"] is True, entry
     assert done.findings == []
@@ -89,19 +109,24 @@ def test_confirmed_restart_restarts_exactly_the_backend(
     for row in entry["after"]:
         now = _inspect(next(i for i in ids if i.startswith(row["id"])))
         assert _same_instant(row["started_at"], now["started_at"])
-        assert now["started_at"] > before[next(i for i in ids if i.startswith(row["id"]))][
-            "started_at"]
+        assert (
+            now["started_at"]
+            > before[next(i for i in ids if i.startswith(row["id"]))]["started_at"]
+        )
         assert now["status"] == "running" and now["health"] == "healthy"
     assert _inspect("netzwaechter-frontend")["started_at"] == frontend
 
 
 def test_confirmed_recreate_replaces_the_backend_with_healthy_containers(
-        client: DockerClient, target: Target) -> None:
+    client: DockerClient, target: Target
+) -> None:
     old = _backend_ids()
-    dry = ops.recreate(client, target, "backend")
+    dry = containers.recreate(client, target, "backend")
     assert "--force-recreate" in " ".join(r["step"] for r in dry.rows)
     assert _backend_ids() == old
-    done = ops.recreate(client, target, "backend", confirm=_confirmation(dry.notes), timeout_s=90)
+    done = containers.recreate(
+        client, target, "backend", confirm=_confirmation(dry.notes), timeout_s=90
+    )
     assert done.actions[0]["verified"] is True, done.actions[0]
     new = _backend_ids()
     assert len(new) == len(old) and not set(new) & set(old)
@@ -109,49 +134,59 @@ def test_confirmed_recreate_replaces_the_backend_with_healthy_containers(
 
 
 def _backend_names() -> dict[str, str]:
-    out = sh("docker", "ps", "--filter", "label=com.docker.compose.project=netzwaechter",
-             "--filter", BACKEND, "--format", "{{.Names}}\t{{.Status}}")
+    out = sh(
+        "docker",
+        "ps",
+        "--filter",
+        "label=com.docker.compose.project=netzwaechter",
+        "--filter",
+        BACKEND,
+        "--format",
+        "{{.Names}}\t{{.Status}}",
+    )
     return dict(line.split("\t", 1) for line in out.splitlines())
 
 
 def test_scale_up_and_back_down(client: DockerClient, target: Target) -> None:
     start = _backend_names()
     n = len(start)
-    dry = ops.scale(client, target, "backend", n + 1)
+    dry = containers.scale(client, target, "backend", n + 1)
     assert dry.actions[0]["details"]["current"] == n
     assert dry.rows[0]["step"] == f"backend: {n} → {n + 1} replicas"
     assert _backend_names().keys() == start.keys()
-    up = ops.scale(client, target, "backend", n + 1, confirm=_confirmation(dry.notes))
+    up = containers.scale(client, target, "backend", n + 1, confirm=_confirmation(dry.notes))
     assert up.actions[0]["verified"] is True, up.actions[0]
     grown = _backend_names()
     assert len(grown) == n + 1 and start.keys() < grown.keys()
     assert all("(healthy)" in status for status in grown.values()), grown
-    down_plan = ops.scale(client, target, "backend", n)
+    down_plan = containers.scale(client, target, "backend", n)
     going = down_plan.actions[0]["details"]["remove"]
     newest = max(grown, key=lambda name: int(name.replace("-", "_").rsplit("_", 1)[1]))
     assert [g["name"] for g in going] == [newest]
-    down = ops.scale(client, target, "backend", n, confirm=_confirmation(down_plan.notes))
+    down = containers.scale(client, target, "backend", n, confirm=_confirmation(down_plan.notes))
     assert down.actions and down.actions[0]["verified"] is True, down.findings
     assert _backend_names().keys() == grown.keys() - {newest}
 
 
 @pytest.mark.parametrize("service", ["postgres", "redis", "frontend"])
 def test_scaling_a_service_with_a_fixed_container_name_is_refused(
-        client: DockerClient, target: Target, service: str) -> None:
+    client: DockerClient, target: Target, service: str
+) -> None:
     with pytest.raises(BadInput, match="container_name"):
-        ops.scale(client, target, service, 2)
+        containers.scale(client, target, service, 2)
 
 
 def test_scale_to_zero_and_unknown_services_are_refused(
-        client: DockerClient, target: Target) -> None:
+    client: DockerClient, target: Target
+) -> None:
     with pytest.raises(BadInput):
-        ops.scale(client, target, "backend", 0)
+        containers.scale(client, target, "backend", 0)
     with pytest.raises(BadInput):
-        ops.restart(client, target, "nosuchservice")
+        containers.restart(client, target, "nosuchservice")
 
 
 def test_an_unreachable_engine_is_a_finding(target: Target) -> None:
     down = target.model_copy(update={"docker_host": "tcp://127.0.0.1:9"})
-    result = ops.restart(containers.connect(down), down, "backend")
+    result = containers.restart(containers.connect(down), down, "backend")
     assert [f.priority.name for f in result.findings] == ["P0"]
     assert result.actions == []

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from docker import DockerClient
 
-from netzops import compose, containers, docker_system
+from netzops import containers
+from netzops.containers import compose
 from netzops.paths import project_root
 from netzops.targets import Target
 from tests.conftest import sh
@@ -20,18 +21,20 @@ from tests.conftest import sh
 NETWORK = "netzwaechter-network"
 
 
-
 def test_project_volumes_match_docker_and_du(client: DockerClient, target: Target) -> None:
-    result = docker_system.project_volumes(client, target)
-    listed = sh("docker", "volume", "ls", "-q", "--filter",
-                "label=com.docker.compose.project=netzwaechter").split()
+    result = containers.project_volumes(client, target)
+    listed = sh(
+        "docker", "volume", "ls", "-q", "--filter", "label=com.docker.compose.project=netzwaechter"
+    ).split()
     assert sorted(r["name"] for r in result.rows) == sorted(listed)
     by_volume = {r["volume"]: r for r in result.rows}
     assert by_volume["postgres-data"]["containers"] == "netzwaechter-postgres"
     assert by_volume["redis-data"]["containers"] == "netzwaechter-redis"
     for row in result.rows:
-        assert row["mountpoint"] == sh("docker", "volume", "inspect", "--format",
-                                       "{{.Mountpoint}}", row["name"]).strip()
+        assert (
+            row["mountpoint"]
+            == sh("docker", "volume", "inspect", "--format", "{{.Mountpoint}}", row["name"]).strip()
+        )
         du = int(sh("du", "-sb", row["mountpoint"]).split()[0])  # counts directories too
         assert abs(row["size_bytes"] - du) <= max(0.05 * du, 64 * 1024), (row, du)
         assert result.metrics[f"volumes.{row['volume']}.size_bytes"] == row["size_bytes"]
@@ -43,17 +46,19 @@ def _inspect_network() -> dict[str, str]:
 
 
 def test_network_members_and_addresses_match_docker_network_inspect(
-        client: DockerClient, target: Target) -> None:
+    client: DockerClient, target: Target
+) -> None:
     before = _inspect_network()
-    result = docker_system.network(client, target)
+    result = containers.network(client, target)
     after = _inspect_network()
     ours = {r["container"]: r["ipv4"] for r in result.rows if r["network"] == NETWORK}
     assert ours in (before, after)
     services = {r["service"] for r in result.rows if r["network"] == NETWORK}
     assert {"frontend", "backend", "postgres", "redis"} <= services
-    assert docker_system.network(client, target, NETWORK).rows == [
-        r for r in result.rows if r["network"] == NETWORK]
-    missing = docker_system.network(client, target, "netzops-test-no-such-network")
+    assert containers.network(client, target, NETWORK).rows == [
+        r for r in result.rows if r["network"] == NETWORK
+    ]
+    missing = containers.network(client, target, "netzops-test-no-such-network")
     assert missing.rows == [] and [f.priority.name for f in missing.findings] == ["P2"]
 
 
@@ -74,24 +79,26 @@ def test_env_names_show_names_but_never_values(client: DockerClient, target: Tar
             assert len(value) < 4 or value not in text, "a value appears in the result"
 
 
-def test_a_port_taken_by_another_program_is_a_conflict(client: DockerClient,
-                                                       target: Target) -> None:
+def test_a_port_taken_by_another_program_is_a_conflict(
+    client: DockerClient, target: Target
+) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        taken = docker_system.port_conflicts(client, target, ports=[port])
+        taken = containers.port_conflicts(client, target, ports=[port])
         assert f":{port} " in sh("ss", "-ltnH") + " "
     assert taken.rows[0]["conflict"] is True
     assert f"pid {os.getpid()}" in taken.rows[0]["holder"]
     assert [f.priority.name for f in taken.findings] == ["P1"]
-    free = docker_system.port_conflicts(client, target, ports=[port])
+    free = containers.port_conflicts(client, target, ports=[port])
     assert free.rows[0]["conflict"] is False and free.findings == []
 
 
-def test_the_sandbox_needs_its_ports_and_holds_them_itself(client: DockerClient,
-                                                          target: Target) -> None:
-    result = docker_system.port_conflicts(client, target)
+def test_the_sandbox_needs_its_ports_and_holds_them_itself(
+    client: DockerClient, target: Target
+) -> None:
+    result = containers.port_conflicts(client, target)
     holders = {r["port"]: r["holder"] for r in result.rows}
     for name in ("netzwaechter-postgres", "netzwaechter-redis", "netzwaechter-frontend"):
         for line in sh("docker", "port", name).splitlines():
@@ -106,39 +113,58 @@ def test_the_sandbox_needs_its_ports_and_holds_them_itself(client: DockerClient,
 def _copy_target(target: Target, folder: Path, text: str) -> Target:
     path = folder / "docker-compose.yml"
     path.write_text(text)
-    return target.model_copy(update={"compose": target.compose.model_copy(
-        update={"file": str(path)})})
+    return target.model_copy(
+        update={"compose": target.compose.model_copy(update={"file": str(path)})}
+    )
 
 
 def test_compose_config_check_ok_and_broken(target: Target, tmp_path: Path) -> None:
-    assert docker_system.config_check(target).rows[0]["ok"] is True
+    assert containers.config_check(target).rows[0]["ok"] is True
     text = (project_root() / "sandbox" / "docker-compose.yml").read_text()
     intact = _copy_target(target, tmp_path, text)
-    assert docker_system.config_check(intact).findings == []
+    assert containers.config_check(intact).findings == []
     broken_dir = tmp_path / "broken"
     broken_dir.mkdir()
-    broken = _copy_target(target, broken_dir,
-                          text.replace("  backend:\n", "  backend:\n    bogus_option: 1\n", 1))
-    result = docker_system.config_check(broken)
+    broken = _copy_target(
+        target, broken_dir, text.replace("  backend:\n", "  backend:\n    bogus_option: 1\n", 1)
+    )
+    result = containers.config_check(broken)
     assert result.rows[0]["ok"] is False
     assert [f.priority.name for f in result.findings] == ["P1"]
     assert "bogus_option" in result.findings[0].summary
-    cli = subprocess.run([*compose.base_command(broken), "config", "-q"], capture_output=True,
-                         text=True, timeout=60, check=False)
+    cli = subprocess.run(
+        [*compose.base_command(broken), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert cli.returncode != 0 and "bogus_option" in cli.stderr
     shutil.rmtree(broken_dir)
 
 
 def test_node_heap_is_a_fresh_node_process_inside_each_replica(
-        client: DockerClient, target: Target) -> None:
+    client: DockerClient, target: Target
+) -> None:
     result = containers.node_heap(client, target)
     assert result.findings == []
-    running = [c.name for c in containers.project_containers(client, "netzwaechter", "backend")
-               if c.status == "running"]
+    running = [
+        c.name
+        for c in containers.project_containers(client, "netzwaechter", "backend")
+        if c.status == "running"
+    ]
     assert sorted(r["container"] for r in result.rows) == sorted(running)
     for row in result.rows:
-        runbook = json.loads(sh("docker", "exec", row["container"], "node", "-e",
-                                "console.log(JSON.stringify(process.memoryUsage()))"))
+        runbook = json.loads(
+            sh(
+                "docker",
+                "exec",
+                row["container"],
+                "node",
+                "-e",
+                "console.log(JSON.stringify(process.memoryUsage()))",
+            )
+        )
         assert 0 < row["heap_used_bytes"] <= row["heap_total_bytes"] <= row["rss_bytes"]
         assert row["rss_bytes"] < 512 * 1024 * 1024  # the backend's mem_limit
         # two fresh node processes: same order of magnitude
@@ -149,9 +175,12 @@ def test_node_heap_is_a_fresh_node_process_inside_each_replica(
 def test_an_unreachable_engine_gives_findings_not_exceptions(target: Target) -> None:
     down = target.model_copy(update={"docker_host": "tcp://127.0.0.1:9"})
     client = containers.connect(down)
-    for result in (docker_system.system_df(client), docker_system.project_volumes(client, down),
-                   docker_system.network(client, down), containers.env_names(client, down,
-                                                                             "backend"),
-                   containers.node_heap(client, down),
-                   docker_system.port_conflicts(client, down)):
+    for result in (
+        containers.system_df(client),
+        containers.project_volumes(client, down),
+        containers.network(client, down),
+        containers.env_names(client, down, "backend"),
+        containers.node_heap(client, down),
+        containers.port_conflicts(client, down),
+    ):
         assert [f.priority.name for f in result.findings] == ["P0"], result.title

@@ -56,8 +56,10 @@ def test_sample_matches_the_access_log(target: Target) -> None:
 
 def test_sample_agrees_with_curl(target: Target) -> None:
     url = f"{target.http.frontend_url}/api/users"
-    curl_ms = [float(sh("curl", "-k", "-o", "/dev/null", "-s", "-w", "%{time_total}", url)) * 1000
-               for _ in range(10)]
+    curl_ms = [
+        float(sh("curl", "-k", "-o", "/dev/null", "-s", "-w", "%{time_total}", url)) * 1000
+        for _ in range(10)
+    ]
     with endpoints.client(target) as http:
         row = endpoints.sample(http, url, count=10, target=target).rows[0]
     # curl opens a new TLS connection each time, the client keeps one: 100 ms covers that
@@ -94,11 +96,13 @@ def test_no_answer_is_p0_without_exception() -> None:
 
 
 def test_budget_comes_from_the_target(target: Target) -> None:
-    strict = Target.model_validate({**target.model_dump(),
-                                    "thresholds": {"api_response_ms": {"warn": 0.001}}})
+    strict = Target.model_validate(
+        {**target.model_dump(), "thresholds": {"api_response_ms": {"warn": 0.001}}}
+    )
     with endpoints.client(target) as http:
-        result = endpoints.sample(http, f"{target.http.frontend_url}/api/users", count=3,
-                                  name="strict", target=strict)
+        result = endpoints.sample(
+            http, f"{target.http.frontend_url}/api/users", count=3, name="strict", target=strict
+        )
         with pytest.raises(BadInput):
             endpoints.sample(http, target.http.frontend_url, count=0)
     assert [(f.priority, f.threshold) for f in result.findings] == [(Priority.P2, 0.001)]

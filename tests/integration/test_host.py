@@ -24,15 +24,17 @@ def test_disks_match_df_within_one_percent(target: Target) -> None:
     result = host.disks(target)
     mounts = {r["mount"] for r in result.rows}
     assert "/" in mounts
-    listed = {line.split()[0] for line in sh("df", "-B1", "--output=target,used,size")
-              .splitlines()[1:]}
+    listed = {
+        line.split()[0] for line in sh("df", "-B1", "--output=target,used,size").splitlines()[1:]
+    }
     assert mounts & listed
     for row in result.rows:
         used, size = _df(row["mount"])
         assert row["size_bytes"] == pytest.approx(size, rel=0.01)
         assert row["used_bytes"] == pytest.approx(used, rel=0.01)
         assert row["percent"] == pytest.approx(
-            row["used_bytes"] / (row["used_bytes"] + row["free_bytes"]) * 100, abs=0.1)
+            row["used_bytes"] / (row["used_bytes"] + row["free_bytes"]) * 100, abs=0.1
+        )
 
 
 def test_disk_bands_give_p1_above_critical_and_p2_above_warn(target: Target) -> None:
@@ -70,8 +72,7 @@ def test_cpu_and_load_average(target: Target) -> None:
     assert [f.priority.name for f in always.findings] == ["P1"]
 
 
-def test_docker_data_root_matches_docker_info_and_df(client: DockerClient,
-                                                     target: Target) -> None:
+def test_docker_data_root_matches_docker_info_and_df(client: DockerClient, target: Target) -> None:
     result = host.docker_data_root(client, target)
     row = result.rows[0]
     assert row["path"] == sh("docker", "info", "--format", "{{.DockerRootDir}}").strip()

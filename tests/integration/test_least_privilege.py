@@ -18,31 +18,37 @@ from typing import Any
 import pytest
 from psycopg import errors
 
-from netzops import pg_activity, pg_indexes, pg_maintenance, pg_statements, pg_users, postgres
+from netzops import postgres
 from netzops.findings import Priority
 from netzops.results import Result
-from netzops.runner import Exit
+from netzops.runner.execution import Exit
 from netzops.targets import Target
 from tests.conftest import ROOT, sh
 
 MONITOR = "netzops_monitor"
 CHECKS: dict[str, Callable[[postgres.Database], Result]] = {
-    "ping": postgres.ping, "database_size": postgres.database_size,
+    "ping": postgres.ping,
+    "database_size": postgres.database_size,
     "table_sizes": postgres.table_sizes,
-    "connections": pg_activity.connections, "active_queries": pg_activity.active_queries,
-    "long_running_queries": pg_activity.long_running_queries,
-    "idle_in_transaction": pg_activity.idle_in_transaction,
-    "blocked_queries": pg_activity.blocked_queries,
-    "slow_queries": pg_statements.slow_queries,
-    "index_usage": pg_indexes.index_usage, "unused_indexes": pg_indexes.unused_indexes,
-    "duplicate_indexes": pg_indexes.duplicate_indexes,
-    "missing_indexes": pg_indexes.missing_indexes,
-    "dead_tuples": pg_maintenance.dead_tuples, "cache_hit_rate": pg_maintenance.cache_hit_rate,
-    "transaction_id_danger": pg_maintenance.transaction_id_danger,
-    "checkpoints": pg_maintenance.checkpoints, "users": pg_users.users,
+    "connections": postgres.connections,
+    "active_queries": postgres.active_queries,
+    "long_running_queries": postgres.long_running_queries,
+    "idle_in_transaction": postgres.idle_in_transaction,
+    "blocked_queries": postgres.blocked_queries,
+    "slow_queries": postgres.slow_queries,
+    "index_usage": postgres.index_usage,
+    "unused_indexes": postgres.unused_indexes,
+    "duplicate_indexes": postgres.duplicate_indexes,
+    "missing_indexes": postgres.missing_indexes,
+    "dead_tuples": postgres.dead_tuples,
+    "cache_hit_rate": postgres.cache_hit_rate,
+    "transaction_id_danger": postgres.transaction_id_danger,
+    "checkpoints": postgres.checkpoints,
+    "users": postgres.users,
 }
-REFUSAL = re.compile(r"permission|denied|privilege|superuser|unavailable|refused|check failed",
-                     re.IGNORECASE)
+REFUSAL = re.compile(
+    r"permission|denied|privilege|superuser|unavailable|refused|check failed", re.IGNORECASE
+)
 WRITES = [
     "INSERT INTO users (username, email, password_hash) "
     "VALUES ('netzops-test-lp', 'lp@example.invalid', 'x')",
@@ -50,14 +56,26 @@ WRITES = [
     "DELETE FROM alerts",
     "CREATE TABLE netzops_test_lp (id int)",
 ]
-SNAPSHOT = ("SELECT (SELECT md5(string_agg(u::text, '|' ORDER BY id)) FROM users u), "
-            "(SELECT count(*) FROM alerts), (SELECT count(*) FROM sites), "
-            "(SELECT count(*) FROM pg_class WHERE relname = 'netzops_test_lp')")
+SNAPSHOT = (
+    "SELECT (SELECT md5(string_agg(u::text, '|' ORDER BY id)) FROM users u), "
+    "(SELECT count(*) FROM alerts), (SELECT count(*) FROM sites), "
+    "(SELECT count(*) FROM pg_class WHERE relname = 'netzops_test_lp')"
+)
 
 
 def psql(query: str) -> str:
-    return sh("docker", "exec", "netzwaechter-postgres", "psql", "-U", "postgres", "-d",
-              "netzwaechter", "-Atc", query).strip()
+    return sh(
+        "docker",
+        "exec",
+        "netzwaechter-postgres",
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        "netzwaechter",
+        "-Atc",
+        query,
+    ).strip()
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +93,11 @@ def _values(result: Result) -> list[Any]:
 def test_monitor_runs_every_read_only_check(monitor: postgres.Database) -> None:
     results = {name: check(monitor) for name, check in CHECKS.items()}
     for name, result in results.items():
-        refused = [f.summary for f in result.findings
-                   if f.priority == Priority.P0 or REFUSAL.search(f.summary)]
+        refused = [
+            f.summary
+            for f in result.findings
+            if f.priority == Priority.P0 or REFUSAL.search(f.summary)
+        ]
         assert not refused, (name, refused)
         assert "<insufficient privilege>" not in _values(result), name
     ping = results["ping"].rows[0]
@@ -84,20 +105,33 @@ def test_monitor_runs_every_read_only_check(monitor: postgres.Database) -> None:
     assert len(results["users"].rows) == int(psql("SELECT count(*) FROM users"))
     tables = set(psql("SELECT string_agg(relname, ',') FROM pg_stat_user_tables").split(","))
     assert {r["table_name"] for r in results["table_sizes"].rows} == tables
-    assert len(results["index_usage"].rows) == int(psql("SELECT count(*) FROM "
-                                                        "pg_stat_user_indexes"))
+    assert len(results["index_usage"].rows) == int(
+        psql("SELECT count(*) FROM pg_stat_user_indexes")
+    )
     assert results["slow_queries"].metrics["postgres.statements.available"] == 1.0
     assert results["slow_queries"].rows  # pg_read_all_stats: other roles' statements too
     size = int(psql("SELECT pg_database_size('netzwaechter')"))
     assert abs(results["database_size"].rows[0]["size_bytes"] - size) <= 0.05 * size
 
 
-def test_monitor_sees_but_cannot_cancel_another_roles_query(
-        monitor: postgres.Database) -> None:
+def test_monitor_sees_but_cannot_cancel_another_roles_query(monitor: postgres.Database) -> None:
     sleeper = subprocess.Popen(
-        ["docker", "exec", "netzwaechter-postgres", "psql", "-U", "postgres", "-d",
-         "netzwaechter", "-Atc", "SELECT 'netzops-test-lp', pg_sleep(4)"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            "docker",
+            "exec",
+            "netzwaechter-postgres",
+            "psql",
+            "-U",
+            "postgres",
+            "-d",
+            "netzwaechter",
+            "-Atc",
+            "SELECT 'netzops-test-lp', pg_sleep(4)",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         mine = _wait_for_query(monitor, "netzops-test-lp")
         assert mine["username"] == "postgres" and "pg_sleep(4)" in mine["query"]
@@ -112,7 +146,7 @@ def test_monitor_sees_but_cannot_cancel_another_roles_query(
 def _wait_for_query(db: postgres.Database, marker: str) -> dict[str, Any]:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        rows = [r for r in pg_activity.active_queries(db).rows if marker in r["query"]]
+        rows = [r for r in postgres.active_queries(db).rows if marker in r["query"]]
         if rows:
             return rows[0]
         time.sleep(0.2)
@@ -135,11 +169,13 @@ def test_monitor_cannot_write(monitor: postgres.Database, statement: str) -> Non
 
 def test_monitor_holds_no_signal_or_reset_rights() -> None:
     """The rights whose use could not be rolled back are checked, not tried."""
-    query = (f"SELECT pg_has_role('{MONITOR}', 'pg_signal_backend', 'MEMBER'), "
-             f"has_function_privilege('{MONITOR}', "
-             "'pg_stat_statements_reset(oid, oid, bigint)', 'EXECUTE'), "
-             f"rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls "
-             f"FROM pg_roles WHERE rolname = '{MONITOR}'")
+    query = (
+        f"SELECT pg_has_role('{MONITOR}', 'pg_signal_backend', 'MEMBER'), "
+        f"has_function_privilege('{MONITOR}', "
+        "'pg_stat_statements_reset(oid, oid, bigint)', 'EXECUTE'), "
+        f"rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls "
+        f"FROM pg_roles WHERE rolname = '{MONITOR}'"
+    )
     assert psql(query) == "f|f|f|f|f|f|f"
     assert psql(f"SELECT pg_has_role('{MONITOR}', 'pg_monitor', 'MEMBER')") == "t"
 
@@ -168,8 +204,11 @@ def test_the_documented_grants_are_enough(target: Target) -> None:
         conn.execute("ROLLBACK")
         admin.close()
     for name, result in results.items():
-        refused = [f.summary for f in result.findings
-                   if f.priority == Priority.P0 or REFUSAL.search(f.summary)]
+        refused = [
+            f.summary
+            for f in result.findings
+            if f.priority == Priority.P0 or REFUSAL.search(f.summary)
+        ]
         assert not refused, (name, refused)
     assert results["ping"].rows[0]["role"] == role
     assert len(results["users"].rows) == int(psql("SELECT count(*) FROM users"))
@@ -184,13 +223,20 @@ def test_monitor_cannot_read_password_hashes(monitor: postgres.Database) -> None
 
 # --- which role read-only notebook runs use --------------------------------------------
 
+
 def _run(notebook: str, **env: str) -> dict[str, Any]:
-    done = subprocess.run([str(ROOT / ".venv" / "bin" / "netzops"), "run", notebook],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT,
-                          env={**os.environ, **env})
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "netzops"), "run", notebook],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
     assert done.returncode in (Exit.OK, Exit.FINDINGS), done.stderr[-2000:]
-    path = next(line.split(None, 1)[1] for line in done.stdout.splitlines()
-                if line.startswith("sidecar:"))
+    path = next(
+        line.split(None, 1)[1] for line in done.stdout.splitlines() if line.startswith("sidecar:")
+    )
     side: dict[str, Any] = json.loads(Path(path).read_text())
     assert side["status"] == "completed" and side["error"] is None, side["error"]
     return side
@@ -222,4 +268,3 @@ def test_database_notebook_depends_on_the_monitor_credentials() -> None:
     refused = [f for f in side["findings"] if "refused the credentials" in f["summary"]]
     assert refused and all(f["priority"] == "P0" for f in refused)
     assert all(MONITOR in f["summary"] or "password" in f["summary"] for f in refused)
-

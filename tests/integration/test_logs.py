@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from docker import DockerClient
 
-from netzops import container_logs, containers, logs
+from netzops import containers, logs
 from netzops.targets import Target
 from tests.conftest import sh
 
@@ -37,21 +37,36 @@ class Window:
 
 def docker_logs(container: str, *args: str) -> tuple[str, str]:
     """(stdout, stderr) of `docker logs ARGS CONTAINER`: the container's two streams."""
-    done = subprocess.run(["docker", "logs", *args, container], capture_output=True, text=True,
-                          timeout=60, check=True)
+    done = subprocess.run(
+        ["docker", "logs", *args, container], capture_output=True, text=True, timeout=60, check=True
+    )
     return done.stdout, done.stderr
 
 
 def grep_c(text: str, *pattern: str) -> int:
-    done = subprocess.run(["grep", "-c", *pattern], input=text, capture_output=True, text=True,
-                          timeout=30, check=False)
+    done = subprocess.run(
+        ["grep", "-c", *pattern],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     return int(done.stdout.strip() or 0)
 
 
 def names(service: str | None = None) -> list[str]:
     label = ["--filter", f"label=com.docker.compose.service={service}"] if service else []
-    return sh("docker", "ps", "-a", "--filter", f"label=com.docker.compose.project={PROJECT}",
-              *label, "--format", "{{.Names}}").split()
+    return sh(
+        "docker",
+        "ps",
+        "-a",
+        "--filter",
+        f"label=com.docker.compose.project={PROJECT}",
+        *label,
+        "--format",
+        "{{.Names}}",
+    ).split()
 
 
 def window_text(window: Window, service: str | None = None, *extra: str) -> str:
@@ -61,9 +76,16 @@ def window_text(window: Window, service: str | None = None, *extra: str) -> str:
 
 def _backend_urls() -> list[str]:
     urls = []
-    for name in sh("docker", "ps", "--filter", f"label=com.docker.compose.project={PROJECT}",
-                   "--filter", "label=com.docker.compose.service=backend",
-                   "--format", "{{.Names}}").split():
+    for name in sh(
+        "docker",
+        "ps",
+        "--filter",
+        f"label=com.docker.compose.project={PROJECT}",
+        "--filter",
+        "label=com.docker.compose.service=backend",
+        "--format",
+        "{{.Names}}",
+    ).split():
         host_port = sh("docker", "port", name, "5000").split()[0]
         urls.append(f"http://{host_port}")
     return urls
@@ -100,13 +122,13 @@ def window(target: Target) -> Window:
     return Window(since, until, user)
 
 
-
 # --- viewing --------------------------------------------------------------------------------
 
+
 def test_lines_per_container_and_stream_match_docker_logs(
-        client: DockerClient, target: Target, window: Window) -> None:
-    result = container_logs.logs(client, target, None, tail=None, since=window.since,
-                                 until=window.until)
+    client: DockerClient, target: Target, window: Window
+) -> None:
+    result = logs.view(client, target, None, tail=None, since=window.since, until=window.until)
     seen = Counter((r["container"], r["stream"]) for r in result.rows)
     for name in names():
         out, err = docker_logs(name, "--since", str(window.since), "--until", str(window.until))
@@ -116,25 +138,44 @@ def test_lines_per_container_and_stream_match_docker_logs(
     assert times == sorted(times)
 
 
-@pytest.mark.parametrize(("pattern", "regex", "ignore_case", "grep"), [
-    ("status=500", False, False, ["status=500"]),
-    ("status=(401|500)", True, False, ["-E", "status=(401|500)"]),
-    ("error", False, True, ["-i", "error"]),
-])
-def test_pattern_filter_counts_like_grep(client: DockerClient, target: Target, window: Window,
-                                         pattern: str, regex: bool, ignore_case: bool,
-                                         grep: list[str]) -> None:
-    result = container_logs.logs(client, target, "backend", tail=None, since=window.since,
-                                 until=window.until, pattern=pattern, regex=regex,
-                                 ignore_case=ignore_case)
+@pytest.mark.parametrize(
+    ("pattern", "regex", "ignore_case", "grep"),
+    [
+        ("status=500", False, False, ["status=500"]),
+        ("status=(401|500)", True, False, ["-E", "status=(401|500)"]),
+        ("error", False, True, ["-i", "error"]),
+    ],
+)
+def test_pattern_filter_counts_like_grep(
+    client: DockerClient,
+    target: Target,
+    window: Window,
+    pattern: str,
+    regex: bool,
+    ignore_case: bool,
+    grep: list[str],
+) -> None:
+    result = logs.view(
+        client,
+        target,
+        "backend",
+        tail=None,
+        since=window.since,
+        until=window.until,
+        pattern=pattern,
+        regex=regex,
+        ignore_case=ignore_case,
+    )
     expected = grep_c(window_text(window, "backend"), *grep)
     assert len(result.rows) == expected > 0
 
 
 # --- analysis -------------------------------------------------------------------------------
 
-def test_errors_last_hour_equals_grep_c_error(client: DockerClient, target: Target,
-                                              window: Window) -> None:
+
+def test_errors_last_hour_equals_grep_c_error(
+    client: DockerClient, target: Target, window: Window
+) -> None:
     result = logs.errors_last_hour(client, target, "backend", until=window.until)
     hour = Window(window.until - 3600, window.until, window.user)
     expected = grep_c(window_text(hour, "backend"), "ERROR")
@@ -146,26 +187,33 @@ def test_errors_last_hour_equals_grep_c_error(client: DockerClient, target: Targ
 def test_slow_queries_match_grep(client: DockerClient, target: Target, window: Window) -> None:
     result = logs.slow_queries(client, target, since=window.since, until=window.until)
     lines = [ln for ln in window_text(window, "backend").splitlines() if "slow query" in ln]
-    durations = [float(re.search(r"duration_ms=([\d.]+)", ln).group(1))  # type: ignore[union-attr]
-                 for ln in lines]
+    durations = [
+        float(re.search(r"duration_ms=([\d.]+)", ln).group(1))  # type: ignore[union-attr]
+        for ln in lines
+    ]
     assert result.metrics["logs.backend.slow_queries"] == len(lines) >= 1
     assert result.metrics["logs.backend.slow_query_max_ms"] == max(durations) >= 250
     assert sum(r["count"] for r in result.rows) == len(lines)
 
 
-def test_failed_logins_by_user_and_ip_match_grep(client: DockerClient, target: Target,
-                                                 window: Window) -> None:
+def test_failed_logins_by_user_and_ip_match_grep(
+    client: DockerClient, target: Target, window: Window
+) -> None:
     result = logs.failed_logins(client, target, since=window.since, until=window.until)
     text = window_text(window, "backend")
-    expected = Counter(re.search(r"user=(\S+) ip=(\S+)", ln).groups()  # type: ignore[union-attr]
-                       for ln in text.splitlines() if "failed login" in ln)
+    expected = Counter(
+        re.search(r"user=(\S+) ip=(\S+)", ln).groups()  # type: ignore[union-attr]
+        for ln in text.splitlines()
+        if "failed login" in ln
+    )
     assert {(r["user"], r["ip"]): r["count"] for r in result.rows} == expected
     mine = [r for r in result.rows if r["user"] == window.user]
     assert len(mine) == 1 and mine[0]["count"] == 3 and mine[0]["reasons"] == "unknown_user 3"
 
 
 def test_backend_error_rate_is_p1_and_matches_the_request_lines(
-        client: DockerClient, target: Target, window: Window) -> None:
+    client: DockerClient, target: Target, window: Window
+) -> None:
     result = logs.request_rates(client, target, since=window.since, until=window.until)
     lines = [ln for ln in window_text(window, "backend").splitlines() if "request method=" in ln]
     statuses = [int(re.search(r" status=(\d+)", ln).group(1)) for ln in lines]  # type: ignore[union-attr]
@@ -179,10 +227,12 @@ def test_backend_error_rate_is_p1_and_matches_the_request_lines(
 
 
 def test_nginx_error_rate_and_request_times_match_the_access_log(
-        client: DockerClient, target: Target, window: Window) -> None:
+    client: DockerClient, target: Target, window: Window
+) -> None:
     result = logs.nginx_error_rate(client, target, since=window.since, until=window.until)
-    out, _ = docker_logs("netzwaechter-frontend", "--since", str(window.since),
-                         "--until", str(window.until))
+    out, _ = docker_logs(
+        "netzwaechter-frontend", "--since", str(window.since), "--until", str(window.until)
+    )
     parsed = [re.search(r'" (\d{3}) .* rt=([\d.]+) ', ln) for ln in out.splitlines()]
     statuses = [int(m.group(1)) for m in parsed if m]
     times = [float(m.group(2)) * 1000 for m in parsed if m]
@@ -194,13 +244,15 @@ def test_nginx_error_rate_and_request_times_match_the_access_log(
     assert [f.priority.name for f in result.findings] == ["P1"]
 
 
-def test_frame_holds_every_line_with_backend_levels(client: DockerClient, target: Target,
-                                                    window: Window) -> None:
+def test_frame_holds_every_line_with_backend_levels(
+    client: DockerClient, target: Target, window: Window
+) -> None:
     data = logs.frame(client, target, None, since=window.since, until=window.until)
     assert len(data) == window_text(window).count("\n")
     backend = window_text(window, "backend").splitlines()
     assert (data[data.service == "backend"].level == "ERROR").sum() == sum(
-        ln.split(" ")[1] == "ERROR" for ln in backend)
+        ln.split(" ")[1] == "ERROR" for ln in backend
+    )
     assert data.time.is_monotonic_increasing
     assert list(data.columns) == ["time", "service", "container", "level", "message"]
 
@@ -208,14 +260,22 @@ def test_frame_holds_every_line_with_backend_levels(client: DockerClient, target
 # --- a throwaway container printing every format ---------------------------------------------
 
 STDOUT = [
-    ("INFO", "2026-11-27T01:17:34.796Z INFO request method=GET path=/api/users status=200 "
-             "latency_ms=3.8 ip=127.0.0.1"),
+    (
+        "INFO",
+        "2026-11-27T01:17:34.796Z INFO request method=GET path=/api/users status=200 "
+        "latency_ms=3.8 ip=127.0.0.1",
+    ),
     ("ERROR", "2026-11-27T01:17:35.000Z ERROR out of memory: JavaScript heap out of memory"),
-    ("WARN", "2026-11-27T01:17:35.100Z WARN failed login user=mallory ip=10.9.8.7 "
-             "reason=unknown_user"),
+    (
+        "WARN",
+        "2026-11-27T01:17:35.100Z WARN failed login user=mallory ip=10.9.8.7 reason=unknown_user",
+    ),
     ("WARN", "1:M 27 Nov 2026 01:13:19.060 # Server initialized"),
-    ("ERROR", '172.20.0.1 - - [27/Nov/2026:01:16:24 +0000] "GET /api/sites HTTP/1.1" 502 16 '
-              '"-" "x" rt=0.450 urt="0.450" us="502" ua="-"'),
+    (
+        "ERROR",
+        '172.20.0.1 - - [27/Nov/2026:01:16:24 +0000] "GET /api/sites HTTP/1.1" 502 16 '
+        '"-" "x" rt=0.450 urt="0.450" us="502" ua="-"',
+    ),
 ]
 STDERR = [
     ("FATAL", "2026-11-27 01:16:24.574 UTC [9] FATAL:  Out of Memory: could not fork"),
@@ -231,16 +291,34 @@ def printer(target: Target, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     (folder / "out.txt").write_text("".join(line + "\n" for _, line in STDOUT))
     (folder / "err.txt").write_text("".join(line + "\n" for _, line in STDERR))
     name = f"netzops-test-logs-{secrets.token_hex(4)}"
-    sh("docker", "run", "-d", "--name", name, "--network", "none",
-       "--label", f"com.docker.compose.project={name}",
-       "--label", "com.docker.compose.service=backend",
-       "--label", "com.docker.compose.container-number=1",
-       "-v", "/usr:/usr:ro", "-v", f"{folder}:/t:ro", "netzwaechter/base:local",
-       "/bin/sh", "-c", "cat /t/out.txt; sleep 0.3; cat /t/err.txt >&2")
+    sh(
+        "docker",
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "none",
+        "--label",
+        f"com.docker.compose.project={name}",
+        "--label",
+        "com.docker.compose.service=backend",
+        "--label",
+        "com.docker.compose.container-number=1",
+        "-v",
+        "/usr:/usr:ro",
+        "-v",
+        f"{folder}:/t:ro",
+        "netzwaechter/base:local",
+        "/bin/sh",
+        "-c",
+        "cat /t/out.txt; sleep 0.3; cat /t/err.txt >&2",
+    )
     try:
         sh("docker", "wait", name, timeout=30)
-        yield target.model_copy(update={"compose": target.compose.model_copy(
-            update={"project": name})})
+        yield target.model_copy(
+            update={"compose": target.compose.model_copy(update={"project": name})}
+        )
     finally:
         sh("docker", "rm", "-f", name, check=False)
 
@@ -256,35 +334,39 @@ def test_frame_levels_on_every_format(client: DockerClient, printer: Target) -> 
 
 
 def test_streams_of_the_throwaway_container(client: DockerClient, printer: Target) -> None:
-    rows = container_logs.logs(client, printer, tail=None).rows
+    rows = logs.view(client, printer, tail=None).rows
     out, err = docker_logs(_printer_name(printer))
     assert [r["message"] for r in rows if r["stream"] == "stdout"] == out.splitlines()
     assert [r["message"] for r in rows if r["stream"] == "stderr"] == err.splitlines()
-    bare = container_logs.logs(client, printer, tail=2, timestamps=False).rows
+    bare = logs.view(client, printer, tail=2, timestamps=False).rows
     assert [r["message"] for r in bare] == [line for _, line in STDERR[1:]]
     assert all(r["time"] is None for r in bare)
 
 
 @pytest.mark.parametrize("tail", [0, 2, 6, 100])
-def test_tail_spans_both_streams_like_docker_logs_tail(client: DockerClient, printer: Target,
-                                                       tail: int) -> None:
+def test_tail_spans_both_streams_like_docker_logs_tail(
+    client: DockerClient, printer: Target, tail: int
+) -> None:
     """Checked on a container that no longer logs: with a live one, `--tail` with `--until`
     depends on how many lines came after the window (Docker cuts the file's tail first)."""
-    rows = container_logs.logs(client, printer, tail=tail).rows
+    rows = logs.view(client, printer, tail=tail).rows
     out, err = docker_logs(_printer_name(printer), "--tail", str(tail))
     assert [r["message"] for r in rows if r["stream"] == "stdout"] == out.splitlines()
     assert [r["message"] for r in rows if r["stream"] == "stderr"] == err.splitlines()
     assert len(rows) == min(tail, len(STDOUT + STDERR))
 
 
-def test_out_of_memory_lines_are_p1_and_match_grep_i(client: DockerClient,
-                                                     printer: Target) -> None:
+def test_out_of_memory_lines_are_p1_and_match_grep_i(client: DockerClient, printer: Target) -> None:
     result = logs.out_of_memory(client, printer)
     out, err = docker_logs(_printer_name(printer))
-    assert result.metrics["logs.backend.out_of_memory"] == grep_c(out + err, "-i",
-                                                                  "out of memory") == 2
+    assert (
+        result.metrics["logs.backend.out_of_memory"]
+        == grep_c(out + err, "-i", "out of memory")
+        == 2
+    )
     assert [(f.subject, f.priority.name) for f in result.findings] == [
-        (_printer_name(printer), "P1")]
+        (_printer_name(printer), "P1")
+    ]
 
 
 def test_errors_of_the_throwaway_container(client: DockerClient, printer: Target) -> None:
@@ -297,7 +379,10 @@ def test_errors_of_the_throwaway_container(client: DockerClient, printer: Target
 def test_an_unreachable_engine_is_a_finding(target: Target) -> None:
     down = target.model_copy(update={"docker_host": "tcp://127.0.0.1:9"})
     client = containers.connect(down)
-    for result in (container_logs.logs(client, down, "backend"),
-                   logs.errors_last_hour(client, down), logs.request_rates(client, down),
-                   logs.nginx_error_rate(client, down)):
+    for result in (
+        logs.view(client, down, "backend"),
+        logs.errors_last_hour(client, down),
+        logs.request_rates(client, down),
+        logs.nginx_error_rate(client, down),
+    ):
         assert [f.priority.name for f in result.findings] == ["P0"], result.title

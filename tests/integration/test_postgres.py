@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from netzops import pg_activity, pg_indexes, pg_maintenance, pg_statements, pg_users, postgres
+from netzops import postgres
 from netzops.findings import Priority
 from netzops.targets import Target
 from tests.conftest import sh
@@ -28,8 +28,21 @@ MiB = 1_048_576
 
 def psql(query: str, dbname: str = "netzwaechter") -> str:
     """psql as the superuser inside the sandbox container (-AtX: bare rows, no psqlrc)."""
-    return sh("docker", "exec", "netzwaechter-postgres", "psql", "-U", "postgres", "-d", dbname,
-              "-v", "ON_ERROR_STOP=1", "-AtXc", query, timeout=30).strip()
+    return sh(
+        "docker",
+        "exec",
+        "netzwaechter-postgres",
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        dbname,
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-AtXc",
+        query,
+        timeout=30,
+    ).strip()
 
 
 def psql_rows(query: str, dbname: str = "netzwaechter") -> list[list[str]]:
@@ -43,14 +56,21 @@ def app_name(what: str) -> str:
 def session(target: Target, application_name: str) -> psycopg.Connection[Any]:
     """A separate monitor session from the test (not the library's)."""
     pg = target.postgres
-    return psycopg.connect(host=pg.host, port=pg.port, dbname=pg.dbname,
-                           user=pg.monitor_user or pg.user, autocommit=True,
-                           password=target.secret(pg.monitor_password_secret or "x"),
-                           application_name=application_name, connect_timeout=5)
+    return psycopg.connect(
+        host=pg.host,
+        port=pg.port,
+        dbname=pg.dbname,
+        user=pg.monitor_user or pg.user,
+        autocommit=True,
+        password=target.secret(pg.monitor_password_secret or "x"),
+        application_name=application_name,
+        connect_timeout=5,
+    )
 
 
-def bracket(measure: Callable[[], Any], library: Callable[[], Any], tries: int = 5
-            ) -> tuple[Any, Any]:
+def bracket(
+    measure: Callable[[], Any], library: Callable[[], Any], tries: int = 5
+) -> tuple[Any, Any]:
     """(psql value, library value) from a moment when psql saw the same before and after."""
     for _ in range(tries):
         before, mine, after = measure(), library(), measure()
@@ -93,10 +113,12 @@ def test_database_size_matches_pg_database_size(db: postgres.Database) -> None:
 
 def test_table_sizes_match_psql(db: postgres.Database) -> None:
     result = postgres.table_sizes(db)
-    tables = psql_rows("SELECT schemaname || '.' || tablename, "
-                       "pg_total_relation_size(quote_ident(schemaname) || '.' || "
-                       "quote_ident(tablename)) FROM pg_tables "
-                       "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
+    tables = psql_rows(
+        "SELECT schemaname || '.' || tablename, "
+        "pg_total_relation_size(quote_ident(schemaname) || '.' || "
+        "quote_ident(tablename)) FROM pg_tables "
+        "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+    )
     expected = {name: int(size) for name, size in tables}
     mine = {f"{r['schema']}.{r['table_name']}": r for r in result.rows}
     assert set(mine) == set(expected) >= {"public.users", "public.measurements"}
@@ -109,19 +131,22 @@ def test_table_sizes_match_psql(db: postgres.Database) -> None:
 
 
 def _psql_states() -> dict[str, int]:
-    rows = psql_rows("SELECT coalesce(state, 'unknown'), count(*) FROM pg_stat_activity "
-                     "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
-                     "GROUP BY 1")
+    rows = psql_rows(
+        "SELECT coalesce(state, 'unknown'), count(*) FROM pg_stat_activity "
+        "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
+        "GROUP BY 1"
+    )
     return {state: int(n) for state, n in rows}
 
 
 def test_connections_by_state_match_psql_within_our_own_session(
-        target: Target, db: postgres.Database) -> None:
+    target: Target, db: postgres.Database
+) -> None:
     name = app_name("conn")
     extra = [session(target, name) for _ in range(6)]
     try:
         db.connection()  # our own session exists before psql counts
-        theirs, result = bracket(_psql_states, lambda: pg_activity.connections(db))
+        theirs, result = bracket(_psql_states, lambda: postgres.connections(db))
         mine = {r["state"]: r["connections"] for r in result.rows}
         # psql sees the library's idle session that the library leaves out: ±1 per state
         for state in set(mine) | set(theirs):
@@ -129,29 +154,41 @@ def test_connections_by_state_match_psql_within_our_own_session(
         total = result.metrics["postgres.connections.total"]
         assert abs(total - sum(theirs.values())) <= 1
         assert result.metrics["postgres.connections.idle"] >= 6  # our six extra sessions
-        assert int(psql("SELECT count(*) FROM pg_stat_activity "
-                        f"WHERE application_name = '{name}'")) == 6
+        assert (
+            int(psql(f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}'"))
+            == 6
+        )
         assert total == sum(mine.values()) >= 6
         band = target.bands["db_connections_active"]
-        expected = (Priority.P1 if total > (band.critical or 1e9)
-                    else Priority.P2 if total > (band.warn or 1e9)
-                    else Priority.P3 if total < (band.low or 0) else None)
+        expected = (
+            Priority.P1
+            if total > (band.critical or 1e9)
+            else Priority.P2
+            if total > (band.warn or 1e9)
+            else Priority.P3
+            if total < (band.low or 0)
+            else None
+        )
         assert [f.priority for f in result.findings] == ([expected] if expected else [])
     finally:
         for conn in extra:
             conn.close()
 
 
-@pytest.mark.parametrize(("band", "priority"), [
-    ({"low": 0, "warn": 0, "critical": 10_000}, Priority.P2),
-    ({"low": 0, "warn": 0, "critical": 0}, Priority.P1),
-    ({"low": 10_000, "warn": 20_000, "critical": 30_000}, Priority.P3),
-    ({"low": 0, "warn": 10_000, "critical": 20_000}, None),
-])
-def test_connection_band_comes_from_the_target(target: Target, band: dict[str, float],
-                                               priority: Priority | None) -> None:
+@pytest.mark.parametrize(
+    ("band", "priority"),
+    [
+        ({"low": 0, "warn": 0, "critical": 10_000}, Priority.P2),
+        ({"low": 0, "warn": 0, "critical": 0}, Priority.P1),
+        ({"low": 10_000, "warn": 20_000, "critical": 30_000}, Priority.P3),
+        ({"low": 0, "warn": 10_000, "critical": 20_000}, None),
+    ],
+)
+def test_connection_band_comes_from_the_target(
+    target: Target, band: dict[str, float], priority: Priority | None
+) -> None:
     tuned = Target(**{**target.model_dump(), "thresholds": {"db_connections_active": band}})
-    result = pg_activity.connections(postgres.connect(tuned))
+    result = postgres.connections(postgres.connect(tuned))
     assert [f.priority for f in result.findings] == ([priority] if priority else [])
     if priority:
         assert result.findings[0].value == result.metrics["postgres.connections.total"]
@@ -172,13 +209,30 @@ class Sleeper:
 
 def start_sleeper(what: str = "sleep") -> Sleeper:
     name = app_name(what)
-    proc = subprocess.Popen(["docker", "exec", "-e", f"PGAPPNAME={name}", "netzwaechter-postgres",
-                             "psql", "-U", "postgres", "-d", "netzwaechter", "-Atc",
-                             "SELECT pg_sleep(600)"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            "docker",
+            "exec",
+            "-e",
+            f"PGAPPNAME={name}",
+            "netzwaechter-postgres",
+            "psql",
+            "-U",
+            "postgres",
+            "-d",
+            "netzwaechter",
+            "-Atc",
+            "SELECT pg_sleep(600)",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for _ in range(50):
-        pid = psql(f"SELECT pid FROM pg_stat_activity WHERE application_name = '{name}' "
-                   "AND state = 'active'")
+        pid = psql(
+            f"SELECT pid FROM pg_stat_activity WHERE application_name = '{name}' "
+            "AND state = 'active'"
+        )
         if pid:
             return Sleeper(name, proc, int(pid))
         time.sleep(0.1)
@@ -187,8 +241,10 @@ def start_sleeper(what: str = "sleep") -> Sleeper:
 
 
 def stop_sleeper(sleeper: Sleeper) -> None:
-    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-         f"WHERE application_name = '{sleeper.name}'")
+    psql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE application_name = '{sleeper.name}'"
+    )
     try:
         sleeper.proc.communicate(timeout=10)
     except subprocess.TimeoutExpired:
@@ -203,64 +259,75 @@ def sleeper() -> Iterator[Sleeper]:
     stop_sleeper(running)
 
 
-def test_long_running_queries_find_a_sleeping_query(db: postgres.Database,
-                                                   sleeper: Sleeper) -> None:
+def test_long_running_queries_find_a_sleeping_query(
+    db: postgres.Database, sleeper: Sleeper
+) -> None:
     time.sleep(1.2)
     pid = sleeper.pid
-    result = pg_activity.long_running_queries(db, min_duration=timedelta(seconds=1))
+    result = postgres.long_running_queries(db, min_duration=timedelta(seconds=1))
     row = next(r for r in result.rows if r["pid"] == pid)
     assert row["query"] == "SELECT pg_sleep(600)" and row["state"] == "active"
-    age = float(psql(f"SELECT extract(epoch FROM now() - query_start) FROM pg_stat_activity "
-                     f"WHERE pid = {pid}"))
+    age = float(
+        psql(
+            f"SELECT extract(epoch FROM now() - query_start) FROM pg_stat_activity "
+            f"WHERE pid = {pid}"
+        )
+    )
     assert abs(row["duration"] - age) < 2.0  # seconds between the two reads
     finding = next(f for f in result.findings if f.subject == f"pid {pid}")
     assert finding.priority == Priority.P2 and "pg_sleep(600)" in finding.summary
-    assert pid in {r["pid"] for r in pg_activity.active_queries(db).rows}
-    later = pg_activity.long_running_queries(db)  # the default bar: 5 minutes
+    assert pid in {r["pid"] for r in postgres.active_queries(db).rows}
+    later = postgres.long_running_queries(db)  # the default bar: 5 minutes
     assert pid not in {r["pid"] for r in later.rows}
 
 
-def test_idle_in_transaction_finds_an_open_transaction(target: Target,
-                                                       db: postgres.Database) -> None:
+def test_idle_in_transaction_finds_an_open_transaction(
+    target: Target, db: postgres.Database
+) -> None:
     with session(target, app_name("idle-tx")) as conn:
         conn.autocommit = False
         conn.execute("SELECT 1")
         pid = conn.info.backend_pid
         time.sleep(1.2)
-        result = pg_activity.idle_in_transaction(db, min_duration=timedelta(seconds=1))
+        result = postgres.idle_in_transaction(db, min_duration=timedelta(seconds=1))
         state = psql(f"SELECT state FROM pg_stat_activity WHERE pid = {pid}")
         assert state == "idle in transaction"
         assert pid in {r["pid"] for r in result.rows}
         assert any(f.subject == f"pid {pid}" for f in result.findings)
         assert result.metrics["postgres.idle_in_transaction"] >= 1
         conn.rollback()
-    assert pid not in {r["pid"] for r in pg_activity.idle_in_transaction(
-        db, min_duration=timedelta(0)).rows}
+    assert pid not in {
+        r["pid"] for r in postgres.idle_in_transaction(db, min_duration=timedelta(0)).rows
+    }
 
 
 def test_blocked_queries_name_the_blocker(target: Target, db: postgres.Database) -> None:
     key = int(uuid.uuid4().int % 1_000_000_000)
-    with session(target, app_name("holder")) as holder, \
-            session(target, app_name("waiter")) as waiter:
+    with (
+        session(target, app_name("holder")) as holder,
+        session(target, app_name("waiter")) as waiter,
+    ):
         holder.execute("SELECT pg_advisory_lock(%s)", (key,))
-        thread = threading.Thread(target=waiter.execute, args=("SELECT pg_advisory_lock(%s)",
-                                                               (key,)))
+        thread = threading.Thread(
+            target=waiter.execute, args=("SELECT pg_advisory_lock(%s)", (key,))
+        )
         thread.start()
         try:
             rows: list[dict[str, Any]] = []
             for _ in range(50):
-                result = pg_activity.blocked_queries(db, min_wait=timedelta(0))
+                result = postgres.blocked_queries(db, min_wait=timedelta(0))
                 rows = [r for r in result.rows if r["pid"] == waiter.info.backend_pid]
                 if rows:
                     break
                 time.sleep(0.1)
             assert rows and rows[0]["blocked_by"] == [holder.info.backend_pid]
-            assert psql(f"SELECT pg_blocking_pids({waiter.info.backend_pid})") == \
-                f"{{{holder.info.backend_pid}}}"
+            assert (
+                psql(f"SELECT pg_blocking_pids({waiter.info.backend_pid})")
+                == f"{{{holder.info.backend_pid}}}"
+            )
             assert any(f.subject == f"pid {waiter.info.backend_pid}" for f in result.findings)
-            patient = pg_activity.blocked_queries(db)  # default: findings after 30 s of waiting
-            assert not any(f.subject == f"pid {waiter.info.backend_pid}"
-                           for f in patient.findings)
+            patient = postgres.blocked_queries(db)  # default: findings after 30 s of waiting
+            assert not any(f.subject == f"pid {waiter.info.backend_pid}" for f in patient.findings)
         finally:
             holder.execute("SELECT pg_advisory_unlock(%s)", (key,))
             thread.join(10)
@@ -270,15 +337,17 @@ def test_blocked_queries_name_the_blocker(target: Target, db: postgres.Database)
 def _psql_statements() -> dict[int, tuple[int, float]]:
     """queryid → (calls, mean) for the statements whose queryid is unique in this database
     (one queryid can have several entries: per role, and top-level or nested)."""
-    rows = psql_rows("SELECT queryid, calls, mean_exec_time FROM pg_stat_statements "
-                     "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'netzwaechter')")
+    rows = psql_rows(
+        "SELECT queryid, calls, mean_exec_time FROM pg_stat_statements "
+        "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'netzwaechter')"
+    )
     seen = Counter(int(q) for q, _, _ in rows)
     return {int(q): (int(c), float(m)) for q, c, m in rows if seen[int(q)] == 1}
 
 
 def test_slow_queries_match_pg_stat_statements(db: postgres.Database) -> None:
     before = _psql_statements()
-    result = pg_statements.slow_queries(db, limit=10)
+    result = postgres.slow_queries(db, limit=10)
     after = _psql_statements()
     assert 0 < len(result.rows) <= 10 and result.metrics["postgres.statements.available"] == 1
     means = [r["mean_ms"] for r in result.rows]
@@ -296,63 +365,95 @@ def test_slow_queries_match_pg_stat_statements(db: postgres.Database) -> None:
 
 
 def test_runbook_index_usage_snippet_fails_as_written() -> None:
-    done = sh("docker", "exec", "netzwaechter-postgres", "psql", "-U", "postgres", "-d",
-              "netzwaechter", "-v", "ON_ERROR_STOP=1", "-Atc",
-              "SELECT schemaname, tablename, indexname, idx_scan FROM pg_stat_user_indexes",
-              check=False)
+    done = sh(
+        "docker",
+        "exec",
+        "netzwaechter-postgres",
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        "netzwaechter",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-Atc",
+        "SELECT schemaname, tablename, indexname, idx_scan FROM pg_stat_user_indexes",
+        check=False,
+    )
     assert done == ""  # psql refuses: the view has relname/indexrelname
 
 
 def test_index_usage_matches_pg_stat_user_indexes(db: postgres.Database) -> None:
     def scans() -> dict[str, int]:
-        return {n: int(s) for n, s in psql_rows(
-            "SELECT indexrelname, idx_scan FROM pg_stat_user_indexes")}
+        return {
+            n: int(s)
+            for n, s in psql_rows("SELECT indexrelname, idx_scan FROM pg_stat_user_indexes")
+        }
+
     before = scans()
-    result = pg_indexes.index_usage(db)
+    result = postgres.index_usage(db)
     after = scans()
     mine = {r["index_name"]: r for r in result.rows}
     assert set(mine) == set(before)
     for name, row in mine.items():
         assert before[name] <= row["idx_scan"] <= after[name]
-        assert row["size_bytes"] == int(psql(f"SELECT pg_relation_size('{name}')")) or \
-            name.startswith("measurements")  # measurements' indexes grow with traffic
+        assert row["size_bytes"] == int(
+            psql(f"SELECT pg_relation_size('{name}')")
+        ) or name.startswith("measurements")  # measurements' indexes grow with traffic
     assert [r["idx_scan"] for r in result.rows] == sorted(r["idx_scan"] for r in result.rows)
 
 
 def test_unused_indexes_find_the_response_ms_index(db: postgres.Database) -> None:
-    result = pg_indexes.unused_indexes(db)
+    result = postgres.unused_indexes(db)
     names = {r["index_name"] for r in result.rows}
     assert "measurements_response_ms_idx" in names
-    assert int(psql("SELECT idx_scan FROM pg_stat_user_indexes "
-                    "WHERE indexrelname = 'measurements_response_ms_idx'")) <= 50
+    assert (
+        int(
+            psql(
+                "SELECT idx_scan FROM pg_stat_user_indexes "
+                "WHERE indexrelname = 'measurements_response_ms_idx'"
+            )
+        )
+        <= 50
+    )
     assert not names & {"measurements_site_time_idx", "measurements_pkey", "users_pkey"}
-    expected = {n for n, s in psql_rows(
-        "SELECT s.indexrelname, s.idx_scan FROM pg_stat_user_indexes s "
-        "JOIN pg_index i ON i.indexrelid = s.indexrelid WHERE NOT i.indisunique")
-        if int(s) <= 50}
+    expected = {
+        n
+        for n, s in psql_rows(
+            "SELECT s.indexrelname, s.idx_scan FROM pg_stat_user_indexes s "
+            "JOIN pg_index i ON i.indexrelid = s.indexrelid WHERE NOT i.indisunique"
+        )
+        if int(s) <= 50
+    }
     assert names == expected
     finding = next(f for f in result.findings if f.subject == "public.measurements_response_ms_idx")
     assert finding.priority == Priority.P3
-    none = pg_indexes.unused_indexes(db, max_scans=-1)
+    none = postgres.unused_indexes(db, max_scans=-1)
     assert none.rows == [] and none.findings == []
 
 
 def test_duplicate_indexes_find_the_site_id_prefix(db: postgres.Database) -> None:
-    result = pg_indexes.duplicate_indexes(db)
+    result = postgres.duplicate_indexes(db)
     assert [(r["index_name"], r["covered_by"]) for r in result.rows] == [
-        ("measurements_site_id_idx", "measurements_site_time_idx")]
+        ("measurements_site_id_idx", "measurements_site_time_idx")
+    ]
     assert "(site_id)" in psql("SELECT pg_get_indexdef('measurements_site_id_idx'::regclass)")
     assert "(site_id, measured_at DESC)" in psql(
-        "SELECT pg_get_indexdef('measurements_site_time_idx'::regclass)")
+        "SELECT pg_get_indexdef('measurements_site_time_idx'::regclass)"
+    )
     assert [f.subject for f in result.findings] == ["public.measurements_site_id_idx"]
 
 
 def test_missing_indexes_match_a_psql_count_of_sequential_scans(db: postgres.Database) -> None:
-    expected = {t for (t,) in psql_rows(
-        "SELECT schemaname || '.' || relname FROM pg_stat_user_tables "
-        "WHERE n_live_tup >= 10000 AND seq_scan > 0 "
-        "AND seq_scan::float / (seq_scan + coalesce(idx_scan, 0)) >= 0.5")}
-    result = pg_indexes.missing_indexes(db)
+    expected = {
+        t
+        for (t,) in psql_rows(
+            "SELECT schemaname || '.' || relname FROM pg_stat_user_tables "
+            "WHERE n_live_tup >= 10000 AND seq_scan > 0 "
+            "AND seq_scan::float / (seq_scan + coalesce(idx_scan, 0)) >= 0.5"
+        )
+    }
+    result = postgres.missing_indexes(db)
     assert {f"{r['schema']}.{r['table_name']}" for r in result.rows} == expected
     assert {f.subject for f in result.findings} == expected
 
@@ -376,10 +477,14 @@ def ensure_alerts_dead_tuples() -> int:
 
 def test_dead_tuples_find_alerts(db: postgres.Database) -> None:
     ensure_alerts_dead_tuples()
-    dead, live, size = map(int, psql_rows(
-        "SELECT n_dead_tup, n_live_tup, pg_table_size(relid) FROM pg_stat_user_tables "
-        "WHERE relname = 'alerts'")[0])
-    result = pg_maintenance.dead_tuples(db)
+    dead, live, size = map(
+        int,
+        psql_rows(
+            "SELECT n_dead_tup, n_live_tup, pg_table_size(relid) FROM pg_stat_user_tables "
+            "WHERE relname = 'alerts'"
+        )[0],
+    )
+    result = postgres.dead_tuples(db)
     row = next(r for r in result.rows if r["table_name"] == "alerts")
     assert dead > 0 and abs(row["n_dead_tup"] - dead) <= 10  # no one writes alerts
     assert row["n_live_tup"] == live and row["autovacuum_enabled"] is False
@@ -391,64 +496,82 @@ def test_dead_tuples_find_alerts(db: postgres.Database) -> None:
 
 
 def test_cache_hit_rate_matches_pg_stat_database(db: postgres.Database) -> None:
-    hit, read = map(int, psql_rows("SELECT blks_hit, blks_read FROM pg_stat_database "
-                                   "WHERE datname = 'netzwaechter'")[0])
-    result = pg_maintenance.cache_hit_rate(db)
+    hit, read = map(
+        int,
+        psql_rows(
+            "SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = 'netzwaechter'"
+        )[0],
+    )
+    result = postgres.cache_hit_rate(db)
     rate = result.metrics["postgres.cache_hit_rate"]
     assert rate == pytest.approx(100 * hit / (hit + read), abs=0.5)  # counters move
     assert {r["scope"] for r in result.rows} == {"database", "tables", "indexes"}
     assert 0 < result.metrics["postgres.cache_hit_rate.tables"] <= 100
-    strict = pg_maintenance.cache_hit_rate(db, min_percent=100.1)
+    strict = postgres.cache_hit_rate(db, min_percent=100.1)
     assert {f.subject for f in strict.findings} == {"database", "tables", "indexes"}
 
 
 def test_transaction_id_danger_matches_age_of_datfrozenxid(db: postgres.Database) -> None:
     def ages() -> dict[str, int]:
-        return {d: int(a) for d, a in psql_rows("SELECT datname, age(datfrozenxid) "
-                                                "FROM pg_database")}
+        return {
+            d: int(a) for d, a in psql_rows("SELECT datname, age(datfrozenxid) FROM pg_database")
+        }
+
     before = ages()
-    result = pg_maintenance.transaction_id_danger(db)
+    result = postgres.transaction_id_danger(db)
     after = ages()
     for row in result.rows:
         assert before[row["database"]] <= row["xid_age"] <= after[row["database"]]
         assert row["transactions_left"] == 2**31 - row["xid_age"]
     assert result.metrics["postgres.xid_age"] == next(
-        r["xid_age"] for r in result.rows if r["database"] == "netzwaechter")
+        r["xid_age"] for r in result.rows if r["database"] == "netzwaechter"
+    )
     assert result.findings == []  # a young sandbox
-    assert {f.priority for f in pg_maintenance.transaction_id_danger(
-        db, warn_percent=0.0).findings} == {Priority.P2}
-    assert {f.priority for f in pg_maintenance.transaction_id_danger(
-        db, danger_left=2**31).findings} == {Priority.P1}
-    assert {f.priority for f in pg_maintenance.transaction_id_danger(
-        db, stop_left=2**31).findings} == {Priority.P0}
+    assert {f.priority for f in postgres.transaction_id_danger(db, warn_percent=0.0).findings} == {
+        Priority.P2
+    }
+    assert {f.priority for f in postgres.transaction_id_danger(db, danger_left=2**31).findings} == {
+        Priority.P1
+    }
+    assert {f.priority for f in postgres.transaction_id_danger(db, stop_left=2**31).findings} == {
+        Priority.P0
+    }
 
 
 def test_checkpoints_match_pg_stat_bgwriter(db: postgres.Database) -> None:
     query = "SELECT checkpoints_timed, checkpoints_req FROM pg_stat_bgwriter"
-    (timed0, req0), = psql_rows(query)
-    result = pg_maintenance.checkpoints(db)
-    (timed1, req1), = psql_rows(query)
+    ((timed0, req0),) = psql_rows(query)
+    result = postgres.checkpoints(db)
+    ((timed1, req1),) = psql_rows(query)
     assert int(timed0) <= result.rows[0]["timed"] <= int(timed1)
     assert int(req0) <= result.rows[0]["requested"] <= int(req1)
 
 
 def test_users_match_the_users_table(db: postgres.Database) -> None:
-    result = pg_users.users(db)
+    result = postgres.users(db)
     expected = psql_rows("SELECT id, username, email, role, is_active FROM users ORDER BY id")
-    assert [[str(r["id"]), r["username"], r["email"], r["role"],
-             "t" if r["is_active"] else "f"] for r in result.rows] == expected
+    assert [
+        [str(r["id"]), r["username"], r["email"], r["role"], "t" if r["is_active"] else "f"]
+        for r in result.rows
+    ] == expected
     assert result.metrics["postgres.users.total"] == len(expected)
     assert result.metrics["postgres.users.active"] == sum(e[4] == "t" for e in expected)
     assert result.metrics["postgres.users.admin"] == sum(e[3] == "admin" for e in expected)
     assert result.findings == []
 
 
-@pytest.mark.parametrize(("username", "rows", "findings"), [
-    ("admin", 1, []), ("viewer41", 1, ["account is disabled (is_active = false)"]),
-    ("nobody-here", 0, ["no such user"])])
-def test_user_lookup_for_login_issues(db: postgres.Database, username: str, rows: int,
-                                      findings: list[str]) -> None:
-    result = pg_users.users(db, username)
+@pytest.mark.parametrize(
+    ("username", "rows", "findings"),
+    [
+        ("admin", 1, []),
+        ("viewer41", 1, ["account is disabled (is_active = false)"]),
+        ("nobody-here", 0, ["no such user"]),
+    ],
+)
+def test_user_lookup_for_login_issues(
+    db: postgres.Database, username: str, rows: int, findings: list[str]
+) -> None:
+    result = postgres.users(db, username)
     assert len(result.rows) == rows
     assert psql(f"SELECT count(*) FROM users WHERE username = '{username}'") == str(rows)
     assert [f.summary for f in result.findings] == findings

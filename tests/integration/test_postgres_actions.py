@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from netzops import pg_actions, pg_users, postgres
+from netzops import postgres
 from netzops.errors import BadInput, GuardRefused
 from netzops.results import Result
 from netzops.targets import Target
@@ -57,11 +57,10 @@ def _gone(pid: int, seconds: float = 10.0) -> bool:
     return _backend(pid) == ""
 
 
-def test_cancel_backend_dry_run_then_confirmed(admin: postgres.Database,
-                                              sleeper: Sleeper) -> None:
+def test_cancel_backend_dry_run_then_confirmed(admin: postgres.Database, sleeper: Sleeper) -> None:
     pid = sleeper.pid
     seen = _backend(pid)
-    dry = pg_actions.cancel_backend(admin, [pid])
+    dry = postgres.cancel_backend(admin, [pid])
     steps = [r["step"] for r in dry.rows]
     assert len(steps) == 1 and steps[0].startswith(f"SELECT pg_cancel_backend({pid}) AS signalled;")
     assert "pg_sleep(600)" in steps[0] and f"pid {pid}" in steps[0]
@@ -69,12 +68,15 @@ def test_cancel_backend_dry_run_then_confirmed(admin: postgres.Database,
     code = confirmation(dry)
     assert code in dry.notes[-1]
     fingerprint = code.split("#")[1]
-    for wrong in (f"cancel_backend@production#{fingerprint}", "cancel_backend@sandbox#0000",
-                  f"vacuum@sandbox#{fingerprint}"):
+    for wrong in (
+        f"cancel_backend@production#{fingerprint}",
+        "cancel_backend@sandbox#0000",
+        f"vacuum@sandbox#{fingerprint}",
+    ):
         with pytest.raises(GuardRefused):
-            pg_actions.cancel_backend(admin, [pid], confirm=wrong)
+            postgres.cancel_backend(admin, [pid], confirm=wrong)
     assert _backend(pid) == seen, "a refused confirmation changes nothing"
-    done = pg_actions.cancel_backend(admin, [pid], confirm=code)
+    done = postgres.cancel_backend(admin, [pid], confirm=code)
     entry = done.actions[0]
     assert entry["dry_run"] is False and entry["verified"] is True
     assert entry["before"] == [pid] and entry["after"] == []
@@ -85,14 +87,15 @@ def test_cancel_backend_dry_run_then_confirmed(admin: postgres.Database,
 
 def test_stale_plan_is_refused(admin: postgres.Database, sleeper: Sleeper) -> None:
     time.sleep(1.1)
-    dry = pg_actions.cancel_backend(admin, min_duration=timedelta(seconds=1))
+    dry = postgres.cancel_backend(admin, min_duration=timedelta(seconds=1))
     assert any(f"pid {sleeper.pid}" in r["step"] for r in dry.rows)
     late = start_sleeper("late")
     try:
         time.sleep(1.2)  # the second sleeper is long-running now too: the plan changed
         with pytest.raises(GuardRefused, match="stale plan"):
-            pg_actions.cancel_backend(admin, min_duration=timedelta(seconds=1),
-                                      confirm=confirmation(dry))
+            postgres.cancel_backend(
+                admin, min_duration=timedelta(seconds=1), confirm=confirmation(dry)
+            )
         assert _backend(sleeper.pid).startswith("active")
         assert _backend(late.pid).startswith("active")
     finally:
@@ -101,11 +104,12 @@ def test_stale_plan_is_refused(admin: postgres.Database, sleeper: Sleeper) -> No
 
 def test_terminate_backend_force(admin: postgres.Database, sleeper: Sleeper) -> None:
     pid = sleeper.pid
-    dry = pg_actions.terminate_backend(admin, [pid], force=True)
+    dry = postgres.terminate_backend(admin, [pid], force=True)
     assert [r["step"].split(";")[0] for r in dry.rows] == [
-        f"SELECT pg_terminate_backend({pid}) AS signalled"]
+        f"SELECT pg_terminate_backend({pid}) AS signalled"
+    ]
     assert _backend(pid).startswith("active")
-    done = pg_actions.terminate_backend(admin, [pid], force=True, confirm=confirmation(dry))
+    done = postgres.terminate_backend(admin, [pid], force=True, confirm=confirmation(dry))
     entry = done.actions[0]
     assert entry["verified"] is True and f"'terminated': [{pid}]" in entry["outcome"]
     assert "terminating connection due to administrator command" in sleeper.stderr()
@@ -114,12 +118,13 @@ def test_terminate_backend_force(admin: postgres.Database, sleeper: Sleeper) -> 
 
 def test_terminate_backend_cancels_first(admin: postgres.Database, sleeper: Sleeper) -> None:
     pid = sleeper.pid
-    dry = pg_actions.terminate_backend(admin, [pid])
+    dry = postgres.terminate_backend(admin, [pid])
     steps = [r["step"] for r in dry.rows]
     assert steps[0].startswith(f"SELECT pg_cancel_backend({pid})")
-    assert steps[1] == ("if still running after 5 s: "
-                        f"SELECT pg_terminate_backend({pid}) AS signalled")
-    done = pg_actions.terminate_backend(admin, [pid], confirm=confirmation(dry))
+    assert steps[1] == (
+        f"if still running after 5 s: SELECT pg_terminate_backend({pid}) AS signalled"
+    )
+    done = postgres.terminate_backend(admin, [pid], confirm=confirmation(dry))
     outcome = done.actions[0]["outcome"]
     assert f"'cancelled': [{pid}]" in outcome and "'terminated': []" in outcome
     assert done.actions[0]["verified"] is True
@@ -127,25 +132,33 @@ def test_terminate_backend_cancels_first(admin: postgres.Database, sleeper: Slee
     assert _gone(pid)
 
 
-def test_never_signals_our_own_or_background_backends(target: Target,
-                                                      admin: postgres.Database) -> None:
+def test_never_signals_our_own_or_background_backends(
+    target: Target, admin: postgres.Database
+) -> None:
     monitor = postgres.connect(target)
     try:
         forbidden = {
             admin.backend_pid: "our own session",
             monitor.backend_pid: "a netzops session",
-            int(psql("SELECT pid FROM pg_stat_activity "
-                     "WHERE backend_type = 'autovacuum launcher'")): "autovacuum launcher",
-            int(psql("SELECT pid FROM pg_stat_activity "
-                     "WHERE backend_type = 'checkpointer'")): "checkpointer",
+            int(
+                psql("SELECT pid FROM pg_stat_activity WHERE backend_type = 'autovacuum launcher'")
+            ): "autovacuum launcher",
+            int(
+                psql("SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
+            ): "checkpointer",
             2_000_000_000: "no such backend",
         }
         for pid, why in forbidden.items():
-            for action in (pg_actions.cancel_backend, pg_actions.terminate_backend):
+            for action in (postgres.cancel_backend, postgres.terminate_backend):
                 with pytest.raises(BadInput, match=why):
                     action(admin, [pid])
-        assert psql(f"SELECT count(*) FROM pg_stat_activity WHERE pid IN "
-                    f"({', '.join(map(str, list(forbidden)[:4]))})") == "4"
+        assert (
+            psql(
+                f"SELECT count(*) FROM pg_stat_activity WHERE pid IN "
+                f"({', '.join(map(str, list(forbidden)[:4]))})"
+            )
+            == "4"
+        )
     finally:
         monitor.close()
 
@@ -153,54 +166,64 @@ def test_never_signals_our_own_or_background_backends(target: Target,
 def test_actions_need_the_admin_client(target: Target) -> None:
     monitor = postgres.connect(target)
     with pytest.raises(BadInput, match="admin"):
-        pg_actions.vacuum(monitor, "alerts")
+        postgres.vacuum(monitor, "alerts")
     with pytest.raises(BadInput, match="admin"):
-        pg_users.set_user_role(monitor, "viewer44", "operator")
+        postgres.set_user_role(monitor, "viewer44", "operator")
 
 
 def _vacuum_stats() -> str:
-    return psql("SELECT n_dead_tup || ' ' || coalesce(last_vacuum::text, '-') "
-                "FROM pg_stat_user_tables WHERE relname = 'alerts'")
+    return psql(
+        "SELECT n_dead_tup || ' ' || coalesce(last_vacuum::text, '-') "
+        "FROM pg_stat_user_tables WHERE relname = 'alerts'"
+    )
 
 
 def test_vacuum_alerts_dry_run_then_confirmed(admin: postgres.Database) -> None:
     dead = ensure_alerts_dead_tuples()
     seen = _vacuum_stats()
-    dry = pg_actions.vacuum(admin, "alerts")
+    dry = postgres.vacuum(admin, "alerts")
     steps = [r["step"] for r in dry.rows]
     assert steps[1] == 'VACUUM (ANALYZE) "public"."alerts"'
     assert "'statement_timeout', '1800000ms'" in steps[0] and "'5000ms'" in steps[0]
     assert _vacuum_stats() == seen, "a dry run changes nothing"
     with pytest.raises(GuardRefused):
-        pg_actions.vacuum(admin, "alerts", confirm="vacuum@sandbox#ffffffffffff")
+        postgres.vacuum(admin, "alerts", confirm="vacuum@sandbox#ffffffffffff")
     assert _vacuum_stats() == seen
     try:
-        done = pg_actions.vacuum(admin, "alerts", confirm=confirmation(dry))
+        done = postgres.vacuum(admin, "alerts", confirm=confirmation(dry))
         entry = done.actions[0]
         assert entry["outcome"] == "VACUUM" and entry["verified"] is True
         assert entry["before"]["public.alerts"]["n_dead_tup"] == pytest.approx(dead, abs=10)
         assert alerts_dead_tuples() <= 10  # ~0 (psql)
         assert entry["after"]["public.alerts"]["n_dead_tup"] <= 10
-        assert psql("SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL "
-                    "FROM pg_stat_user_tables WHERE relname = 'alerts'") == "t"
+        assert (
+            psql(
+                "SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL "
+                "FROM pg_stat_user_tables WHERE relname = 'alerts'"
+            )
+            == "t"
+        )
         conn = admin.connection()  # the session's limits are back to the connection's
-        assert [conn.execute(f"SHOW {name}").fetchone() for name in ("statement_timeout",
-                "lock_timeout")] == [("30s",), ("5s",)]
+        assert [
+            conn.execute(f"SHOW {name}").fetchone()
+            for name in ("statement_timeout", "lock_timeout")
+        ] == [("30s",), ("5s",)]
     finally:
         assert ensure_alerts_dead_tuples() > 0  # the fixture other tests rely on
 
 
 def test_vacuum_of_an_unknown_table_is_refused_before_anything_runs(
-        admin: postgres.Database) -> None:
+    admin: postgres.Database,
+) -> None:
     with pytest.raises(BadInput, match=r"no table public\.nope"):
-        pg_actions.vacuum(admin, "nope")
+        postgres.vacuum(admin, "nope")
     with pytest.raises(BadInput):
-        pg_actions.vacuum(admin, 'alerts"; DROP TABLE users; --')
+        postgres.vacuum(admin, 'alerts"; DROP TABLE users; --')
 
 
 def test_whole_database_vacuum_dry_run(admin: postgres.Database) -> None:
     seen = _vacuum_stats()
-    dry = pg_actions.vacuum(admin)
+    dry = postgres.vacuum(admin)
     assert [r["step"] for r in dry.rows][1] == "VACUUM (ANALYZE)"
     assert dry.actions[0]["subject"] == "database netzwaechter"
     assert _vacuum_stats() == seen
@@ -212,23 +235,24 @@ def _user(name: str) -> str:
 
 def test_set_user_role_changes_then_restores(admin: postgres.Database) -> None:
     assert _user("viewer44") == "viewer false"
-    dry = pg_users.set_user_role(admin, "viewer44", "operator")
+    dry = postgres.set_user_role(admin, "viewer44", "operator")
     assert [r["step"] for r in dry.rows] == [
         "UPDATE users SET role = 'operator' WHERE username = 'viewer44' "
-        "RETURNING id, username, email, role, is_active, created_at"]
+        "RETURNING id, username, email, role, is_active, created_at"
+    ]
     assert dry.actions[0]["details"]["before"] == "viewer"
     assert _user("viewer44") == "viewer false"
     try:
-        done = pg_users.set_user_role(admin, "viewer44", "operator", confirm=confirmation(dry))
+        done = postgres.set_user_role(admin, "viewer44", "operator", confirm=confirmation(dry))
         assert done.actions[0]["verified"] is True and done.actions[0]["after"] == "operator"
         assert _user("viewer44") == "operator false"
-        stale = pg_users.set_user_role(admin, "viewer44", "viewer")
+        stale = postgres.set_user_role(admin, "viewer44", "viewer")
         psql("UPDATE users SET role = 'admin' WHERE username = 'viewer44'")
         with pytest.raises(GuardRefused, match="stale"):
-            pg_users.set_user_role(admin, "viewer44", "viewer", confirm=confirmation(stale))
+            postgres.set_user_role(admin, "viewer44", "viewer", confirm=confirmation(stale))
         assert _user("viewer44") == "admin false"
-        back = pg_users.set_user_role(admin, "viewer44", "viewer")
-        pg_users.set_user_role(admin, "viewer44", "viewer", confirm=confirmation(back))
+        back = postgres.set_user_role(admin, "viewer44", "viewer")
+        postgres.set_user_role(admin, "viewer44", "viewer", confirm=confirmation(back))
         assert _user("viewer44") == "viewer false"
     finally:
         psql("UPDATE users SET role = 'viewer' WHERE username = 'viewer44'")
@@ -236,15 +260,16 @@ def test_set_user_role_changes_then_restores(admin: postgres.Database) -> None:
 
 def test_set_user_active_changes_then_restores(admin: postgres.Database) -> None:
     assert _user("viewer45") == "viewer false"
-    dry = pg_users.set_user_active(admin, "viewer45", True)
+    dry = postgres.set_user_active(admin, "viewer45", True)
     assert dry.rows[0]["step"].startswith(
-        "UPDATE users SET is_active = true WHERE username = 'viewer45' RETURNING")
+        "UPDATE users SET is_active = true WHERE username = 'viewer45' RETURNING"
+    )
     assert _user("viewer45") == "viewer false"
     try:
-        pg_users.set_user_active(admin, "viewer45", True, confirm=confirmation(dry))
+        postgres.set_user_active(admin, "viewer45", True, confirm=confirmation(dry))
         assert _user("viewer45") == "viewer true"
-        back = pg_users.set_user_active(admin, "viewer45", False)
-        done = pg_users.set_user_active(admin, "viewer45", False, confirm=confirmation(back))
+        back = postgres.set_user_active(admin, "viewer45", False)
+        done = postgres.set_user_active(admin, "viewer45", False, confirm=confirmation(back))
         assert done.actions[0]["verified"] is True
         assert _user("viewer45") == "viewer false"
     finally:
@@ -252,13 +277,20 @@ def test_set_user_active_changes_then_restores(admin: postgres.Database) -> None
 
 
 def test_user_changes_refuse_bad_input_before_anything_runs(admin: postgres.Database) -> None:
-    count = psql("SELECT count(*) || ' ' || sum(is_active::int) || ' ' || "
-                 "string_agg(role, ',' ORDER BY id) FROM users")
+    count = psql(
+        "SELECT count(*) || ' ' || sum(is_active::int) || ' ' || "
+        "string_agg(role, ',' ORDER BY id) FROM users"
+    )
     with pytest.raises(BadInput, match="no user named 'ghost'"):
-        pg_users.set_user_role(admin, "ghost", "admin")
+        postgres.set_user_role(admin, "ghost", "admin")
     with pytest.raises(BadInput, match="no user named 'ghost'"):
-        pg_users.set_user_active(admin, "ghost", False, confirm="set_user_active@sandbox#x")
+        postgres.set_user_active(admin, "ghost", False, confirm="set_user_active@sandbox#x")
     with pytest.raises(BadInput, match="unknown role 'root'"):
-        pg_users.set_user_role(admin, "viewer44", "root")
-    assert psql("SELECT count(*) || ' ' || sum(is_active::int) || ' ' || "
-                "string_agg(role, ',' ORDER BY id) FROM users") == count
+        postgres.set_user_role(admin, "viewer44", "root")
+    assert (
+        psql(
+            "SELECT count(*) || ' ' || sum(is_active::int) || ' ' || "
+            "string_agg(role, ',' ORDER BY id) FROM users"
+        )
+        == count
+    )

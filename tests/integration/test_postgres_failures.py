@@ -12,15 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from netzops import (
-    pg_actions,
-    pg_activity,
-    pg_indexes,
-    pg_maintenance,
-    pg_statements,
-    pg_users,
-    postgres,
-)
+from netzops import postgres
 from netzops.findings import Priority
 from netzops.results import Result
 from netzops.targets import Postgres, Target
@@ -29,12 +21,24 @@ from tests.integration.test_postgres import psql
 
 Check = Callable[[postgres.Database], Result]
 CHECKS: list[Check] = [
-    postgres.ping, postgres.database_size, postgres.table_sizes, pg_activity.connections,
-    pg_activity.active_queries, pg_activity.long_running_queries, pg_activity.blocked_queries,
-    pg_activity.idle_in_transaction, pg_statements.slow_queries, pg_indexes.index_usage,
-    pg_indexes.unused_indexes, pg_indexes.duplicate_indexes, pg_indexes.missing_indexes,
-    pg_maintenance.dead_tuples, pg_maintenance.cache_hit_rate,
-    pg_maintenance.transaction_id_danger, pg_maintenance.checkpoints, pg_users.users,
+    postgres.ping,
+    postgres.database_size,
+    postgres.table_sizes,
+    postgres.connections,
+    postgres.active_queries,
+    postgres.long_running_queries,
+    postgres.blocked_queries,
+    postgres.idle_in_transaction,
+    postgres.slow_queries,
+    postgres.index_usage,
+    postgres.unused_indexes,
+    postgres.duplicate_indexes,
+    postgres.missing_indexes,
+    postgres.dead_tuples,
+    postgres.cache_hit_rate,
+    postgres.transaction_id_danger,
+    postgres.checkpoints,
+    postgres.users,
 ]
 MARGIN_S = 2.5  # scheduling and process start on top of a timeout
 
@@ -66,13 +70,15 @@ def test_closed_port_is_a_p0_finding(target: Target, check: Check) -> None:
 
 
 def test_actions_on_a_closed_port_are_findings_too(target: Target) -> None:
-    down = postgres.connect(with_postgres(target, port=closed_port(), connect_timeout_s=2),
-                            role="admin")
+    down = postgres.connect(
+        with_postgres(target, port=closed_port(), connect_timeout_s=2), role="admin"
+    )
     actions: list[Callable[[], Result]] = [
-        lambda: pg_actions.cancel_backend(down),
-        lambda: pg_actions.terminate_backend(down, [1234]),
-        lambda: pg_actions.vacuum(down, "alerts"),
-        lambda: pg_users.set_user_role(down, "viewer44", "operator")]
+        lambda: postgres.cancel_backend(down),
+        lambda: postgres.terminate_backend(down, [1234]),
+        lambda: postgres.vacuum(down, "alerts"),
+        lambda: postgres.set_user_role(down, "viewer44", "operator"),
+    ]
     for run in actions:
         started = time.monotonic()
         assert_unavailable(run(), 2 + MARGIN_S, started)
@@ -86,8 +92,12 @@ def test_wrong_password_is_a_p0_finding(target: Target, monkeypatch: pytest.Monk
         started = time.monotonic()
         assert_unavailable(postgres.ping(db), timeout, started, "refused the credentials")
     started = time.monotonic()
-    assert_unavailable(pg_actions.vacuum(postgres.connect(target, role="admin"), "alerts"),
-                       timeout, started, "refused the credentials")
+    assert_unavailable(
+        postgres.vacuum(postgres.connect(target, role="admin"), "alerts"),
+        timeout,
+        started,
+        "refused the credentials",
+    )
     monkeypatch.undo()
     assert postgres.ping(postgres.connect(target)).findings == []  # the real one still works
 
@@ -102,15 +112,43 @@ def throwaway_postgres() -> Iterator[tuple[str, int]]:
         "/usr/lib/postgresql/15/bin/initdb -D /tmp/pg -U postgres --auth=trust >/dev/null && "
         "echo 'host all all all trust' >> /tmp/pg/pg_hba.conf && "
         "exec setpriv --reuid=postgres --regid=postgres --init-groups "
-        "/usr/lib/postgresql/15/bin/postgres -D /tmp/pg -c listen_addresses='*'")
-    sh("docker", "run", "-d", "--name", name, "-v", "/usr:/usr:ro", "-v", "/etc:/etc:ro",
-       "--tmpfs", "/run/postgresql", "--tmpfs", "/tmp:mode=1777", "-p", "127.0.0.1::5432",
-       "netzwaechter/base:local", "/bin/sh", "-c", script)
+        "/usr/lib/postgresql/15/bin/postgres -D /tmp/pg -c listen_addresses='*'"
+    )
+    sh(
+        "docker",
+        "run",
+        "-d",
+        "--name",
+        name,
+        "-v",
+        "/usr:/usr:ro",
+        "-v",
+        "/etc:/etc:ro",
+        "--tmpfs",
+        "/run/postgresql",
+        "--tmpfs",
+        "/tmp:mode=1777",
+        "-p",
+        "127.0.0.1::5432",
+        "netzwaechter/base:local",
+        "/bin/sh",
+        "-c",
+        script,
+    )
     try:
         port = int(sh("docker", "port", name, "5432").splitlines()[0].rsplit(":", 1)[1])
         for _ in range(100):
-            if "accepting" in sh("docker", "exec", name, "/usr/lib/postgresql/15/bin/pg_isready",
-                                 "-h", "127.0.0.1", "-U", "postgres", check=False):
+            if "accepting" in sh(
+                "docker",
+                "exec",
+                name,
+                "/usr/lib/postgresql/15/bin/pg_isready",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                check=False,
+            ):
                 break
             time.sleep(0.1)
         yield name, port
@@ -120,10 +158,17 @@ def throwaway_postgres() -> Iterator[tuple[str, int]]:
 
 
 def test_hanging_server_is_a_p0_finding_within_the_timeouts(
-        target: Target, throwaway_postgres: tuple[str, int]) -> None:
+    target: Target, throwaway_postgres: tuple[str, int]
+) -> None:
     name, port = throwaway_postgres
-    own = Target(**{**target.model_dump(), "postgres": Postgres(
-        port=port, dbname="postgres", connect_timeout_s=2, statement_timeout_ms=2000)})
+    own = Target(
+        **{
+            **target.model_dump(),
+            "postgres": Postgres(
+                port=port, dbname="postgres", connect_timeout_s=2, statement_timeout_ms=2000
+            ),
+        }
+    )
     db = postgres.connect(own)  # no monitor role there: the admin user, trust auth
     ping = postgres.ping(db)
     assert ping.findings == [] and ping.rows[0]["server_version_num"] >= 150000
@@ -131,7 +176,7 @@ def test_hanging_server_is_a_p0_finding_within_the_timeouts(
     started = time.monotonic()  # a connected session: the client-side deadline hangs up
     assert_unavailable(postgres.ping(db), 2 + 2 + MARGIN_S, started)
     started = time.monotonic()  # a new connection: connect_timeout
-    assert_unavailable(pg_activity.connections(postgres.connect(own)), 2 + MARGIN_S, started)
+    assert_unavailable(postgres.connections(postgres.connect(own)), 2 + MARGIN_S, started)
     sh("docker", "unpause", name)
     assert postgres.ping(db).findings == []  # back: the client reconnects
 
@@ -146,19 +191,22 @@ def database_without_extension() -> Iterator[str]:
         psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def test_missing_pg_stat_statements_is_a_p3_hint(target: Target,
-                                                 database_without_extension: str) -> None:
+def test_missing_pg_stat_statements_is_a_p3_hint(
+    target: Target, database_without_extension: str
+) -> None:
     name = database_without_extension
-    assert psql("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'",
-                name) == "0"
+    assert (
+        psql("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'", name) == "0"
+    )
     db = postgres.connect(with_postgres(target, dbname=name))
     try:
-        result = pg_statements.slow_queries(db)
+        result = postgres.slow_queries(db)
         assert [(f.priority, f.summary.split(" (")[0]) for f in result.findings] == [
-            (Priority.P3, "pg_stat_statements not installed")]
+            (Priority.P3, "pg_stat_statements not installed")
+        ]
         assert result.rows == [] and result.metrics["postgres.statements.available"] == 0
         assert postgres.ping(db).rows[0]["database"] == name  # the rest works there
-        with_ext = pg_statements.slow_queries(postgres.connect(target))
+        with_ext = postgres.slow_queries(postgres.connect(target))
         assert with_ext.metrics["postgres.statements.available"] == 1
     finally:
         db.close()
@@ -166,7 +214,7 @@ def test_missing_pg_stat_statements_is_a_p3_hint(target: Target,
 
 def test_a_refused_query_is_a_finding_not_an_exception(target: Target) -> None:
     """Permission problems or missing objects end the check, never the report."""
-    from netzops.postgres import Outcome, probe
+    from netzops.postgres.client import Outcome, probe
 
     @probe("demo_check", "Demo")
     def reads_missing_table(db: postgres.Database) -> Outcome:

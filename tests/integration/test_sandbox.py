@@ -12,8 +12,14 @@ RUNBOOK_NAMES = {"netzwaechter-frontend", "netzwaechter-postgres", "netzwaechter
 
 
 def _docker_ps() -> dict[str, str]:
-    out = sh("docker", "ps", "--filter", "label=com.docker.compose.project=netzwaechter",
-             "--format", "{{.Names}}\t{{.Status}}")
+    out = sh(
+        "docker",
+        "ps",
+        "--filter",
+        "label=com.docker.compose.project=netzwaechter",
+        "--format",
+        "{{.Names}}\t{{.Status}}",
+    )
     return dict(line.split("\t", 1) for line in out.splitlines())
 
 
@@ -48,8 +54,18 @@ def test_https_health_answers_with_curl() -> None:
 
 
 def _psql(sql: str) -> str:
-    return sh("docker", "exec", "netzwaechter-postgres", "psql", "-U", "postgres", "-d",
-              "netzwaechter", "-Atc", sql).strip()
+    return sh(
+        "docker",
+        "exec",
+        "netzwaechter-postgres",
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        "netzwaechter",
+        "-Atc",
+        sql,
+    ).strip()
 
 
 def test_postgres_holds_seed_and_statement_statistics() -> None:
@@ -62,8 +78,17 @@ def test_postgres_holds_seed_and_statement_statistics() -> None:
 
 
 def test_redis_holds_sessions(target: Target) -> None:
-    keys = sh("docker", "exec", "-e", f"REDISCLI_AUTH={target.secret('redis_password')}",
-              "netzwaechter-redis", "redis-cli", "--scan", "--pattern", "session:*").split()
+    keys = sh(
+        "docker",
+        "exec",
+        "-e",
+        f"REDISCLI_AUTH={target.secret('redis_password')}",
+        "netzwaechter-redis",
+        "redis-cli",
+        "--scan",
+        "--pattern",
+        "session:*",
+    ).split()
     assert keys and all(k.startswith("session:") for k in keys)
 
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 
-from netzops import notebooks
 from netzops.findings import Priority
-from netzops.parameters import parse_assignments
-from netzops.runner import execute, prepare
+from netzops.runner import notebooks
+from netzops.runner.execution import execute, prepare
+from netzops.runner.parameters import parse_assignments
 from netzops.sandbox import stack
 from netzops.targets import load_target
 from tests.conftest import ROOT, sh
@@ -37,6 +37,7 @@ Side = dict[str, Any]
 
 
 # --- runs and their records -----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Record:
@@ -62,15 +63,24 @@ class Record:
         return found[0]
 
     def findings(self, check: str | None = None, priority: str | None = None) -> list[Side]:
-        return [f for f in self.side["findings"] if check in (None, f["check"])
-                and priority in (None, f["priority"])]
+        return [
+            f
+            for f in self.side["findings"]
+            if check in (None, f["check"]) and priority in (None, f["priority"])
+        ]
 
     @classmethod
     def load(cls, sidecar: Path) -> Record:
         """The record of a run made elsewhere (the CLI), from its side-car."""
         side = json.loads(sidecar.read_text())
-        return cls(int(side["exit_code"]), side, sidecar.with_suffix(".html"),
-                   sidecar.with_suffix(".ipynb"), 0.0, 0.0)
+        return cls(
+            int(side["exit_code"]),
+            side,
+            sidecar.with_suffix(".html"),
+            sidecar.with_suffix(".ipynb"),
+            0.0,
+            0.0,
+        )
 
     @property
     def action(self) -> Side:
@@ -85,20 +95,33 @@ def run(name: str, *pairs: str, fail_on: Priority = Priority.P1) -> Record:
     params = prepare(notebook, target, [], parse_assignments(pairs))
     before = time.time()
     done = execute(notebook, target, params, fail_on, 300)
-    return Record(int(done.exit), json.loads(done.sidecar.read_text()), done.html,
-                  done.notebook, before, time.time())
+    return Record(
+        int(done.exit),
+        json.loads(done.sidecar.read_text()),
+        done.html,
+        done.notebook,
+        before,
+        time.time(),
+    )
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     """The `netzops` command line (records go to the tests' NETZOPS_OUTPUTS)."""
-    return subprocess.run([NETZOPS, *args], capture_output=True, text=True, timeout=600,
-                          env=os.environ.copy(), check=False)
+    return subprocess.run(
+        [NETZOPS, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ.copy(),
+        check=False,
+    )
 
 
 def printed_path(stdout: str, label: str) -> Path:
     """The path the CLI printed after `label:` (record, html, sidecar, summary)."""
-    return Path(next(line.split(None, 1)[1] for line in stdout.splitlines()
-                     if line.startswith(f"{label}:")))
+    return Path(
+        next(line.split(None, 1)[1] for line in stdout.splitlines() if line.startswith(f"{label}:"))
+    )
 
 
 def confirmation(action: Side) -> str:
@@ -112,10 +135,24 @@ def within(value: float, expected: float, tolerance: float) -> bool:
 
 # --- PostgreSQL and Redis -------------------------------------------------------------------
 
+
 def psql(query: str) -> str:
     """psql as the superuser inside the sandbox container (bare rows, no psqlrc)."""
-    return sh("docker", "exec", POSTGRES, "psql", "-U", "postgres", "-d", "netzwaechter",
-              "-v", "ON_ERROR_STOP=1", "-AtXc", query, timeout=60).strip()
+    return sh(
+        "docker",
+        "exec",
+        POSTGRES,
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        "netzwaechter",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-AtXc",
+        query,
+        timeout=60,
+    ).strip()
 
 
 def psql_rows(query: str) -> list[list[str]]:
@@ -125,9 +162,25 @@ def psql_rows(query: str) -> list[list[str]]:
 def redis_cli(*args: str, input: str | None = None) -> str:
     """redis-cli in the sandbox container; the password travels in the environment only."""
     env = {**os.environ, "REDISCLI_AUTH": load_target("sandbox").secret("redis_password")}
-    done = subprocess.run(["docker", "exec", "-i", "-e", "REDISCLI_AUTH", REDIS, "redis-cli",
-                           "--no-auth-warning", *args], capture_output=True, text=True,
-                          input=input, env=env, timeout=60, check=False)
+    done = subprocess.run(
+        [
+            "docker",
+            "exec",
+            "-i",
+            "-e",
+            "REDISCLI_AUTH",
+            REDIS,
+            "redis-cli",
+            "--no-auth-warning",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        input=input,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-500:]
     return done.stdout
 
@@ -143,11 +196,21 @@ def redis_info(section: str) -> dict[str, str]:
 
 # --- Docker ---------------------------------------------------------------------------------
 
+
 def containers(service: str | None = None) -> list[str]:
     """Names of the project's running containers (of one service)."""
     label = ["--filter", f"label=com.docker.compose.service={service}"] if service else []
-    return sorted(sh("docker", "ps", "--filter", f"label=com.docker.compose.project={PROJECT}",
-                     *label, "--format", "{{.Names}}").split())
+    return sorted(
+        sh(
+            "docker",
+            "ps",
+            "--filter",
+            f"label=com.docker.compose.project={PROJECT}",
+            *label,
+            "--format",
+            "{{.Names}}",
+        ).split()
+    )
 
 
 def inspect(name: str, template: str) -> str:
@@ -156,8 +219,14 @@ def inspect(name: str, template: str) -> str:
 
 def docker_ps_health() -> dict[str, bool]:
     """service → every running replica is healthy, as `docker ps` shows it."""
-    ps = sh("docker", "ps", "--filter", f"label=com.docker.compose.project={PROJECT}",
-            "--format", '{{.Label "com.docker.compose.service"}} {{.Status}}')
+    ps = sh(
+        "docker",
+        "ps",
+        "--filter",
+        f"label=com.docker.compose.project={PROJECT}",
+        "--format",
+        '{{.Label "com.docker.compose.service"}} {{.Status}}',
+    )
     healthy: dict[str, bool] = {}
     for line in ps.splitlines():
         service = line.split()[0]
@@ -170,8 +239,7 @@ _UNITS = {"B": 1, "kB": 1e3, "KiB": 2**10, "MB": 1e6, "MiB": 2**20, "GB": 1e9, "
 
 def docker_stats_memory() -> dict[str, float]:
     """container → memory usage in bytes, from `docker stats --no-stream`."""
-    out = sh("docker", "stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}",
-             *containers())
+    out = sh("docker", "stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}", *containers())
     found = {}
     for line in out.splitlines():
         name, usage = line.split(None, 1)
@@ -186,9 +254,13 @@ def log_count(service: str, pattern: str, since: float, until: float) -> int:
     both streams."""
     total = 0
     for name in containers(service):
-        done = subprocess.run(["docker", "logs", "--since", str(int(since)), "--until",
-                               str(int(until)), name], capture_output=True, text=True,
-                              timeout=60, check=True)
+        done = subprocess.run(
+            ["docker", "logs", "--since", str(int(since)), "--until", str(int(until)), name],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         text = done.stdout + done.stderr
         total += sum(pattern in line for line in text.splitlines())
     return total
@@ -204,10 +276,12 @@ def hour_bracket(service: str, pattern: str, before: float, after: float) -> tup
 
 # --- faults and the certificate -------------------------------------------------------------
 
+
 def backend_urls() -> list[str]:
     """Each backend replica by its published port (`docker port`)."""
-    return [f"http://{sh('docker', 'port', name, '5000').split()[0]}"
-            for name in containers("backend")]
+    return [
+        f"http://{sh('docker', 'port', name, '5000').split()[0]}" for name in containers("backend")
+    ]
 
 
 @contextmanager
@@ -221,8 +295,9 @@ def backend_faults(**faults: float) -> Iterator[list[str]]:
             yield urls
         finally:
             for url in urls:
-                http.post(f"{url}/api/_sandbox/faults",
-                          json=dict.fromkeys(faults, 0)).raise_for_status()
+                http.post(
+                    f"{url}/api/_sandbox/faults", json=dict.fromkeys(faults, 0)
+                ).raise_for_status()
 
 
 def backend_error_rate_traffic(requests: int) -> int:
@@ -250,11 +325,29 @@ def expired_certificate() -> Iterator[None]:
 def served_certificate_end() -> float:
     """notAfter (epoch seconds) of the certificate nginx serves, read with openssl."""
     tls = load_target("sandbox").tls[0]
-    pem = subprocess.run(["openssl", "s_client", "-connect", f"{tls.host}:{tls.port}",
-                          "-servername", tls.server_name or tls.host], input="",
-                         capture_output=True, text=True, timeout=30, check=False).stdout
-    end = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-dateopt", "iso_8601"],
-                         input=pem, capture_output=True, text=True, timeout=30, check=True)
+    pem = subprocess.run(
+        [
+            "openssl",
+            "s_client",
+            "-connect",
+            f"{tls.host}:{tls.port}",
+            "-servername",
+            tls.server_name or tls.host,
+        ],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    ).stdout
+    end = subprocess.run(
+        ["openssl", "x509", "-noout", "-enddate", "-dateopt", "iso_8601"],
+        input=pem,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     stamp = end.stdout.strip().split("=", 1)[1]
     return float(calendar.timegm(time.strptime(stamp, "%Y-%m-%d %H:%M:%SZ")))
 

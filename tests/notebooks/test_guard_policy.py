@@ -18,20 +18,34 @@ from typing import Any
 import pytest
 import yaml
 
-from netzops import guard, ledger
+from netzops import guard
 from netzops.errors import BadInput, GuardRefused
 from netzops.guard import Plan
-from netzops.runner import Exit
+from netzops.runner import ledger
+from netzops.runner.execution import Exit
 from netzops.targets import load_target
 from tests.conftest import ROOT, sh
 
 NETZOPS = str(ROOT / ".venv" / "bin" / "netzops")
-ACTIONS = ["restart", "recreate", "scale", "cancel_backend", "terminate_backend", "vacuum",
-           "set_user_role", "set_user_active", "delete_keys", "flushdb", "set_maxmemory_policy"]
+ACTIONS = [
+    "restart",
+    "recreate",
+    "scale",
+    "cancel_backend",
+    "terminate_backend",
+    "vacuum",
+    "set_user_role",
+    "set_user_active",
+    "delete_keys",
+    "flushdb",
+    "set_maxmemory_policy",
+]
 POLICIES = {
     "locked": {"allow_destructive": False, "allowed_actions": ACTIONS},
-    "narrow": {"allow_destructive": True, "allowed_actions": [a for a in ACTIONS
-                                                              if a != "restart"]},
+    "narrow": {
+        "allow_destructive": True,
+        "allowed_actions": [a for a in ACTIONS if a != "restart"],
+    },
 }
 
 
@@ -48,12 +62,19 @@ def targets(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # --- the policy, without a kernel (the act below touches nothing) -------------------------
 
-@pytest.mark.parametrize(("name", "headless", "acts"), [
-    ("locked", True, False), ("narrow", True, False), ("locked", False, True),
-    ("narrow", False, True),
-])
-def test_policy_matrix(targets: Path, monkeypatch: pytest.MonkeyPatch, name: str,
-                       headless: bool, acts: bool) -> None:
+
+@pytest.mark.parametrize(
+    ("name", "headless", "acts"),
+    [
+        ("locked", True, False),
+        ("narrow", True, False),
+        ("locked", False, True),
+        ("narrow", False, True),
+    ],
+)
+def test_policy_matrix(
+    targets: Path, monkeypatch: pytest.MonkeyPatch, name: str, headless: bool, acts: bool
+) -> None:
     target = load_target(name, targets)
     if headless:
         monkeypatch.setenv(guard.HEADLESS_ENV, "1")
@@ -77,14 +98,27 @@ def test_policy_matrix(targets: Path, monkeypatch: pytest.MonkeyPatch, name: str
 
 # --- headless runs through the CLI ------------------------------------------------------
 
+
 def _run(targets: Path, name: str, *params: str) -> tuple[int, dict[str, Any]]:
     args = [NETZOPS, "run", "restart-scale", "--target", name]
     for p in params:
         args += ["-p", p]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=ROOT,
-                          env={**os.environ, "NETZOPS_TARGETS": str(targets)})
-    path = next((line.split(None, 1)[1] for line in done.stdout.splitlines()
-                 if line.startswith("sidecar:")), None)
+    done = subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "NETZOPS_TARGETS": str(targets)},
+    )
+    path = next(
+        (
+            line.split(None, 1)[1]
+            for line in done.stdout.splitlines()
+            if line.startswith("sidecar:")
+        ),
+        None,
+    )
     assert path, done.stderr[-2000:]
     return done.returncode, json.loads(Path(path).read_text())
 
@@ -114,8 +148,9 @@ def test_headless_confirmed_restart_is_refused_by_policy(targets: Path, name: st
     assert refusal["fingerprint"] == plan["fingerprint"]
     assert _started(ids) == before  # no backend container was restarted
     outputs = Path(os.environ["NETZOPS_OUTPUTS"])
-    entry = next(e for e in ledger.entries(outputs / "ledger.jsonl")
-                 if e["run_id"] == real["run_id"])
+    entry = next(
+        e for e in ledger.entries(outputs / "ledger.jsonl") if e["run_id"] == real["run_id"]
+    )
     assert entry["status"] == "failed" and entry["target"] == name
     assert [a["outcome"][:8] for a in entry["actions"]] == ["refused:"]
 

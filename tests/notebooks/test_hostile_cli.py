@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from netzops.runner import Exit
+from netzops.runner.execution import Exit
 from tests.conftest import ROOT, sh
 
 NETZOPS = str(ROOT / ".venv" / "bin" / "netzops")
-HOOK = '''
+HOOK = """
 import os, tempfile
 _log, _mkdtemp = os.environ.get("NETZOPS_TEST_KERNEL_LOG"), tempfile.mkdtemp
 def _logged(suffix=None, prefix=None, dir=None):
@@ -30,7 +30,7 @@ def _logged(suffix=None, prefix=None, dir=None):
             log.write(path + "\\n")
     return path
 tempfile.mkdtemp = _logged
-'''
+"""
 EVIL_YAML = "tail: !!python/object/apply:os.system ['touch /tmp/netzops-test-pwned']\n"
 
 
@@ -47,10 +47,15 @@ def netzops(hook: Path, *args: str | bytes) -> tuple[subprocess.CompletedProcess
     """Run the CLI with the hook; its result and the kernel folders it created."""
     log = hook / "kernels.log"
     log.unlink(missing_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(hook), "NETZOPS_TEST_KERNEL_LOG": str(log),
-           "TMPDIR": str(hook / "tmp")}
-    done = subprocess.run([NETZOPS, *args], capture_output=True, text=True, timeout=300,
-                          env=env, cwd=ROOT)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(hook),
+        "NETZOPS_TEST_KERNEL_LOG": str(log),
+        "TMPDIR": str(hook / "tmp"),
+    }
+    done = subprocess.run(
+        [NETZOPS, *args], capture_output=True, text=True, timeout=300, env=env, cwd=ROOT
+    )
     return done, log.read_text().splitlines() if log.exists() else []
 
 
@@ -58,19 +63,30 @@ def _files() -> set[Path]:
     return set(Path(os.environ["NETZOPS_OUTPUTS"]).rglob("*"))
 
 
-
-
 def _users() -> str:
-    return sh("docker", "exec", "netzwaechter-postgres", "psql", "-U", "postgres", "-d",
-              "netzwaechter", "-Atc", "SELECT count(*), md5(string_agg(u::text, '|' ORDER BY id))"
-              " FROM users u").strip()
+    return sh(
+        "docker",
+        "exec",
+        "netzwaechter-postgres",
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        "netzwaechter",
+        "-Atc",
+        "SELECT count(*), md5(string_agg(u::text, '|' ORDER BY id)) FROM users u",
+    ).strip()
 
 
 CASES: list[tuple[Sequence[str | bytes], str]] = [
-    (["run", "database", "-p", "long_query_minutes=__import__('os').system('id')"],
-     "parameter long_query_minutes: expected int"),
-    (["run", "restart-scale", "-p", "service=backend; docker rm -f netzwaechter-postgres"],
-     "unknown service 'backend; docker rm -f netzwaechter-postgres'"),
+    (
+        ["run", "database", "-p", "long_query_minutes=__import__('os').system('id')"],
+        "parameter long_query_minutes: expected int",
+    ),
+    (
+        ["run", "restart-scale", "-p", "service=backend; docker rm -f netzwaechter-postgres"],
+        "unknown service 'backend; docker rm -f netzwaechter-postgres'",
+    ),
     (["run", "restart-scale", "-p", "service="], "unknown service ''"),
     (["run", "cache", "-p", "monitor_seconds=inf"], "parameter monitor_seconds: expected float"),
     (["run", "users", "-p", b"username=\xff"], "parameter username: expected str"),
@@ -80,11 +96,23 @@ CASES: list[tuple[Sequence[str | bytes], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("args", "message"), CASES, ids=[
-    "code-as-int", "shell-in-service", "empty-service", "inf-float", "non-utf8", "sql-in-choice",
-    "newline-in-name", "python-yaml-tag"])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    CASES,
+    ids=[
+        "code-as-int",
+        "shell-in-service",
+        "empty-service",
+        "inf-float",
+        "non-utf8",
+        "sql-in-choice",
+        "newline-in-name",
+        "python-yaml-tag",
+    ],
+)
 def test_hostile_cli_input_is_refused_before_any_kernel(
-        hook: Path, args: Sequence[str | bytes], message: str) -> None:
+    hook: Path, args: Sequence[str | bytes], message: str
+) -> None:
     args = [str(hook / a) if a == "evil.yaml" else a for a in args]
     files, users = _files(), _users()
     done, started = netzops(hook, *args)

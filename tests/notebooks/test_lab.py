@@ -26,10 +26,19 @@ def _free_port() -> int:
 def lab() -> Iterator[str]:
     port = _free_port()
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "jupyter"), "lab", "--no-browser", "--allow-root",
-         f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
-         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={ROOT / 'notebooks'}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(ROOT / ".venv" / "bin" / "jupyter"),
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            f"--ServerApp.port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={ROOT / 'notebooks'}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -48,8 +57,11 @@ def lab() -> Iterator[str]:
 
 
 def test_lab_opens_a_runbook_source_as_a_notebook(lab: str) -> None:
-    reply = httpx.get(f"{lab}/api/contents/service-status.py",
-                      params={"token": TOKEN, "type": "notebook", "content": 1}, timeout=30)
+    reply = httpx.get(
+        f"{lab}/api/contents/service-status.py",
+        params={"token": TOKEN, "type": "notebook", "content": 1},
+        timeout=30,
+    )
     assert reply.status_code == 200, reply.text
     nb = reply.json()
     assert nb["type"] == "notebook"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from netzops.runner import Exit
+from netzops.runner.execution import Exit
 from tests.notebooks.helpers import (
     Guarded,
     Record,
@@ -35,19 +35,32 @@ def backend() -> str:
 @pytest.fixture(scope="module")
 def restarted() -> Guarded:
     name = backend()
-    seen: dict[str, Any] = {"name": name, "id": inspect(name, "{{.Id}}"),
-                            "before": inspect(name, STARTED)}
+    seen: dict[str, Any] = {
+        "name": name,
+        "id": inspect(name, "{{.Id}}"),
+        "before": inspect(name, STARTED),
+    }
     dry = run("restart-scale")
     seen["after_dry"] = inspect(name, STARTED)
     a = dry.action
-    wrong = cli("run", "restart-scale", "-p",
-                f"confirm={a['action']}@{a['target']}#{'0' * len(a['fingerprint'])}")
-    seen |= {"wrong_exit": wrong.returncode, "wrong_stderr": wrong.stderr,
-             "wrong_error": Record.load(printed_path(wrong.stdout, "sidecar")).side["error"],
-             "after_wrong": inspect(name, STARTED)}
+    wrong = cli(
+        "run",
+        "restart-scale",
+        "-p",
+        f"confirm={a['action']}@{a['target']}#{'0' * len(a['fingerprint'])}",
+    )
+    seen |= {
+        "wrong_exit": wrong.returncode,
+        "wrong_stderr": wrong.stderr,
+        "wrong_error": Record.load(printed_path(wrong.stdout, "sidecar")).side["error"],
+        "after_wrong": inspect(name, STARTED),
+    }
     done = run("restart-scale", f"confirm={confirmation(a)}")
-    seen |= {"after_done": inspect(backend(), STARTED), "health": docker_ps_health(),
-             "names_after": containers("backend")}
+    seen |= {
+        "after_done": inspect(backend(), STARTED),
+        "health": docker_ps_health(),
+        "names_after": containers("backend"),
+    }
     return Guarded(dry, done, seen)
 
 

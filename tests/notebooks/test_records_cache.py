@@ -36,16 +36,24 @@ def remove_test_keys() -> list[str]:
 @pytest.fixture(scope="module")
 def deleted() -> Guarded:
     redis_cli(input="".join(f"SET {TEST_KEYS}{i} x EX 600\n" for i in range(KEYS)))
-    seen: dict[str, Any] = {"before": len(redis_scan(PATTERN)),
-                               "sessions_before": len(redis_scan("session:*"))}
+    seen: dict[str, Any] = {
+        "before": len(redis_scan(PATTERN)),
+        "sessions_before": len(redis_scan("session:*")),
+    }
     try:
         dry = run("cache", f"delete_pattern={PATTERN}", "stats_interval_s=1")
-        seen |= {"sessions_after": len(redis_scan("session:*")),
-                 "used_memory": int(redis_info("memory")["used_memory"]),
-                 "clients": len(redis_cli("CLIENT", "LIST").splitlines()),
-                 "after_dry": len(redis_scan(PATTERN))}
-        done = run("cache", f"delete_pattern={PATTERN}", "stats_interval_s=1",
-                   f"confirm={confirmation(dry.action)}")
+        seen |= {
+            "sessions_after": len(redis_scan("session:*")),
+            "used_memory": int(redis_info("memory")["used_memory"]),
+            "clients": len(redis_cli("CLIENT", "LIST").splitlines()),
+            "after_dry": len(redis_scan(PATTERN)),
+        }
+        done = run(
+            "cache",
+            f"delete_pattern={PATTERN}",
+            "stats_interval_s=1",
+            f"confirm={confirmation(dry.action)}",
+        )
         seen["after_done"] = len(redis_scan(PATTERN))
     finally:
         seen["restored"] = remove_test_keys()
@@ -66,8 +74,10 @@ def test_memory_and_clients_match_info(deleted: Guarded) -> None:
     assert within(record.metric("redis.clients.total"), int(seen["clients"]), 2)
     row = record.result("redis_memory")["rows"][0]
     info = redis_info("memory")
-    assert (row["maxmemory"], row["maxmemory_policy"]) == \
-        (int(info["maxmemory"]), info["maxmemory_policy"].strip())
+    assert (row["maxmemory"], row["maxmemory_policy"]) == (
+        int(info["maxmemory"]),
+        info["maxmemory_policy"].strip(),
+    )
 
 
 def test_dry_run_counts_the_keys_and_deletes_none(deleted: Guarded) -> None:

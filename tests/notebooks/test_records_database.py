@@ -13,10 +13,14 @@ import pytest
 from tests.notebooks.helpers import Guarded, confirmation, psql, psql_rows, run, within
 
 MiB = 1024 * 1024
-VACUUM_STATE = ("SELECT coalesce(last_vacuum::text, ''), n_dead_tup FROM pg_stat_user_tables "
-                "WHERE relid = 'public.alerts'::regclass")
-CLIENTS = ("SELECT count(*) FROM pg_stat_activity "
-           "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")
+VACUUM_STATE = (
+    "SELECT coalesce(last_vacuum::text, ''), n_dead_tup FROM pg_stat_user_tables "
+    "WHERE relid = 'public.alerts'::regclass"
+)
+CLIENTS = (
+    "SELECT count(*) FROM pg_stat_activity "
+    "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+)
 
 
 def restore_dead_tuples() -> int:
@@ -34,8 +38,11 @@ def vacuumed() -> Guarded:
     seen = {"before": psql_rows(VACUUM_STATE)[0], "clients_before": int(psql(CLIENTS))}
     try:
         dry = run("database", "vacuum_table=alerts")
-        seen |= {"after_dry": psql_rows(VACUUM_STATE)[0], "clients_after": int(psql(CLIENTS)),
-                 "size": int(psql("SELECT pg_database_size(current_database())"))}
+        seen |= {
+            "after_dry": psql_rows(VACUUM_STATE)[0],
+            "clients_after": int(psql(CLIENTS)),
+            "size": int(psql("SELECT pg_database_size(current_database())")),
+        }
         done = run("database", "vacuum_table=alerts", f"confirm={confirmation(dry.action)}")
         seen["after_done"] = psql_rows(VACUUM_STATE)[0]
     finally:
@@ -48,15 +55,22 @@ def test_size_and_connections_match_psql(vacuumed: Guarded) -> None:
     assert record.side["error"] is None
     assert within(record.metric("postgres.database_size_bytes"), seen["size"], MiB)
     clients = record.metric("postgres.connections.total")
-    assert min(seen["clients_before"], seen["clients_after"]) - 2 <= clients <= \
-        max(seen["clients_before"], seen["clients_after"]) + 2
+    assert (
+        min(seen["clients_before"], seen["clients_after"]) - 2
+        <= clients
+        <= max(seen["clients_before"], seen["clients_after"]) + 2
+    )
 
 
 def test_table_sizes_match_psql(vacuumed: Guarded) -> None:
     rows = {r["table_name"]: r for r in vacuumed.dry.result("postgres_table_sizes")["rows"]}
-    expected = dict(psql_rows("SELECT relname, pg_total_relation_size(oid) FROM pg_class "
-                              "WHERE relkind IN ('r', 'p') AND relnamespace = "
-                              "'public'::regnamespace"))
+    expected = dict(
+        psql_rows(
+            "SELECT relname, pg_total_relation_size(oid) FROM pg_class "
+            "WHERE relkind IN ('r', 'p') AND relnamespace = "
+            "'public'::regnamespace"
+        )
+    )
     assert set(rows) == set(expected)
     for name, size in expected.items():
         assert within(rows[name]["total_bytes"], int(size), MiB), name
@@ -82,8 +96,9 @@ def test_confirmed_vacuum_runs_and_is_verified(vacuumed: Guarded) -> None:
     assert int(dead) == 0
     # the audit's after-state is what psql reads
     after = action["after"]["public.alerts"]
-    assert datetime.fromisoformat(after["last_vacuum"]) == \
-        datetime.fromisoformat(last_vacuum.replace(" ", "T"))
+    assert datetime.fromisoformat(after["last_vacuum"]) == datetime.fromisoformat(
+        last_vacuum.replace(" ", "T")
+    )
 
 
 def test_alerts_dead_tuples_restored(vacuumed: Guarded) -> None:

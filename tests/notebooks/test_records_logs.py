@@ -21,14 +21,18 @@ def logs() -> tuple[Record, int]:
     return run("logs"), failed
 
 
-@pytest.mark.parametrize(("metric", "grep"), [
-    ("logs.backend.errors_last_hour", "ERROR"),
-    ("logs.backend.requests", " request method="),
-    ("logs.backend.errors_5xx", " status=5"),
-    ("logs.backend.failed_logins", "failed login"),
-])
-def test_counts_match_grep_on_the_same_hour(logs: tuple[Record, int], metric: str,
-                                            grep: str) -> None:
+@pytest.mark.parametrize(
+    ("metric", "grep"),
+    [
+        ("logs.backend.errors_last_hour", "ERROR"),
+        ("logs.backend.requests", " request method="),
+        ("logs.backend.errors_5xx", " status=5"),
+        ("logs.backend.failed_logins", "failed login"),
+    ],
+)
+def test_counts_match_grep_on_the_same_hour(
+    logs: tuple[Record, int], metric: str, grep: str
+) -> None:
     record, _ = logs
     assert record.side["error"] is None
     low, high = hour_bracket("backend", grep, record.before, record.after)

@@ -20,37 +20,48 @@ def perf() -> tuple[Record, dict[str, int], dict[str, int]]:
     return record, before, {t: int(n) for t, n in psql_rows(DEAD)}
 
 
-def test_unused_index_found_as_psql_counts_its_scans(perf: tuple[Record, dict[str, int],
-                                                               dict[str, int]]) -> None:
+def test_unused_index_found_as_psql_counts_its_scans(
+    perf: tuple[Record, dict[str, int], dict[str, int]],
+) -> None:
     record = perf[0]
     assert record.side["error"] is None
-    scans, size = psql_rows("SELECT idx_scan, pg_relation_size(indexrelid) FROM "
-                            f"pg_stat_user_indexes WHERE indexrelname = '{UNUSED}'")[0]
+    scans, size = psql_rows(
+        "SELECT idx_scan, pg_relation_size(indexrelid) FROM "
+        f"pg_stat_user_indexes WHERE indexrelname = '{UNUSED}'"
+    )[0]
     assert int(scans) < 50  # unused_max_scans default
-    row = next(r for r in record.result("postgres_unused_indexes")["rows"]
-               if r["index_name"] == UNUSED)
+    row = next(
+        r for r in record.result("postgres_unused_indexes")["rows"] if r["index_name"] == UNUSED
+    )
     assert (row["idx_scan"], row["size_bytes"]) == (int(scans), int(size))
-    finding = next(f for f in record.findings("postgres_unused_indexes")
-                   if f["subject"] == f"public.{UNUSED}")
+    finding = next(
+        f for f in record.findings("postgres_unused_indexes") if f["subject"] == f"public.{UNUSED}"
+    )
     assert finding["priority"] == "P3" and finding["value"] == int(scans)
 
 
-def test_duplicate_index_found_with_its_definitions(perf: tuple[Record, dict[str, int],
-                                                                dict[str, int]]) -> None:
+def test_duplicate_index_found_with_its_definitions(
+    perf: tuple[Record, dict[str, int], dict[str, int]],
+) -> None:
     record = perf[0]
-    row = next(r for r in record.result("postgres_duplicate_indexes")["rows"]
-               if r["index_name"] == DUPLICATE)
-    assert row["index_definition"] == psql(f"SELECT pg_get_indexdef('public.{DUPLICATE}'"
-                                           "::regclass)")
-    assert row["covering_definition"] == psql(f"SELECT pg_get_indexdef('public."
-                                              f"{row['covered_by']}'::regclass)")
+    row = next(
+        r
+        for r in record.result("postgres_duplicate_indexes")["rows"]
+        if r["index_name"] == DUPLICATE
+    )
+    assert row["index_definition"] == psql(
+        f"SELECT pg_get_indexdef('public.{DUPLICATE}'::regclass)"
+    )
+    assert row["covering_definition"] == psql(
+        f"SELECT pg_get_indexdef('public.{row['covered_by']}'::regclass)"
+    )
     assert row["covering_definition"].endswith("(site_id, measured_at DESC)")
-    assert any(f["subject"] == f"public.{DUPLICATE}"
-               for f in record.findings("postgres_duplicate_indexes"))
+    assert any(
+        f["subject"] == f"public.{DUPLICATE}" for f in record.findings("postgres_duplicate_indexes")
+    )
 
 
-def test_index_usage_lists_every_index(perf: tuple[Record, dict[str, int],
-                                                  dict[str, int]]) -> None:
+def test_index_usage_lists_every_index(perf: tuple[Record, dict[str, int], dict[str, int]]) -> None:
     record = perf[0]
     names = {r["index_name"] for r in record.result("postgres_index_usage")["rows"]}
     assert names == set(psql("SELECT indexrelname FROM pg_stat_user_indexes").split())
@@ -64,8 +75,8 @@ def test_dead_tuples_match_psql(perf: tuple[Record, dict[str, int], dict[str, in
         assert min(before[table], after[table]) <= value <= max(before[table], after[table])
 
 
-def test_transaction_id_age_matches_psql(perf: tuple[Record, dict[str, int],
-                                                   dict[str, int]]) -> None:
-    age = int(psql("SELECT age(datfrozenxid) FROM pg_database "
-                   "WHERE datname = current_database()"))
+def test_transaction_id_age_matches_psql(
+    perf: tuple[Record, dict[str, int], dict[str, int]],
+) -> None:
+    age = int(psql("SELECT age(datfrozenxid) FROM pg_database WHERE datname = current_database()"))
     assert 0 <= age - perf[0].metric("postgres.xid_age") <= 1000  # xids move on meanwhile

@@ -16,8 +16,10 @@ import yaml
 from tests.conftest import ROOT
 from tests.notebooks.helpers import Record, cli, printed_path
 
-ROW = re.compile(r'<tr><td>([^<]*)</td><td><a href="([^"]*)">([^<]*)</a></td>'
-                 r"<td>([^<]*)</td><td>([^<]*)</td></tr>")
+ROW = re.compile(
+    r'<tr><td>([^<]*)</td><td><a href="([^"]*)">([^<]*)</a></td>'
+    r"<td>([^<]*)</td><td>([^<]*)</td></tr>"
+)
 RANK = {"failed": -1, "P0": 0, "P1": 1, "P2": 2, "P3": 3, "ok": 9}
 
 
@@ -27,8 +29,13 @@ def daily() -> dict[str, Any]:
     lines = [line for line in done.stdout.splitlines() if not line.startswith("summary:")]
     records = [Record.load(Path(line.split()[-1]).with_suffix(".json")) for line in lines]
     page = printed_path(done.stdout, "summary")
-    return {"exit": done.returncode, "stderr": done.stderr, "lines": lines, "page": page,
-            "records": records}
+    return {
+        "exit": done.returncode,
+        "stderr": done.stderr,
+        "lines": lines,
+        "page": page,
+        "records": records,
+    }
 
 
 def planned() -> list[dict[str, Any]]:
@@ -50,8 +57,7 @@ def test_one_record_per_planned_run_in_order(daily: dict[str, Any]) -> None:
         for key, value in (step.get("parameters") or {}).items():
             assert record.side["parameters"][key] == value, (step["notebook"], key)
     for line, record in zip(daily["lines"], records, strict=True):  # printed status, worst
-        assert line.split()[:2] == [record.side["status"],
-                                    f"worst={record.side['worst'] or '-'}"]
+        assert line.split()[:2] == [record.side["status"], f"worst={record.side['worst'] or '-'}"]
 
 
 def test_summary_links_every_record_worst_first(daily: dict[str, Any]) -> None:

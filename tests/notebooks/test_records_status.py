@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 import yaml
 
-from netzops import compose
+from netzops.containers import compose
 from netzops.targets import Target
 from tests.notebooks.helpers import (
     Record,
@@ -38,8 +38,13 @@ def status() -> Record:
 
 
 def curl_status(url: str) -> int:
-    done = subprocess.run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "--max-time",
-                           "10", url], capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        ["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", url],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     return int(done.stdout or 0)
 
 
@@ -58,8 +63,14 @@ def test_overview_health_and_replicas_match_docker_ps(overview: Record) -> None:
 
 
 def test_overview_dependencies_match_compose_config(overview: Record, target: Target) -> None:
-    done = subprocess.run([*compose.base_command(target), "config"], capture_output=True,
-                          text=True, env=target.compose.environment(), timeout=60, check=True)
+    done = subprocess.run(
+        [*compose.base_command(target), "config"],
+        capture_output=True,
+        text=True,
+        env=target.compose.environment(),
+        timeout=60,
+        check=True,
+    )
     services = yaml.safe_load(done.stdout)["services"]
     rows = {r["service"]: r for r in overview.result("dependencies")["rows"]}
     assert set(rows) == set(services)
@@ -76,8 +87,10 @@ def test_overview_pings_match_psql_and_redis_cli(overview: Record) -> None:
     started = datetime.fromisoformat(psql("SELECT pg_postmaster_start_time()").replace(" ", "T"))
     assert abs((datetime.fromisoformat(pg["started_at"]) - started).total_seconds()) < 1
     assert pg["role"] == "netzops_monitor"  # read-only checks use the monitoring role
-    assert overview.result("redis_ping")["rows"][0]["version"] == \
-        redis_info("server")["redis_version"].strip()
+    assert (
+        overview.result("redis_ping")["rows"][0]["version"]
+        == redis_info("server")["redis_version"].strip()
+    )
 
 
 @pytest.mark.parametrize("name", ["overview", "service-status"])
@@ -96,15 +109,19 @@ def test_service_status_rows_match_docker_inspect(status: Record) -> None:
     rows = {r["container"]: r for r in status.result("service_status")["rows"]}
     assert set(rows) == set(containers())
     for name, row in rows.items():
-        assert row["service"] == inspect(name, '{{index .Config.Labels '
-                                               '"com.docker.compose.service"}}')
+        assert row["service"] == inspect(
+            name, '{{index .Config.Labels "com.docker.compose.service"}}'
+        )
         assert row["state"] == inspect(name, "{{.State.Status}}")
-        assert row["health"] == inspect(name, "{{if .State.Health}}{{.State.Health.Status}}"
-                                              "{{end}}")
+        assert row["health"] == inspect(name, "{{if .State.Health}}{{.State.Health.Status}}{{end}}")
         assert row["restart_count"] == int(inspect(name, "{{.RestartCount}}"))
         assert row["image"] == inspect(name, "{{.Config.Image}}")
-        assert datetime.fromisoformat(row["started_at"]) == \
-            docker_time(inspect(name, "{{.State.StartedAt}}")), name
-        published = inspect(name, "{{range $p, $b := .NetworkSettings.Ports}}{{range $b}}"
-                                  "{{.HostIp}}:{{.HostPort}} {{end}}{{end}}").split()
+        assert datetime.fromisoformat(row["started_at"]) == docker_time(
+            inspect(name, "{{.State.StartedAt}}")
+        ), name
+        published = inspect(
+            name,
+            "{{range $p, $b := .NetworkSettings.Ports}}{{range $b}}"
+            "{{.HostIp}}:{{.HostPort}} {{end}}{{end}}",
+        ).split()
         assert all(p in row["ports"] for p in published), (row["ports"], published)

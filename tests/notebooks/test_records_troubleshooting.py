@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from netzops.troubleshoot import SCENARIOS
+from netzops.triage.troubleshoot import SCENARIOS
 from tests.notebooks.helpers import Record, expired_certificate, run, served_certificate_end
 
 DAY = 86400.0

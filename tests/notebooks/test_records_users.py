@@ -26,8 +26,9 @@ def disabled() -> Guarded:
     try:
         dry = run("users", f"username={USER}", "set_active=false")
         seen["after_dry"] = psql(IS_ACTIVE)
-        done = run("users", f"username={USER}", "set_active=false",
-                   f"confirm={confirmation(dry.action)}")
+        done = run(
+            "users", f"username={USER}", "set_active=false", f"confirm={confirmation(dry.action)}"
+        )
         seen["after_done"] = psql(IS_ACTIVE)
     finally:
         psql(f"UPDATE users SET is_active = true WHERE username = '{USER}'")
@@ -39,8 +40,9 @@ def test_every_user_as_psql_lists_them(listing: Record) -> None:
     assert listing.exit == 0 and listing.side["error"] is None
     rows = listing.result("postgres_users")["rows"]
     expected = psql_rows("SELECT id, username, email, role, is_active FROM users ORDER BY id")
-    assert [(r["id"], r["username"], r["email"], r["role"], r["is_active"]) for r in rows] == \
-        [(int(i), u, e, role, active == "t") for i, u, e, role, active in expected]
+    assert [(r["id"], r["username"], r["email"], r["role"], r["is_active"]) for r in rows] == [
+        (int(i), u, e, role, active == "t") for i, u, e, role, active in expected
+    ]
     assert listing.metric("postgres.users.total") == len(expected)
     assert listing.metric("postgres.users.active") == sum(r[4] == "t" for r in expected)
     for role, count in Counter(r[3] for r in expected).items():

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from netzops import ledger, notebooks
 from netzops.findings import Priority
-from netzops.runner import Exit, execute, prepare
+from netzops.runner import ledger, notebooks
+from netzops.runner.execution import Exit, execute, prepare
 from netzops.targets import Target
 from tests.conftest import ROOT, sh
 
@@ -20,8 +20,9 @@ NETZOPS = str(ROOT / ".venv" / "bin" / "netzops")
 
 
 def netzops(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([NETZOPS, *args], capture_output=True, text=True, timeout=300,
-                          env=os.environ.copy())
+    return subprocess.run(
+        [NETZOPS, *args], capture_output=True, text=True, timeout=300, env=os.environ.copy()
+    )
 
 
 def _outputs() -> Path:
@@ -29,8 +30,9 @@ def _outputs() -> Path:
 
 
 def _sidecar(stdout: str) -> dict:  # type: ignore[type-arg]
-    path = next(line.split(None, 1)[1] for line in stdout.splitlines()
-                if line.startswith("sidecar:"))
+    path = next(
+        line.split(None, 1)[1] for line in stdout.splitlines() if line.startswith("sidecar:")
+    )
     return json.loads(Path(path).read_text())
 
 
@@ -41,16 +43,27 @@ def test_service_status_run_leaves_a_full_record(target: Target) -> None:
     assert side["status"] == "completed" and side["error"] is None
     assert side["parameters"] == {"target": "sandbox"}
     # the four services and their health, as docker sees them
-    ps = sh("docker", "ps", "--filter", "label=com.docker.compose.project=netzwaechter",
-            "--format", "{{.Label \"com.docker.compose.service\"}} {{.Status}}")
+    ps = sh(
+        "docker",
+        "ps",
+        "--filter",
+        "label=com.docker.compose.project=netzwaechter",
+        "--format",
+        '{{.Label "com.docker.compose.service"}} {{.Status}}',
+    )
     docker_healthy = {line.split()[0]: "(healthy)" in line for line in ps.splitlines()}
     for service in ("frontend", "backend", "postgres", "redis"):
         assert side["metrics"][f"containers.{service}.healthy"] == float(docker_healthy[service])
     status = next(r for r in side["results"] if r["check"] == "service_status")
     assert {r["service"] for r in status["rows"]} == {"frontend", "backend", "postgres", "redis"}
     assert side["metrics"]["postgres.up"] == 1.0 and side["metrics"]["redis.up"] == 1.0
-    base = Path(next(line.split(None, 1)[1] for line in done.stdout.splitlines()
-                     if line.startswith("record:")))
+    base = Path(
+        next(
+            line.split(None, 1)[1]
+            for line in done.stdout.splitlines()
+            if line.startswith("record:")
+        )
+    )
     assert base.parent.parent == _outputs() / "sandbox"
     assert base.suffix == ".ipynb" and base.with_suffix(".html").exists()
     html = base.with_suffix(".html").read_text()
@@ -70,14 +83,17 @@ def test_ledger_gets_one_line_per_run_and_verifies() -> None:
     assert [json.loads(line)["run_id"] for line in listed.stdout.splitlines()] == mine
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["run", "service-status", "-p", "nosuch=1"], "unknown parameter 'nosuch'"),
-    (["run", "service-status", "-p", "target"], "key=value"),
-    (["run", "no-such-notebook"], "no notebook 'no-such-notebook'"),
-    (["run", "../etc/passwd"], "invalid notebook name"),
-    (["run", "service-status", "--target", "nosuch"], "no target 'nosuch'"),
-    (["run", "service-status", "--fail-on", "P9"], "unknown priority"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "service-status", "-p", "nosuch=1"], "unknown parameter 'nosuch'"),
+        (["run", "service-status", "-p", "target"], "key=value"),
+        (["run", "no-such-notebook"], "no notebook 'no-such-notebook'"),
+        (["run", "../etc/passwd"], "invalid notebook name"),
+        (["run", "service-status", "--target", "nosuch"], "no target 'nosuch'"),
+        (["run", "service-status", "--fail-on", "P9"], "unknown priority"),
+    ],
+)
 def test_bad_input_exits_2_and_runs_nothing(args: list[str], message: str) -> None:
     before = sorted(p.name for p in _outputs().rglob("*"))
     done = netzops(*args)
@@ -87,7 +103,7 @@ def test_bad_input_exits_2_and_runs_nothing(args: list[str], message: str) -> No
     assert sorted(p.name for p in _outputs().rglob("*")) == before  # no record, no kernel
 
 
-FAILING = '''# %% [markdown]
+FAILING = """# %% [markdown]
 # # Failing on purpose
 
 # %% tags=["parameters"]
@@ -100,7 +116,7 @@ containers.service_status(containers.connect(stack), stack)
 
 # %%
 raise RuntimeError("boom " + stack.secret("redis_password"))
-'''
+"""
 
 
 def test_failed_run_keeps_a_partial_record_naming_the_cell(tmp_path: Path, target: Target) -> None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from netzops import notebooks
 from netzops.findings import Priority
-from netzops.runner import Exit, execute, prepare
+from netzops.runner import notebooks
+from netzops.runner.execution import Exit, execute, prepare
 from netzops.targets import Target
 from tests.conftest import sh
 
-FAILS_AFTER_CONNECTING = '''# %% tags=["parameters"]
+FAILS_AFTER_CONNECTING = """# %% tags=["parameters"]
 target: str = "sandbox"  # target
 
 # %%
@@ -25,7 +25,7 @@ print("connected with", stack.secret("postgres_password"), stack.secret("redis_p
 
 # %%
 raise ConnectionError("lost " + stack.secret("monitor_password"))
-'''
+"""
 
 
 def test_no_secret_in_any_record(tmp_path: Path, target: Target) -> None:

@@ -25,15 +25,16 @@ from papermill.parameterize import parameterize_notebook
 from papermill.translators import translate_parameters
 from psycopg import sql
 
-from netzops import kernels, notebooks, pg_actions, pg_users, postgres
-from netzops.cache_actions import check_pattern
+from netzops import postgres
+from netzops.cache.actions import check_pattern
 from netzops.errors import BadInput, UnknownService
-from netzops.parameters import declared, merge, parse_assignments, read_file
-from netzops.runner import prepare
+from netzops.runner import kernels, notebooks
+from netzops.runner.execution import prepare
+from netzops.runner.parameters import declared, merge, parse_assignments, read_file
 from netzops.targets import Target, load_target
 from tests.conftest import sh
 
-CELL = '''
+CELL = """
 target: str = "sandbox"
 name: str = ""
 count: int = 1
@@ -42,29 +43,87 @@ flag: bool = False
 names: list[str] = []
 numbers: list[int] = []
 mode: Literal["a", "b"] = "a"
-'''
+"""
 PARAMS = declared(CELL)
 KINDS = {"str": str, "int": int, "float": float, "bool": bool}
 FAST = settings(derandomize=True, max_examples=150, deadline=None)
 DB = settings(derandomize=True, max_examples=40, deadline=None)
 
-CODE = ["__import__('os').system('x')", '"; DROP TABLE users; --', "'; DROP TABLE users; --",
-        '"""\nimport os\n"""', "x\ny = 1", "\\", '\\"', "{target}", "%(target)s", "%s",
-        "${HOME}", "$(touch /tmp/pwned)", "`id`", "a\x00b", "\ud800", "\udcff", "é" * 5000,
-        "\r\n", "\u2028", "\x1b[31m", "1e999", "nan", "-inf", "9" * 5000, "0x10", " 12 ",
-        "true", "yes", "[1, 2]", "a,b,,c", "\t", ""]
-CHARS = st.one_of(st.characters(), st.integers(0xD800, 0xDFFF).map(chr),
-                  st.sampled_from("\x00\n\r'\"\\%{}$`;-=#,"))
+CODE = [
+    "__import__('os').system('x')",
+    '"; DROP TABLE users; --',
+    "'; DROP TABLE users; --",
+    '"""\nimport os\n"""',
+    "x\ny = 1",
+    "\\",
+    '\\"',
+    "{target}",
+    "%(target)s",
+    "%s",
+    "${HOME}",
+    "$(touch /tmp/pwned)",
+    "`id`",
+    "a\x00b",
+    "\ud800",
+    "\udcff",
+    "é" * 5000,
+    "\r\n",
+    "\u2028",
+    "\x1b[31m",
+    "1e999",
+    "nan",
+    "-inf",
+    "9" * 5000,
+    "0x10",
+    " 12 ",
+    "true",
+    "yes",
+    "[1, 2]",
+    "a,b,,c",
+    "\t",
+    "",
+]
+CHARS = st.one_of(
+    st.characters(),
+    st.integers(0xD800, 0xDFFF).map(chr),
+    st.sampled_from("\x00\n\r'\"\\%{}$`;-=#,"),
+)
 TEXT = st.one_of(st.sampled_from(CODE), st.text(CHARS, max_size=40))
-NUMBER = st.one_of(st.integers(), st.sampled_from([2**63, -(2**63) - 1, 10**400, 2**63 - 1]),
-                   st.floats(allow_nan=True, allow_infinity=True), st.booleans())
+NUMBER = st.one_of(
+    st.integers(),
+    st.sampled_from([2**63, -(2**63) - 1, 10**400, 2**63 - 1]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+)
 SCALAR = st.one_of(TEXT, NUMBER, st.none())
-VALUE = st.one_of(SCALAR, st.lists(st.one_of(SCALAR, st.lists(SCALAR, max_size=2)), max_size=4),
-                  st.dictionaries(st.text(max_size=5), SCALAR, max_size=2))
-NAMES = st.one_of(st.sampled_from(["__class__", "__import__", "__builtins__", "target\n",
-                                   "tar=get", "x'y", "a" * 65, "ünïcode", "1abc", "", " target",
-                                   "target ", "count;", "os.system", "na\x00me", "\ud800"]),
-                  st.text(CHARS, max_size=70))
+VALUE = st.one_of(
+    SCALAR,
+    st.lists(st.one_of(SCALAR, st.lists(SCALAR, max_size=2)), max_size=4),
+    st.dictionaries(st.text(max_size=5), SCALAR, max_size=2),
+)
+NAMES = st.one_of(
+    st.sampled_from(
+        [
+            "__class__",
+            "__import__",
+            "__builtins__",
+            "target\n",
+            "tar=get",
+            "x'y",
+            "a" * 65,
+            "ünïcode",
+            "1abc",
+            "",
+            " target",
+            "target ",
+            "count;",
+            "os.system",
+            "na\x00me",
+            "\ud800",
+        ]
+    ),
+    st.text(CHARS, max_size=70),
+)
 LITERAL_NODES = (ast.Constant, ast.List, ast.UnaryOp, ast.USub, ast.Load)
 LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines() splits
 
@@ -103,6 +162,7 @@ def _refused_clearly(exc: BadInput) -> None:
 
 # --- parameters ------------------------------------------------------------------------
 
+
 @FAST
 @given(NAMES)
 def test_hostile_parameter_names_are_refused(name: str) -> None:
@@ -133,14 +193,30 @@ def test_hostile_values_are_refused_or_injected_as_literals(name: str, value: An
     _check_injected(merged, translate_parameters("python", "python", merged, "Parameters"))
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("ratio", "nan"), ("ratio", float("inf")), ("ratio", "-inf"), ("ratio", "1e999"),
-    ("ratio", 10**400), ("count", 2**63), ("count", "9" * 5000), ("count", float("nan")),
-    ("name", "\udcff"), ("name", "a\x00b"), ("names", ["ok", None]), ("names", [["x"]]),
-    ("numbers", [1, True]), ("flag", [True]), ("mode", "__import__('os')"), ("name", {"a": 1}),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ratio", "nan"),
+        ("ratio", float("inf")),
+        ("ratio", "-inf"),
+        ("ratio", "1e999"),
+        ("ratio", 10**400),
+        ("count", 2**63),
+        ("count", "9" * 5000),
+        ("count", float("nan")),
+        ("name", "\udcff"),
+        ("name", "a\x00b"),
+        ("names", ["ok", None]),
+        ("names", [["x"]]),
+        ("numbers", [1, True]),
+        ("flag", [True]),
+        ("mode", "__import__('os')"),
+        ("name", {"a": 1}),
+    ],
+)
 def test_values_papermill_would_inject_as_calls_or_crash_on_are_refused(
-        name: str, value: Any) -> None:
+    name: str, value: Any
+) -> None:
     with pytest.raises(BadInput, match=name) as caught:
         merge(PARAMS, {name: value})
     _refused_clearly(caught.value)
@@ -157,13 +233,18 @@ def _injected_cell(name: str, params: dict[str, Any]) -> str:
     node = load_notebook_node(copy.deepcopy(_notebook(name)[1]))
     nb = parameterize_notebook(node, params, kernel_name=kernels.NAME)
     nbformat.writes(nb).encode("utf-8")  # what papermill saves must be writable
-    return next(str(c.source) for c in nb.cells
-                if "injected-parameters" in c.metadata.get("tags", []))
+    return next(
+        str(c.source) for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])
+    )
 
 
 NOTEBOOKS = ["cache", "users", "logs", "restart-scale", "database"]
-PLAUSIBLE = st.one_of(st.sampled_from(["backend", "all", "sandbox", "restart", "viewer", "true",
-                                       "5", "0.5", "1e3", "session:*"]), st.integers().map(str))
+PLAUSIBLE = st.one_of(
+    st.sampled_from(
+        ["backend", "all", "sandbox", "restart", "viewer", "true", "5", "0.5", "1e3", "session:*"]
+    ),
+    st.integers().map(str),
+)
 
 
 @FAST
@@ -201,17 +282,26 @@ def test_hostile_service_names_are_unknown_services(service: str) -> None:
         _refused_clearly(caught.value)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("name: !!python/object/apply:os.system ['touch /tmp/pwned']\n", "not valid YAML"),
-    ("name: [unclosed\n  x: {\n", "not valid YAML"),
-    (f"count: {'9' * 5000}\n", "not valid YAML"),
-    ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-     "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nnames: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
-     "names"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("name: !!python/object/apply:os.system ['touch /tmp/pwned']\n", "not valid YAML"),
+        ("name: [unclosed\n  x: {\n", "not valid YAML"),
+        (f"count: {'9' * 5000}\n", "not valid YAML"),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x]\n"
+            "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+            "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+            "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+            "names: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+            "names",
+        ),
+    ],
+)
 def test_hostile_parameter_files_are_refused_on_one_line(
-        tmp_path: Path, content: str, message: str) -> None:
+    tmp_path: Path, content: str, message: str
+) -> None:
     path = tmp_path / "hostile.yaml"
     path.write_text(content)
     with pytest.raises(BadInput, match=message) as caught:
@@ -222,6 +312,7 @@ def test_hostile_parameter_files_are_refused_on_one_line(
 
 
 # --- SQL values and identifiers (sandbox, dry runs only) ----------------------------------
+
 
 @pytest.fixture(scope="module")
 def admin(sandbox: Target) -> Iterator[postgres.Database]:
@@ -238,8 +329,18 @@ def monitor(sandbox: Target) -> Iterator[postgres.Database]:
 
 
 def psql(query: str) -> str:
-    return sh("docker", "exec", "netzwaechter-postgres", "psql", "-U", "postgres", "-d",
-              "netzwaechter", "-Atc", query).strip()
+    return sh(
+        "docker",
+        "exec",
+        "netzwaechter-postgres",
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        "netzwaechter",
+        "-Atc",
+        query,
+    ).strip()
 
 
 def _users_digest() -> str:
@@ -259,10 +360,14 @@ def _encodable(text: str) -> bool:
 
 
 # what psycopg can send at all (NUL and lone surrogates: test_unencodable_usernames_…)
-SQL_TEXT = st.one_of(st.sampled_from([c for c in CODE if c and _encodable(c)]),
-                     st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=40))
-UPDATE = "UPDATE users SET role = {} WHERE username = {} RETURNING id, username, email, role, " \
-         "is_active, created_at"
+SQL_TEXT = st.one_of(
+    st.sampled_from([c for c in CODE if c and _encodable(c)]),
+    st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=40),
+)
+UPDATE = (
+    "UPDATE users SET role = {} WHERE username = {} RETURNING id, username, email, role, "
+    "is_active, created_at"
+)
 
 
 def test_hostile_usernames_and_roles_are_refused(admin: postgres.Database) -> None:
@@ -273,15 +378,15 @@ def test_hostile_usernames_and_roles_are_refused(admin: postgres.Database) -> No
     @given(SQL_TEXT.filter(lambda u: u not in existing))
     def hostile_user(username: str) -> None:
         with pytest.raises(BadInput, match="no user named"):
-            pg_users.set_user_role(admin, username, "viewer")
+            postgres.set_user_role(admin, username, "viewer")
         with pytest.raises(BadInput, match="no user named"):
-            pg_users.set_user_active(admin, username, False)
+            postgres.set_user_active(admin, username, False)
 
     @DB
-    @given(TEXT.filter(lambda r: r not in pg_users.ROLES))
+    @given(TEXT.filter(lambda r: r not in postgres.ROLES))
     def hostile_role(role: str) -> None:
         with pytest.raises(BadInput, match="unknown role"):
-            pg_users.set_user_role(admin, "admin", role)
+            postgres.set_user_role(admin, "admin", role)
 
     hostile_user()
     hostile_role()
@@ -291,7 +396,7 @@ def test_hostile_usernames_and_roles_are_refused(admin: postgres.Database) -> No
 def test_user_plan_shows_values_as_quoted_literals(admin: postgres.Database) -> None:
     before = _users_digest()
     username = psql("SELECT username FROM users WHERE role = 'operator' ORDER BY id LIMIT 1")
-    result = pg_users.set_user_role(admin, username, "viewer")  # no confirm: a dry run
+    result = postgres.set_user_role(admin, username, "viewer")  # no confirm: a dry run
     entry = result.actions[0]
     assert entry["dry_run"] is True and entry["outcome"].startswith("dry run")
     assert entry["steps"] == [UPDATE.format("'viewer'", f"'{username}'")]
@@ -301,7 +406,8 @@ def test_user_plan_shows_values_as_quoted_literals(admin: postgres.Database) -> 
 @DB
 @given(SQL_TEXT, SQL_TEXT)
 def test_rendered_values_are_literals_the_server_reads_back(
-        admin: postgres.Database, monitor: postgres.Database, role: str, username: str) -> None:
+    admin: postgres.Database, monitor: postgres.Database, role: str, username: str
+) -> None:
     text = admin.render("set_user_role", {"role": role, "username": username})
     quote = [sql.Literal(v).as_string(admin.connection()) for v in (role, username)]
     assert text == UPDATE.format(*quote)
@@ -309,8 +415,9 @@ def test_rendered_values_are_literals_the_server_reads_back(
         assert _server_md5(monitor, literal) == hashlib.md5(value.encode()).hexdigest()
 
 
-def test_rendered_multiline_values_stay_exact(admin: postgres.Database,
-                                              monitor: postgres.Database) -> None:
+def test_rendered_multiline_values_stay_exact(
+    admin: postgres.Database, monitor: postgres.Database
+) -> None:
     username = "a\n  -- hidden\nb"
     text = admin.render("set_user_role", {"role": "viewer", "username": username})
     assert text == UPDATE.format("'viewer'", sql.Literal(username).as_string(admin.connection()))
@@ -319,12 +426,13 @@ def test_rendered_multiline_values_stay_exact(admin: postgres.Database,
 @pytest.mark.parametrize("username", ["a\x00b", "\udcff"])
 def test_unencodable_usernames_are_bad_input(admin: postgres.Database, username: str) -> None:
     with pytest.raises(BadInput):
-        pg_users.set_user_role(admin, username, "viewer")
+        postgres.set_user_role(admin, username, "viewer")
 
 
 def _vacuums() -> str:
-    return psql("SELECT sum(vacuum_count)::text || '/' || sum(analyze_count)::text "
-                "FROM pg_stat_user_tables")
+    return psql(
+        "SELECT sum(vacuum_count)::text || '/' || sum(analyze_count)::text FROM pg_stat_user_tables"
+    )
 
 
 def test_hostile_table_names_are_refused(admin: postgres.Database) -> None:
@@ -335,9 +443,9 @@ def test_hostile_table_names_are_refused(admin: postgres.Database) -> None:
     @given(SQL_TEXT.filter(lambda t: t not in tables))
     def hostile(table: str) -> None:
         with pytest.raises(BadInput, match=r"no table|empty table name"):
-            pg_actions.vacuum(admin, table)
+            postgres.vacuum(admin, table)
         with pytest.raises(BadInput, match=r"no table|empty table name"):
-            pg_actions.vacuum(admin, "measurements", schema=table)
+            postgres.vacuum(admin, "measurements", schema=table)
 
     hostile()
     assert _vacuums() == before
@@ -345,25 +453,32 @@ def test_hostile_table_names_are_refused(admin: postgres.Database) -> None:
 
 def test_vacuum_plan_quotes_the_table(admin: postgres.Database) -> None:
     before = _vacuums()
-    entry = pg_actions.vacuum(admin, "measurements").actions[0]
+    entry = postgres.vacuum(admin, "measurements").actions[0]
     assert entry["dry_run"] is True
     assert entry["steps"][1] == 'VACUUM (ANALYZE) "public"."measurements"'
     assert _vacuums() == before
 
 
-IDENT = st.text(st.characters(exclude_characters="\x00" + LINE_BREAKS), min_size=1,
-                max_size=20).filter(lambda s: len(s.encode()) <= 63)
+IDENT = st.text(
+    st.characters(exclude_characters="\x00" + LINE_BREAKS), min_size=1, max_size=20
+).filter(lambda s: len(s.encode()) <= 63)
 
 
 @DB
-@given(st.one_of(st.just("public"), IDENT), st.one_of(st.sampled_from(
-    ['x"; DROP TABLE users; --', 'a"."b', "measurements", '"', "Mixed Case"]), IDENT))
+@given(
+    st.one_of(st.just("public"), IDENT),
+    st.one_of(
+        st.sampled_from(['x"; DROP TABLE users; --', 'a"."b', "measurements", '"', "Mixed Case"]),
+        IDENT,
+    ),
+)
 def test_rendered_table_names_are_identifiers_the_server_reads_back(
-        admin: postgres.Database, monitor: postgres.Database, schema: str, table: str) -> None:
+    admin: postgres.Database, monitor: postgres.Database, schema: str, table: str
+) -> None:
     text = admin.render("vacuum_table", None, {"table": (schema, table)})
     prefix = "VACUUM (ANALYZE) "
     assert text.startswith(prefix)
-    row = monitor.connection().execute("SELECT parse_ident(%s)", [text[len(prefix):]]).fetchone()
+    row = monitor.connection().execute("SELECT parse_ident(%s)", [text[len(prefix) :]]).fetchone()
     assert row is not None and row[0] == [schema, table]
 
 
@@ -371,10 +486,38 @@ def test_rendered_table_names_are_identifiers_the_server_reads_back(
 
 # wildcards, classes and blanks only: refused (most match every key; `?`, `[]` are refused
 # as well, being no narrower a name than `*` to review)
-WILDCARDS_ONLY = ["*", "", " ", "\t\n", "**", "?*", "*?", "[*]", "[a-z]*", "*?*", "[^]*",
-                  "[]", " * ", "[!x]*", "***?", "?", "\u3000*", "[\\]]*"]
-NARROW = ["session:*", "cache:stats", "user:?:x", "\\*", "a*", "*:x", "*\\?", "[ab]c*",
-          "sess?on:*", "*ü*"]
+WILDCARDS_ONLY = [
+    "*",
+    "",
+    " ",
+    "\t\n",
+    "**",
+    "?*",
+    "*?",
+    "[*]",
+    "[a-z]*",
+    "*?*",
+    "[^]*",
+    "[]",
+    " * ",
+    "[!x]*",
+    "***?",
+    "?",
+    "\u3000*",
+    "[\\]]*",
+]
+NARROW = [
+    "session:*",
+    "cache:stats",
+    "user:?:x",
+    "\\*",
+    "a*",
+    "*:x",
+    "*\\?",
+    "[ab]c*",
+    "sess?on:*",
+    "*ü*",
+]
 WILD_PIECE = st.sampled_from(["*", "?", "[a-z]", "[^x]", "[*]", " ", "\t", "[]"])
 
 
@@ -397,9 +540,11 @@ def test_any_mix_of_wildcards_is_refused(pattern: str) -> None:
 
 
 @FAST
-@given(st.lists(WILD_PIECE, max_size=3).map("".join),
-       st.characters(exclude_characters="*?[]\\", exclude_categories=("Z", "Cc")),
-       st.lists(WILD_PIECE, max_size=3).map("".join))
+@given(
+    st.lists(WILD_PIECE, max_size=3).map("".join),
+    st.characters(exclude_characters="*?[]\\", exclude_categories=("Z", "Cc")),
+    st.lists(WILD_PIECE, max_size=3).map("".join),
+)
 def test_a_literal_character_makes_a_pattern_narrow(head: str, char: str, tail: str) -> None:
     pattern = head + char + tail
     assert check_pattern(pattern) == pattern

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from netzops import ledger
+from netzops.runner import ledger
 
 
 def _history(tmp_path: Path, runs: int = 3) -> Path:

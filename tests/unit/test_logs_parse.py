@@ -9,18 +9,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netzops import logparse as lp
-from netzops.container_logs import parse_when
 from netzops.errors import BadInput
+from netzops.logs import parse as lp
+from netzops.logs.read import parse_when
 
 TS = b"2026-11-27T01:17:34.796363657Z"
-BACKEND = (b"2026-11-27T01:17:34.796Z INFO request method=GET path=/api/users status=200 "
-           b"latency_ms=3.8 ip=127.0.0.1")
-POSTGRES = (b"2026-11-27 01:16:24.574 UTC [423] netzwaechter_app@netzwaechter LOG:  duration: "
-            b"512.300 ms  execute <unnamed>: SELECT s.id FROM sites s")
+BACKEND = (
+    b"2026-11-27T01:17:34.796Z INFO request method=GET path=/api/users status=200 "
+    b"latency_ms=3.8 ip=127.0.0.1"
+)
+POSTGRES = (
+    b"2026-11-27 01:16:24.574 UTC [423] netzwaechter_app@netzwaechter LOG:  duration: "
+    b"512.300 ms  execute <unnamed>: SELECT s.id FROM sites s"
+)
 REDIS = b"1:M 27 Nov 2026 01:13:19.060 # Server initialized"
-ACCESS = (b'172.20.0.1 - - [27/Nov/2026:01:16:24 +0000] "GET /api/sites HTTP/1.1" 502 16409 '
-          b'"-" "agent rt=9.9 \\x22x\\x22" rt=0.450 urt="0.450" us="502" ua="172.20.0.4:5000"')
+ACCESS = (
+    b'172.20.0.1 - - [27/Nov/2026:01:16:24 +0000] "GET /api/sites HTTP/1.1" 502 16409 '
+    b'"-" "agent rt=9.9 \\x22x\\x22" rt=0.450 urt="0.450" us="502" ua="172.20.0.4:5000"'
+)
 NGINX_ERROR = b"2026/11/27 01:16:24 [error] 7#7: *1 connect() failed (111: Connection refused)"
 
 
@@ -31,26 +37,35 @@ def test_lines_and_timestamp_split() -> None:
     assert lp.lines(b"") == []
 
 
-@pytest.mark.parametrize(("payload", "level"), [
-    (BACKEND, b"INFO"),
-    (b"2026-11-27T01:17:34.796Z ERROR database error: connection refused", b"ERROR"),
-    (b"2026-11-27T01:17:34.796Z WARN failed login user=a ip=1.2.3.4 reason=bad_password", b"WARN"),
-    (POSTGRES, b"INFO"),
-    (b"2026-11-27 01:16:24.574 UTC [9] postgres@netzwaechter ERROR:  relation \"x\" does not "
-     b"exist", b"ERROR"),
-    (b"2026-11-27 01:16:24.574 UTC [9] FATAL:  password authentication failed", b"FATAL"),
-    (b"2026-11-27 01:16:24.574 UTC [9] WARNING:  there is no transaction in progress", b"WARN"),
-    (REDIS, b"WARN"),
-    (b"1:M 27 Nov 2026 01:13:19.061 * Ready to accept connections", b"INFO"),
-    (b"552:C 27 Nov 2026 01:18:20.088 . debug line", b"DEBUG"),
-    (ACCESS, b"ERROR"),
-    (ACCESS.replace(b" 502 ", b" 404 "), b"WARN"),
-    (ACCESS.replace(b" 502 ", b" 200 "), b"INFO"),
-    (NGINX_ERROR, b"ERROR"),
-    (b"2026/11/27 01:16:24 [warn] 7#7: conflicting server name", b"WARN"),
-    (b"something with ERROR inside", b"ERROR"),
-    (b"plain text", b"-"),
-])
+@pytest.mark.parametrize(
+    ("payload", "level"),
+    [
+        (BACKEND, b"INFO"),
+        (b"2026-11-27T01:17:34.796Z ERROR database error: connection refused", b"ERROR"),
+        (
+            b"2026-11-27T01:17:34.796Z WARN failed login user=a ip=1.2.3.4 reason=bad_password",
+            b"WARN",
+        ),
+        (POSTGRES, b"INFO"),
+        (
+            b'2026-11-27 01:16:24.574 UTC [9] postgres@netzwaechter ERROR:  relation "x" does not '
+            b"exist",
+            b"ERROR",
+        ),
+        (b"2026-11-27 01:16:24.574 UTC [9] FATAL:  password authentication failed", b"FATAL"),
+        (b"2026-11-27 01:16:24.574 UTC [9] WARNING:  there is no transaction in progress", b"WARN"),
+        (REDIS, b"WARN"),
+        (b"1:M 27 Nov 2026 01:13:19.061 * Ready to accept connections", b"INFO"),
+        (b"552:C 27 Nov 2026 01:18:20.088 . debug line", b"DEBUG"),
+        (ACCESS, b"ERROR"),
+        (ACCESS.replace(b" 502 ", b" 404 "), b"WARN"),
+        (ACCESS.replace(b" 502 ", b" 200 "), b"INFO"),
+        (NGINX_ERROR, b"ERROR"),
+        (b"2026/11/27 01:16:24 [warn] 7#7: conflicting server name", b"WARN"),
+        (b"something with ERROR inside", b"ERROR"),
+        (b"plain text", b"-"),
+    ],
+)
 def test_level_of_each_format(payload: bytes, level: bytes) -> None:
     assert lp.level_of(payload)[0] == level
 
@@ -60,8 +75,13 @@ def test_backend_message_drops_its_own_timestamp_and_continuations_inherit() -> 
     assert lp.level_of(b"\t   ORDER BY s.id", b"ERROR") == (b"ERROR", b"\t   ORDER BY s.id")
 
 
-@given(st.lists(st.sampled_from([b"ERROR x", b"ok", b"an error", b"ERRORERROR", b"", b"Error"]),
-                max_size=30), st.booleans(), st.booleans())
+@given(
+    st.lists(
+        st.sampled_from([b"ERROR x", b"ok", b"an error", b"ERRORERROR", b"", b"Error"]), max_size=30
+    ),
+    st.booleans(),
+    st.booleans(),
+)
 def test_lines_with_counts_like_grep(parts: list[bytes], trailing: bool, fold: bool) -> None:
     blob = b"\n".join(parts) + (b"\n" if trailing and parts else b"")
     expected = sum((b"error" in p.lower()) if fold else (b"ERROR" in p) for p in parts)
@@ -78,12 +98,16 @@ def test_lines_with_dense_and_sparse_paths_agree(every: int) -> None:
 
 
 def test_requests_per_minute_counts_requests_and_5xx() -> None:
-    lines = [(b"2026-11-27T01:17:05.000000001Z", b"200"),
-             (b"2026-11-27T01:17:59.999999999Z", b"503"),
-             (b"2026-11-27T01:18:00.000000000Z", b"500"),
-             (b"2026-11-27T01:18:30.000000000Z", b"404")]
-    blob = b"".join(stamp + b" " + BACKEND.replace(b"status=200", b"status=" + status) + b"\n"
-                    for stamp, status in lines)
+    lines = [
+        (b"2026-11-27T01:17:05.000000001Z", b"200"),
+        (b"2026-11-27T01:17:59.999999999Z", b"503"),
+        (b"2026-11-27T01:18:00.000000000Z", b"500"),
+        (b"2026-11-27T01:18:30.000000000Z", b"404"),
+    ]
+    blob = b"".join(
+        stamp + b" " + BACKEND.replace(b"status=200", b"status=" + status) + b"\n"
+        for stamp, status in lines
+    )
     blob += TS + b" 2026-11-27T01:17:34.796Z ERROR injected fault path=/api/users\n"
     requests, failed = lp.requests_per_minute(blob)
     assert requests == {b"2026-11-27T01:17": 2, b"2026-11-27T01:18": 2}
@@ -93,11 +117,13 @@ def test_requests_per_minute_counts_requests_and_5xx() -> None:
 def test_lines_with_returns_whole_lines() -> None:
     blob = b"a\nx out of MEMORY y\nb\nOut Of Memory"
     assert list(lp.lines_with(blob, b"out of memory", ignore_case=True)) == [
-        b"x out of MEMORY y", b"Out Of Memory"]
+        b"x out of MEMORY y",
+        b"Out Of Memory",
+    ]
 
 
 def test_fields_and_quoted_values() -> None:
-    line = b'WARN slow query duration_ms=812.5 query="SELECT \'a\' FROM t"'
+    line = b"WARN slow query duration_ms=812.5 query=\"SELECT 'a' FROM t\""
     assert lp.field(line, b" duration_ms=") == b"812.5"
     assert lp.quoted(line, b' query="') == b"SELECT 'a' FROM t"
     assert lp.field(line, b" nope=") is None

@@ -7,15 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netzops.errors import BadInput
-from netzops.parameters import declared, merge, parse_assignments, read_file
+from netzops.runner.parameters import declared, merge, parse_assignments, read_file
 
-CELL = '''
+CELL = """
 target: str = "sandbox"  # target file
 window_minutes: int = 60  # how far back
 ratio: float = 0.5
 verbose: bool = False  # more output
 services: list[str] = ["backend", "frontend"]  # which services
-'''
+"""
 
 
 def test_declared_reads_types_defaults_and_help() -> None:
@@ -38,10 +38,18 @@ def test_merge_layers_in_order_and_coerces_strings() -> None:
     assert merged["ratio"] == 0.5
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("window_minutes", "ten"), ("window_minutes", 1.5), ("window_minutes", True),
-    ("verbose", "maybe"), ("ratio", "x"), ("target", ["a"]), ("target", "a\x00b"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("window_minutes", "ten"),
+        ("window_minutes", 1.5),
+        ("window_minutes", True),
+        ("verbose", "maybe"),
+        ("ratio", "x"),
+        ("target", ["a"]),
+        ("target", "a\x00b"),
+    ],
+)
 def test_wrong_types_are_refused(name: str, value: object) -> None:
     with pytest.raises(BadInput, match=name):
         merge(declared(CELL), {name: value})
@@ -83,8 +91,9 @@ def test_hostile_names_never_pass(name: str) -> None:
 
 
 def test_literal_parameters_take_only_their_choices() -> None:
-    cell = ('from typing import Literal\n\n'
-            'mode: Literal["a",\n              "b"] = "a"  # pick one\n')
+    cell = (
+        'from typing import Literal\n\nmode: Literal["a",\n              "b"] = "a"  # pick one\n'
+    )
     (param,) = declared(cell)
     assert param.choices == ("a", "b") and param.help == "pick one"
     assert merge([param], {"mode": "b"}) == {"mode": "b"}

@@ -11,8 +11,11 @@ def test_public_names_are_exported_and_exist() -> None:
 
 
 def test_every_error_descends_from_the_root() -> None:
-    classes = [v for v in vars(errors).values() if isinstance(v, type) and
-               issubclass(v, Exception) and v.__module__ == errors.__name__]
+    classes = [
+        v
+        for v in vars(errors).values()
+        if isinstance(v, type) and issubclass(v, Exception) and v.__module__ == errors.__name__
+    ]
     assert len(classes) >= 8
     assert all(issubclass(c, errors.NetzopsError) for c in classes)
     assert errors.__doc__ is not None

@@ -11,8 +11,9 @@ from netzops.results import MIME_TYPE, Result
 from netzops.secrets import MASK, SecretRef, scrub
 
 
-def test_env_wins_over_file_and_values_are_scrubbed(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_wins_over_file_and_values_are_scrubbed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "pw").write_text("from-file-value\n")
     ref = SecretRef(env="NETZOPS_TEST_SECRET", file="pw")
     assert ref.resolve(tmp_path) == "from-file-value"
@@ -31,8 +32,13 @@ def test_missing_secret_names_the_reference_not_a_value(tmp_path: Path) -> None:
 
 
 def test_result_shows_itself_three_ways() -> None:
-    result = Result.of("demo", "Demo <b>", [{"name": "<script>x</script>", "n": 1}],
-                       [Finding("demo", "svc", Priority.P1, "bad & worse")], {"demo.n": 1.0})
+    result = Result.of(
+        "demo",
+        "Demo <b>",
+        [{"name": "<script>x</script>", "n": 1}],
+        [Finding("demo", "svc", Priority.P1, "bad & worse")],
+        {"demo.n": 1.0},
+    )
     bundle = result._repr_mimebundle_()
     assert json.loads(json.dumps(bundle[MIME_TYPE]))["metrics"] == {"demo.n": 1.0}
     assert "<script>" not in bundle["text/html"] and "&lt;script&gt;" in bundle["text/html"]
@@ -49,6 +55,11 @@ def test_escaped_forms_of_a_secret_are_scrubbed_too() -> None:
     from netzops.secrets import remember
 
     value = remember('pa"ss<&>\\word/ 1')
-    for form in (value, json.dumps(value), html.escape(value), quote(value, safe=""),
-                 json.dumps(html.escape(value))):
+    for form in (
+        value,
+        json.dumps(value),
+        html.escape(value),
+        quote(value, safe=""),
+        json.dumps(html.escape(value)),
+    ):
         assert value not in scrub(form) and "pa" not in scrub(form).replace("********", "")

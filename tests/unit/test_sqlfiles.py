@@ -9,16 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from netzops import sqlfiles
+from netzops.postgres import queries
 
-SQL_DIR = Path(str(resources.files("netzops").joinpath("sql")))
-SOURCES = [SQL_DIR.parent / "postgres.py", *sorted(SQL_DIR.parent.glob("pg_*.py"))]
+SQL_DIR = Path(str(resources.files("netzops.postgres").joinpath("sql")))
+SOURCES = sorted(SQL_DIR.parent.glob("*.py"))  # the postgres package's modules
 FILES = sorted(SQL_DIR.glob("*.sql"))
 #: Queries whose {name} placeholders are filled with psycopg.sql.Identifier.
 WITH_IDENTIFIERS = {"slow_queries", "vacuum_table"}
 #: Calls naming a query by a literal: db.rows("name", ...), _step(db, "name", b) ...
-USE = re.compile(r"""\b(?:rows|execute|render|_step|_signal|_change)\((?:db, )?"""
-                 r"""["']([a-z0-9_]+)["']""")
+USE = re.compile(
+    r"""\b(?:rows|execute|render|_step|_signal|_change)\((?:db, )?"""
+    r"""["']([a-z0-9_]+)["']"""
+)
 
 
 def _name(path: Path) -> str:
@@ -27,8 +29,9 @@ def _name(path: Path) -> str:
 
 def _body(path: Path) -> str:
     """The SQL without its comment lines."""
-    return "\n".join(line for line in path.read_text().splitlines()
-                     if not line.lstrip().startswith("--"))
+    return "\n".join(
+        line for line in path.read_text().splitlines() if not line.lstrip().startswith("--")
+    )
 
 
 def _sources() -> str:
@@ -37,7 +40,7 @@ def _sources() -> str:
 
 def test_there_are_sql_files_and_sources() -> None:
     assert len(FILES) > 20
-    assert any(s.name == "postgres.py" for s in SOURCES)
+    assert any(s.name == "client.py" for s in SOURCES)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -70,30 +73,34 @@ def test_braces_only_for_identifiers(path: Path) -> None:
 
 def test_every_query_serves_postgres_12_and_up() -> None:
     for name in {_name(p) for p in FILES}:
-        assert sqlfiles.get(name, 120000)
-        assert sqlfiles.get(name, 170000)
+        assert queries.get(name, 120000)
+        assert queries.get(name, 170000)
 
 
-@pytest.mark.parametrize(("name", "version", "present", "absent"), [
-    ("slow_queries", 120000, "s.mean_time", "mean_exec_time"),
-    ("slow_queries", 130000, "s.mean_exec_time", "s.mean_time "),
-    ("slow_queries", 170000, "s.total_exec_time", "s.total_time "),
-    ("index_usage", 150018, "NULL::timestamptz AS last_idx_scan", "s.last_idx_scan"),
-    ("index_usage", 160000, "s.last_idx_scan", "NULL::timestamptz"),
-    ("checkpoints", 160009, "pg_stat_bgwriter", "pg_stat_checkpointer"),
-    ("checkpoints", 170000, "pg_stat_checkpointer", "pg_stat_bgwriter"),
-])
-def test_version_picks_the_columns_that_exist(name: str, version: int, present: str,
-                                              absent: str) -> None:
-    text = sqlfiles.get(name, version)
+@pytest.mark.parametrize(
+    ("name", "version", "present", "absent"),
+    [
+        ("slow_queries", 120000, "s.mean_time", "mean_exec_time"),
+        ("slow_queries", 130000, "s.mean_exec_time", "s.mean_time "),
+        ("slow_queries", 170000, "s.total_exec_time", "s.total_time "),
+        ("index_usage", 150018, "NULL::timestamptz AS last_idx_scan", "s.last_idx_scan"),
+        ("index_usage", 160000, "s.last_idx_scan", "NULL::timestamptz"),
+        ("checkpoints", 160009, "pg_stat_bgwriter", "pg_stat_checkpointer"),
+        ("checkpoints", 170000, "pg_stat_checkpointer", "pg_stat_bgwriter"),
+    ],
+)
+def test_version_picks_the_columns_that_exist(
+    name: str, version: int, present: str, absent: str
+) -> None:
+    text = queries.get(name, version)
     assert present in text
     assert absent not in text
 
 
 def test_client_backends_only_where_connections_are_counted() -> None:
     for name in ("connections", "activity"):
-        assert "backend_type = 'client backend'" in sqlfiles.get(name)
-        assert "pid <> pg_backend_pid()" in sqlfiles.get(name)
+        assert "backend_type = 'client backend'" in queries.get(name)
+        assert "pid <> pg_backend_pid()" in queries.get(name)
 
 
 def test_every_file_is_used_and_every_use_has_a_file() -> None:

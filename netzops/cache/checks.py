@@ -1,0 +1,495 @@
+"""Redis checks (redis-py). The client is lazy: it connects on first use.
+
+Read-only here: ping, memory, hit rate (two samples), clients, keys by pattern (SCAN, never
+KEYS) and a bounded MONITOR sample. Guarded actions live in `netzops.cache.actions`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from netzops.errors import BadInput
+from netzops.findings import Finding, Priority, above, below
+from netzops.results import Result
+from netzops.secrets import MASK, scrub
+from netzops.targets import Target
+
+SCAN_COUNT = 1000  # keys per SCAN step: big enough to be quick, small enough not to block
+
+
+def connect(target: Target) -> redis.Redis:
+    """A client for the target's Redis with connect and socket timeouts (no I/O yet).
+    No retries: redis-py would otherwise retry (with backoff) a hanging server for minutes."""
+    rc = target.redis
+    return redis.Redis(
+        host=rc.host,
+        port=rc.port,
+        db=rc.db,
+        password=target.secret(rc.password_secret) if rc.password_secret else None,
+        socket_connect_timeout=rc.timeout_s,
+        socket_timeout=rc.timeout_s,
+        retry=Retry(NoBackoff(), 0),
+        decode_responses=True,
+        client_name="netzops",
+    )
+
+
+def unavailable(check: str, title: str, exc: redis.RedisError) -> Result:
+    """The result of a check whose Redis did not answer or refused the credentials."""
+    if isinstance(exc, redis.AuthenticationError):
+        why = "refused the credentials"
+    elif isinstance(exc, redis.TimeoutError):
+        why = "did not answer in time"
+    else:
+        why = "unreachable"
+    return Result.of(
+        check,
+        title,
+        findings=[
+            Finding(check, "redis", Priority.P1, f"Redis {why}: {type(exc).__name__}: {exc}"[:240])
+        ],
+        metrics={"redis.up": 0.0},
+    )
+
+
+@dataclass(frozen=True)
+class Ping:
+    reply: str
+    latency_ms: float
+    version: str
+
+
+def ping(client: redis.Redis) -> Result:
+    """`redis-cli -a … ping` with latency."""
+    title = "Redis connectivity"
+    start = time.perf_counter()
+    try:
+        client.ping()
+        latency = round((time.perf_counter() - start) * 1000.0, 2)
+        version = str(info(client, "server").get("redis_version", ""))
+    except redis.RedisError as exc:
+        return unavailable("redis_ping", title, exc)
+    return Result.of(
+        "redis_ping",
+        title,
+        [Ping("PONG", latency, version)],
+        metrics={"redis.up": 1.0, "redis.ping_ms": latency},
+    )
+
+
+def info(client: redis.Redis, section: str) -> dict[str, Any]:
+    """`INFO <section>` as a dict (raises redis.RedisError)."""
+    return dict(client.info(section))
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Memory:
+    used_memory: int
+    used_memory_rss: int
+    used_memory_peak: int
+    mem_fragmentation_ratio: float
+    maxmemory: int
+    maxmemory_policy: str
+    used_percent: float | None  # of maxmemory; None while maxmemory is 0 (unbounded)
+
+
+def memory(client: redis.Redis, target: Target) -> Result:
+    """`INFO memory`: used, RSS, peak, fragmentation, maxmemory and its policy."""
+    check, title = "redis_memory", "Redis memory"
+    try:
+        data = info(client, "memory")
+    except redis.RedisError as exc:
+        return unavailable(check, title, exc)
+    limit = int(data["maxmemory"])
+    used = int(data["used_memory"])
+    percent = round(used * 100.0 / limit, 2) if limit else None
+    row = Memory(
+        used,
+        int(data["used_memory_rss"]),
+        int(data["used_memory_peak"]),
+        float(data["mem_fragmentation_ratio"]),
+        limit,
+        str(data["maxmemory_policy"]),
+        percent,
+    )
+    metrics = {
+        "redis.used_memory_bytes": float(used),
+        "redis.used_memory_rss_bytes": float(row.used_memory_rss),
+        "redis.used_memory_peak_bytes": float(row.used_memory_peak),
+        "redis.mem_fragmentation_ratio": row.mem_fragmentation_ratio,
+        "redis.maxmemory_bytes": float(limit),
+    }
+    findings: list[Finding] = []
+    if percent is None:
+        findings.append(
+            Finding(
+                check,
+                "redis",
+                Priority.P3,
+                "maxmemory is 0 (unbounded): Redis grows until the container or "
+                f"host runs out; maxmemory-policy {row.maxmemory_policy} never "
+                "applies",
+                0,
+                None,
+            )
+        )
+    else:
+        metrics["redis.memory_percent"] = percent
+        high = above(
+            check, "redis", percent, target.bands["memory_percent"], "used memory % of maxmemory"
+        )
+        findings += [high] if high else []
+    return Result.of(check, title, [row], findings, metrics)
+
+
+# --- hit rate and counters --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatsSample:
+    """Cumulative counters of `INFO stats` (since the server started) at one moment."""
+
+    at: float  # time.monotonic()
+    keyspace_hits: int
+    keyspace_misses: int
+    evicted_keys: int
+    expired_keys: int
+    total_commands_processed: int
+    instantaneous_ops_per_sec: int
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    interval_s: float
+    hits: int
+    misses: int
+    hit_rate_percent: float | None  # in the interval; None when there were no lookups
+    cumulative_hit_rate_percent: float | None  # since the server started
+    evicted_keys: int
+    expired_keys: int
+    ops_per_sec: float
+    evicted_keys_total: int
+    expired_keys_total: int
+
+
+def sample_stats(client: redis.Redis) -> StatsSample:
+    """One sample of the cumulative counters (raises redis.RedisError)."""
+    data = info(client, "stats")
+    return StatsSample(
+        time.monotonic(),
+        *(
+            int(data[f])
+            for f in (
+                "keyspace_hits",
+                "keyspace_misses",
+                "evicted_keys",
+                "expired_keys",
+                "total_commands_processed",
+                "instantaneous_ops_per_sec",
+            )
+        ),
+    )
+
+
+def _rate(hits: int, misses: int) -> float | None:
+    return round(hits * 100.0 / (hits + misses), 2) if hits + misses else None
+
+
+def hit_rate(before: StatsSample, after: StatsSample, target: Target) -> Result:
+    """Hit rate and counters between two samples: Redis counters are cumulative since start,
+    so only a difference says what happens now."""
+    check = "redis_stats"
+    span = max(after.at - before.at, 1e-6)
+    hits = after.keyspace_hits - before.keyspace_hits
+    misses = after.keyspace_misses - before.keyspace_misses
+    commands = after.total_commands_processed - before.total_commands_processed
+    row = CacheStats(
+        round(span, 3),
+        hits,
+        misses,
+        _rate(hits, misses),
+        _rate(after.keyspace_hits, after.keyspace_misses),
+        after.evicted_keys - before.evicted_keys,
+        after.expired_keys - before.expired_keys,
+        round(commands / span, 2),
+        after.evicted_keys,
+        after.expired_keys,
+    )
+    metrics = {
+        "redis.hits": float(hits),
+        "redis.misses": float(misses),
+        "redis.evicted_keys": float(row.evicted_keys),
+        "redis.expired_keys": float(row.expired_keys),
+        "redis.evicted_keys_total": float(after.evicted_keys),
+        "redis.expired_keys_total": float(after.expired_keys),
+        "redis.ops_per_sec": row.ops_per_sec,
+        "redis.instantaneous_ops_per_sec": float(after.instantaneous_ops_per_sec),
+    }
+    if row.hit_rate_percent is not None:
+        metrics["redis.hit_rate_percent"] = row.hit_rate_percent
+        metrics["redis.hit_rate"] = round(row.hit_rate_percent / 100.0, 4)
+    if row.cumulative_hit_rate_percent is not None:
+        metrics["redis.hit_rate_cumulative_percent"] = row.cumulative_hit_rate_percent
+    return Result.of(
+        check,
+        "Redis hit rate and counters",
+        [row],
+        _stats_findings(row, target),
+        metrics,
+        _stats_notes(row),
+    )
+
+
+def _stats_findings(row: CacheStats, target: Target) -> list[Finding]:
+    band = target.bands["cache_hit_rate_percent"]
+    if row.hit_rate_percent is not None:
+        low = below(
+            "redis_stats",
+            "redis",
+            row.hit_rate_percent,
+            band,
+            f"cache hit rate % over {row.interval_s:g} s",
+        )
+    elif row.cumulative_hit_rate_percent is not None:
+        low = below(
+            "redis_stats",
+            "redis",
+            row.cumulative_hit_rate_percent,
+            band,
+            "cache hit rate % since start",
+        )
+    else:
+        low = None
+    found = [low] if low else []
+    if row.evicted_keys > 0:
+        found.append(
+            Finding(
+                "redis_stats",
+                "redis",
+                Priority.P3,
+                f"{row.evicted_keys} keys evicted in {row.interval_s:g} s: maxmemory reached",
+                row.evicted_keys,
+                0,
+            )
+        )
+    return found
+
+
+def _stats_notes(row: CacheStats) -> list[str]:
+    if row.hit_rate_percent is None:
+        return [
+            f"No lookups in the {row.interval_s:g} s interval; the rate since start is "
+            f"{row.cumulative_hit_rate_percent}%."
+        ]
+    return []
+
+
+def stats(client: redis.Redis, target: Target, interval_s: float = 5.0) -> Result:
+    """`INFO stats` twice, `interval_s` apart: hit rate now and since start, evictions,
+    expirations and operations per second."""
+    try:
+        before = sample_stats(client)
+        time.sleep(interval_s)
+        after = sample_stats(client)
+    except redis.RedisError as exc:
+        return unavailable("redis_stats", "Redis hit rate and counters", exc)
+    return hit_rate(before, after, target)
+
+
+# --- clients ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientGroup:
+    group: str  # "name" or "host"
+    key: str
+    clients: int
+    idle_max_s: int
+    blocked: int
+
+
+def _groups(entries: list[dict[str, Any]], group: str) -> list[ClientGroup]:
+    keyed: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        key = (e.get("name") or "(no name)") if group == "name" else e["addr"].rsplit(":", 1)[0]
+        keyed.setdefault(key, []).append(e)
+    return [
+        ClientGroup(
+            group, key, len(es), max(int(e["idle"]) for e in es), sum("b" in e["flags"] for e in es)
+        )
+        for key, es in sorted(keyed.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ]
+
+
+def clients(client: redis.Redis) -> Result:
+    """`CLIENT LIST` aggregated by client name and by address host (this probe included)."""
+    check, title = "redis_clients", "Redis clients"
+    try:
+        entries: list[dict[str, Any]] = list(client.client_list())
+    except redis.RedisError as exc:
+        return unavailable(check, title, exc)
+    metrics = {
+        "redis.clients.total": float(len(entries)),
+        "redis.clients.blocked": float(sum("b" in e["flags"] for e in entries)),
+        "redis.clients.idle_max_s": float(max((int(e["idle"]) for e in entries), default=0)),
+    }
+    rows = _groups(entries, "name") + _groups(entries, "host")
+    return Result.of(
+        check,
+        title,
+        rows,
+        metrics=metrics,
+        notes=["Counts include this probe's own connection (name netzops)."],
+    )
+
+
+# --- keys by pattern --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeySample:
+    key: str
+    ttl_s: int | None  # None: no expiry
+
+
+def scan(client: redis.Redis, pattern: str) -> Iterator[str]:
+    """Key names matching `pattern`, by SCAN (KEYS would block the server)."""
+    yield from client.scan_iter(match=pattern, count=SCAN_COUNT)
+
+
+def _ttls(client: redis.Redis, names: list[str]) -> list[int]:
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        pipe.ttl(name)
+    return [int(t) for t in pipe.execute()]
+
+
+def keys(client: redis.Redis, pattern: str, sample: int = 10, ttl: bool = True) -> Result:
+    """Count keys matching `pattern` with SCAN, a sample of `sample` names and, with `ttl`,
+    TTL statistics (one pipelined TTL per key)."""
+    if not pattern.strip():
+        raise BadInput("a key pattern is needed, e.g. 'session:*'")
+    check, title = "redis_keys", f"Redis keys matching {pattern!r}"
+    count, names, ttls = 0, list[str](), list[int]()
+    try:
+        batch: list[str] = []
+        for name in scan(client, pattern):
+            count += 1
+            names += [name] if len(names) < sample else []
+            batch += [name] if ttl else []
+            if len(batch) >= SCAN_COUNT:
+                ttls, batch = ttls + _ttls(client, batch), []
+        ttls += _ttls(client, batch) if batch else []
+    except redis.RedisError as exc:
+        return unavailable(check, title, exc)
+    # the sample are the first keys scanned, so their TTLs lead the list
+    rows = [KeySample(n, ttls[i] if ttl and ttls[i] >= 0 else None) for i, n in enumerate(names)]
+    return Result.of(
+        check, title, rows, metrics={"redis.keys.count": float(count), **_ttl_metrics(ttls)}
+    )
+
+
+def _ttl_metrics(ttls: list[int]) -> dict[str, float]:
+    live = [t for t in ttls if t >= 0]
+    if not ttls:
+        return {}
+    metrics = {
+        "redis.keys.with_ttl": float(len(live)),
+        "redis.keys.without_ttl": float(sum(t == -1 for t in ttls)),
+    }
+    if live:
+        metrics |= {
+            "redis.keys.ttl_min_s": float(min(live)),
+            "redis.keys.ttl_max_s": float(max(live)),
+            "redis.keys.ttl_avg_s": round(sum(live) / len(live), 1),
+        }
+    return metrics
+
+
+# --- bounded MONITOR --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommandCount:
+    command: str
+    count: int
+    example: str  # first occurrence: name and first argument (the key), secrets masked
+
+
+_SECRET_AFTER = re.compile(r"(?i)^(auth|migrate .* auth2?|hello .*?auth|acl setuser)\b")
+_CONFIG_SECRET = re.compile(r"(?i)^config set (requirepass|masterauth|masteruser)\b")
+
+
+def mask(line: str) -> str:
+    """A command line with the arguments of AUTH, HELLO … AUTH, MIGRATE … AUTH, ACL SETUSER
+    and CONFIG SET requirepass/masterauth replaced by a mask (Redis ≥ 6 redacts some)."""
+    for pattern in (_CONFIG_SECRET, _SECRET_AFTER):
+        found = pattern.match(line)
+        if found:
+            return f"{line[: found.end()]} {MASK}"
+    return scrub(line)
+
+
+def _example(line: str) -> str:
+    """A masked command line cut to its name and first argument: values (session data …)
+    stay out of the record."""
+    masked = mask(line)
+    if masked != scrub(line):
+        return masked
+    words = masked.split(" ")
+    rest = f" … (+{len(words) - 2} args)" if len(words) > 2 else ""
+    return " ".join(words[:2])[:120] + rest
+
+
+def monitor(client: redis.Redis, max_commands: int = 1000, seconds: float = 5.0) -> Result:
+    """MONITOR for at most `seconds` or `max_commands` commands, whichever comes first:
+    command counts by name. MONITOR slows a busy server; keep samples short."""
+    check, title = "redis_monitor", "Redis commands (MONITOR sample)"
+    counts: Counter[str] = Counter()
+    examples: dict[str, str] = {}
+    start = time.monotonic()
+    try:
+        with client.monitor() as watch:  # type: ignore[no-untyped-call]
+            while sum(counts.values()) < max_commands:
+                left = seconds - (time.monotonic() - start)
+                if left <= 0 or not watch.connection.can_read(timeout=left):
+                    break
+                line = _command_line(watch)
+                name = line.split(" ", 1)[0].lower()
+                counts[name] += 1
+                examples.setdefault(name, _example(line))
+    except redis.RedisError as exc:
+        return unavailable(check, title, exc)
+    span = round(time.monotonic() - start, 2)
+    total = sum(counts.values())
+    rows = [CommandCount(name, n, examples[name]) for name, n in counts.most_common()]
+    return Result.of(
+        check,
+        title,
+        rows,
+        metrics={
+            "redis.monitor.commands": float(total),
+            "redis.monitor.seconds": span,
+            "redis.monitor.ops_per_sec": round(total / span, 2) if span else 0.0,
+        },
+    )
+
+
+def _command_line(watch: Any) -> str:
+    """The next monitored command as `NAME arg …` ("" when the line cannot be parsed)."""
+    try:
+        return str(watch.next_command()["command"]) or "(unparsed)"
+    except (AttributeError, TypeError, ValueError):
+        return "(unparsed)"

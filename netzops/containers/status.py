@@ -1,0 +1,386 @@
+"""Containers of a compose project, through the Docker Engine API (docker SDK).
+
+Services are found by compose labels, so this works for compose v1 and v2 alike and
+for scaled services (several replicas of one service).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from docker import DockerClient
+from docker.errors import DockerException
+from docker.models.containers import Container
+from requests.exceptions import RequestException
+
+from netzops.findings import Finding, Priority, above
+from netzops.results import Result
+from netzops.targets import Target
+
+PROJECT = "com.docker.compose.project"
+SERVICE = "com.docker.compose.service"
+NUMBER = "com.docker.compose.container-number"
+ONEOFF = "com.docker.compose.oneoff"
+TIMEOUT_S = 10
+FALLBACK_API = "1.41"  # used only when the engine does not answer the version probe
+ENGINE_ERRORS = (DockerException, RequestException, OSError)
+
+
+def connect(target: Target) -> DockerClient:
+    """A client for the target's engine. Never raises for an engine that is down: calls made
+    with the client then fail, and checks turn that into a finding."""
+    base_url = target.docker_host or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    try:
+        return DockerClient(base_url=base_url, version="auto", timeout=TIMEOUT_S)
+    except ENGINE_ERRORS:
+        return DockerClient(base_url=base_url, version=FALLBACK_API, timeout=TIMEOUT_S)
+
+
+def project_containers(
+    client: DockerClient, project: str, service: str | None = None
+) -> list[Container]:
+    """The project's containers (running or not), without one-off `run` containers."""
+    labels = [f"{PROJECT}={project}"] + ([f"{SERVICE}={service}"] if service else [])
+    found = client.containers.list(all=True, filters={"label": labels})
+    return sorted(
+        (c for c in found if c.labels.get(ONEOFF, "False") != "True"),
+        key=lambda c: (c.labels.get(SERVICE, ""), int(c.labels.get(NUMBER, "0") or 0)),
+    )
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    service: str
+    container: str
+    replica: int
+    state: str
+    health: str  # healthy, unhealthy, starting, or none (no health check)
+    failing_streak: int
+    last_health_output: str
+    started_at: datetime | None
+    uptime_s: float | None
+    restart_count: int
+    oom_killed: bool
+    exit_code: int
+    image: str
+    ports: str
+
+    @property
+    def serving(self) -> bool:
+        return self.state == "running" and self.health in ("healthy", "none")
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text or text.startswith("0001-"):
+        return None
+    return datetime.fromisoformat(text[:26].rstrip("Z") + "+00:00" if "." in text else text)
+
+
+def _ports(attrs: dict[str, Any]) -> str:
+    bound = attrs.get("NetworkSettings", {}).get("Ports") or {}
+    parts = []
+    for inner, binds in sorted(bound.items()):
+        for b in binds or []:
+            parts.append(f"{b['HostIp']}:{b['HostPort']}->{inner}")
+    return ", ".join(parts)
+
+
+def container_state(container: Container, now: datetime | None = None) -> ContainerState:
+    attrs = container.attrs
+    state = attrs["State"]
+    health = state.get("Health") or {}
+    log = health.get("Log") or []
+    started = _parse_time(state.get("StartedAt"))
+    now = now or datetime.now(UTC)
+    running = state.get("Status") == "running"
+    return ContainerState(
+        service=container.labels.get(SERVICE, container.name),
+        container=container.name,
+        replica=int(container.labels.get(NUMBER, "1") or 1),
+        state=state.get("Status", "unknown"),
+        health=health.get("Status", "none"),
+        failing_streak=int(health.get("FailingStreak", 0)),
+        last_health_output=(log[-1].get("Output", "").strip()[-200:] if log else ""),
+        started_at=started,
+        uptime_s=round((now - started).total_seconds(), 1) if running and started else None,
+        restart_count=int(attrs.get("RestartCount", 0)),
+        oom_killed=bool(state.get("OOMKilled")),
+        exit_code=int(state.get("ExitCode", 0)),
+        image=attrs.get("Config", {}).get("Image", ""),
+        ports=_ports(attrs),
+    )
+
+
+def _service_findings(service: str, states: list[ContainerState]) -> list[Finding]:
+    check = "service_status"
+    if not states:
+        return [Finding(check, service, Priority.P0, "no container: service is not deployed")]
+    serving = [s for s in states if s.serving]
+    found: list[Finding] = []
+    if not any(s.state == "running" for s in states):
+        last = states[0]
+        why = "killed by the OOM killer" if last.oom_killed else f"exit code {last.exit_code}"
+        found.append(Finding(check, service, Priority.P0, f"service down: {last.state}, {why}"))
+    elif not serving:
+        worst = max(states, key=lambda s: s.failing_streak)
+        found.append(
+            Finding(
+                check,
+                service,
+                Priority.P1,
+                f"unhealthy: failing streak {worst.failing_streak}, "
+                f"last check: {worst.last_health_output[:80] or 'no output'}",
+            )
+        )
+    elif len(serving) < len(states):
+        found.append(
+            Finding(
+                check,
+                service,
+                Priority.P2,
+                f"degraded: {len(serving)} of {len(states)} replicas serving",
+            )
+        )
+    if any(s.health == "starting" for s in states):
+        found.append(Finding(check, service, Priority.P3, "health check still starting"))
+    restarts = sum(s.restart_count for s in states)
+    if restarts:
+        found.append(
+            Finding(check, service, Priority.P3, f"restarted {restarts} time(s)", restarts)
+        )
+    return found
+
+
+def engine_down(check: str, title: str, exc: BaseException) -> Result:
+    """The result of a check whose Docker engine did not answer."""
+    why = f"Docker engine unreachable: {type(exc).__name__}: {exc}"[:240]
+    return Result.of(check, title, findings=[Finding(check, "docker", Priority.P0, why)])
+
+
+def service_status(client: DockerClient, target: Target) -> Result:
+    """`docker compose ps` + health: every service's containers, state and health."""
+    title = f"Service status — {target.compose.project}"
+    try:
+        states = [container_state(c) for c in project_containers(client, target.compose.project)]
+    except ENGINE_ERRORS as exc:
+        return engine_down("service_status", title, exc)
+    services = list(dict.fromkeys([*target.services, *(s.service for s in states)]))
+    findings: list[Finding] = []
+    metrics: dict[str, float] = {}
+    for service in services:
+        mine = [s for s in states if s.service == service]
+        findings += _service_findings(service, mine)
+        metrics[f"containers.{service}.replicas"] = len(mine)
+        metrics[f"containers.{service}.running"] = sum(s.state == "running" for s in mine)
+        healthy = bool(mine) and all(s.serving for s in mine)
+        metrics[f"containers.{service}.healthy"] = float(healthy)
+    degraded = {f.subject for f in findings if f.priority <= Priority.P2}
+    if len(degraded) > 1:
+        names = ", ".join(sorted(degraded))
+        findings.append(
+            Finding(
+                "service_status",
+                "stack",
+                Priority.P1,
+                f"{len(degraded)} services degraded: {names}",
+            )
+        )
+    return Result.of("service_status", title, states, findings, metrics)
+
+
+@dataclass(frozen=True)
+class ContainerStats:
+    service: str
+    container: str
+    cpu_percent: float
+    memory_bytes: int
+    memory_limit_bytes: int
+    memory_percent: float
+    net_rx_bytes: int
+    net_tx_bytes: int
+    block_read_bytes: int
+    block_write_bytes: int
+    pids: int
+
+
+def cpu_percent(stats: dict[str, Any]) -> float:
+    """docker stats' CPU %: cpu delta / system delta × online CPUs × 100 (may exceed 100).
+    Without `online_cpus` (older engines) the number of per-CPU counters, else 1."""
+    cpu, pre = stats["cpu_stats"], stats.get("precpu_stats") or {}
+    cpu_delta = cpu["cpu_usage"]["total_usage"] - pre.get("cpu_usage", {}).get("total_usage", 0)
+    system_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
+    online = cpu.get("online_cpus") or len(cpu["cpu_usage"].get("percpu_usage") or []) or 1
+    if system_delta <= 0 or cpu_delta < 0:
+        return 0.0
+    return float(cpu_delta / system_delta * online * 100.0)
+
+
+def memory_used(stats: dict[str, Any]) -> int:
+    """docker stats' memory: usage minus the inactive file cache, as the docker CLI does:
+    `total_inactive_file` on cgroup v1 (whose stats also carry a non-hierarchical
+    `inactive_file`), `inactive_file` on cgroup v2; plain usage when that is not smaller."""
+    mem = stats.get("memory_stats") or {}
+    usage = int(mem.get("usage", 0))
+    detail = mem.get("stats") or {}
+    key = "total_inactive_file" if "total_inactive_file" in detail else "inactive_file"
+    inactive = int(detail.get(key, 0))
+    return usage - inactive if inactive < usage else usage
+
+
+def _sum_io(entries: Iterable[dict[str, Any]] | None, op: str) -> int:
+    return sum(int(e["value"]) for e in entries or [] if e.get("op", "").lower() == op)
+
+
+def container_stats(container: Container) -> ContainerStats:
+    raw = container.stats(stream=False)
+    used = memory_used(raw)
+    limit = int((raw.get("memory_stats") or {}).get("limit", 0))
+    nets = (raw.get("networks") or {}).values()
+    blkio = (raw.get("blkio_stats") or {}).get("io_service_bytes_recursive")
+    return ContainerStats(
+        service=container.labels.get(SERVICE, container.name),
+        container=container.name,
+        cpu_percent=round(cpu_percent(raw), 2),
+        memory_bytes=used,
+        memory_limit_bytes=limit,
+        memory_percent=round(used / limit * 100.0, 2) if limit else 0.0,
+        net_rx_bytes=sum(int(n.get("rx_bytes", 0)) for n in nets),
+        net_tx_bytes=sum(int(n.get("tx_bytes", 0)) for n in nets),
+        block_read_bytes=_sum_io(blkio, "read"),
+        block_write_bytes=_sum_io(blkio, "write"),
+        pids=int((raw.get("pids_stats") or {}).get("current", 0)),
+    )
+
+
+def stats(client: DockerClient, target: Target) -> Result:
+    """`docker stats --no-stream` for the project's running containers, against thresholds."""
+    title = f"Container resources — {target.compose.project}"
+    try:
+        running = [
+            c for c in project_containers(client, target.compose.project) if c.status == "running"
+        ]
+        with ThreadPoolExecutor(max_workers=max(1, len(running))) as pool:
+            rows = list(pool.map(container_stats, running))
+    except ENGINE_ERRORS as exc:
+        return engine_down("container_stats", title, exc)
+    findings: list[Finding] = []
+    metrics: dict[str, float] = {}
+    for r in rows:
+        key = f"containers.{r.service}" if _single(rows, r.service) else f"containers.{r.container}"
+        metrics |= {
+            f"{key}.cpu_percent": r.cpu_percent,
+            f"{key}.memory_bytes": r.memory_bytes,
+            f"{key}.memory_percent": r.memory_percent,
+        }
+        for found in (
+            above(
+                "container_memory",
+                r.container,
+                r.memory_percent,
+                target.bands["memory_percent"],
+                "memory %",
+            ),
+            above(
+                "container_cpu", r.container, r.cpu_percent, target.bands["cpu_percent"], "CPU %"
+            ),
+        ):
+            if found:
+                findings.append(found)
+    return Result.of("container_stats", title, rows, findings, metrics)
+
+
+def _single(rows: list[ContainerStats], service: str) -> bool:
+    return sum(r.service == service for r in rows) == 1
+
+
+@dataclass(frozen=True)
+class EnvName:
+    service: str
+    container: str
+    name: str
+
+
+def env_names(client: DockerClient, target: Target, service: str) -> Result:
+    """The NAMES of the environment variables of the service's containers (runbook: "verify
+    environment variables"). Values never leave this function: they may be secrets."""
+    target.check_service(service)
+    title = f"Environment variable names — {service}"
+    try:
+        found = project_containers(client, target.compose.project, service)
+        rows = [
+            EnvName(service, c.name, entry.partition("=")[0])
+            for c in found
+            for entry in c.attrs.get("Config", {}).get("Env") or []
+        ]
+    except ENGINE_ERRORS as exc:
+        return engine_down("env_names", title, exc)
+    return Result.of("env_names", title, sorted(rows, key=lambda r: (r.container, r.name)))
+
+
+@dataclass(frozen=True)
+class NodeMemory:
+    service: str
+    container: str
+    rss_bytes: int
+    heap_total_bytes: int
+    heap_used_bytes: int
+    external_bytes: int
+    array_buffers_bytes: int
+
+
+NODE_MEMORY_JS = "process.stdout.write(JSON.stringify(process.memoryUsage()))"
+
+
+def _node_memory(container: Container) -> NodeMemory:
+    code, out = container.exec_run(["node", "-e", NODE_MEMORY_JS])
+    text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+    if code != 0:
+        raise ValueError(f"node exited with {code}: {text.strip()[-160:]}")
+    usage = json.loads(text)
+    return NodeMemory(
+        container.labels.get(SERVICE, container.name),
+        container.name,
+        int(usage["rss"]),
+        int(usage["heapTotal"]),
+        int(usage["heapUsed"]),
+        int(usage["external"]),
+        int(usage.get("arrayBuffers", 0)),
+    )
+
+
+def node_heap(client: DockerClient, target: Target, service: str = "backend") -> Result:
+    """The runbook's `docker exec netzwaechter-backend node -e "console.log(process.memoryUsage())"`
+    in every running replica.
+
+    Note: this starts a NEW node process inside the container, so it measures a fresh
+    interpreter (baseline heap of the image's Node and the container's limits), not the
+    server's own heap; the server's memory is what `stats` shows for the container. The
+    backend exposes no heap endpoint, so this is what the runbook does, kept as it is."""
+    target.check_service(service)
+    check, title = "node_heap", f"Node.js memory (new node process) — {service}"
+    try:
+        running = [
+            c
+            for c in project_containers(client, target.compose.project, service)
+            if c.status == "running"
+        ]
+    except ENGINE_ERRORS as exc:
+        return engine_down(check, title, exc)
+    rows, findings = [], []
+    for c in running:
+        try:
+            rows.append(_node_memory(c))
+        except (*ENGINE_ERRORS, ValueError, KeyError) as exc:
+            findings.append(
+                Finding(
+                    check, c.name, Priority.P3, f"node -e failed: {type(exc).__name__}: {exc}"[:240]
+                )
+            )
+    metrics = {f"node.{r.container}.heap_used_bytes": r.heap_used_bytes for r in rows}
+    return Result.of(check, title, rows, findings, metrics)

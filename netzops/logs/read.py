@@ -1,0 +1,171 @@
+"""Container logs as `docker compose logs` shows them: one service or all, --tail, --since,
+--until, timestamps, a grep-like filter. Read through the Engine API (docker SDK) for every
+container of the service, running or not. The analysis of logs lives in `netzops.logs.analysis`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from docker import DockerClient
+from docker.models.containers import Container
+
+from netzops.containers.status import ENGINE_ERRORS, SERVICE, engine_down, project_containers
+from netzops.errors import BadInput
+from netzops.logs import parse as lp
+from netzops.results import Result
+from netzops.targets import Target
+
+When = datetime | str | int | float | None
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_when(value: When, now: datetime | None = None) -> datetime | None:
+    """A point in time from an aware datetime (naive means UTC), a duration before `now`
+    ("30s", "15m", "1h", "2d", as `docker logs --since 1h`) or Unix seconds."""
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    text = value.strip()
+    if len(text) > 1 and text[-1] in _UNITS and text[:-1].replace(".", "", 1).isdigit():
+        return (now or datetime.now(UTC)) - timedelta(seconds=float(text[:-1]) * _UNITS[text[-1]])
+    try:
+        return parse_when(datetime.fromisoformat(text))
+    except ValueError:
+        raise BadInput(
+            f"not a time: {value!r}; use a datetime, ISO text, or 30s/15m/1h/2d"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Source:
+    """The raw log of one container (one stream, or both when `stream` is empty)."""
+
+    service: str
+    container: str
+    stream: str
+    blob: bytes
+
+
+def _read_one(
+    container: Container,
+    since: datetime | None,
+    until: datetime | None,
+    tail: int | None,
+    stream: str,
+) -> Source:
+    blob = container.logs(
+        stdout=stream in ("", "stdout"),
+        stderr=stream in ("", "stderr"),
+        timestamps=True,
+        since=since.timestamp() if since else None,
+        until=until.timestamp() if until else None,
+        tail="all" if tail is None else tail,
+    )
+    return Source(container.labels.get(SERVICE, container.name), container.name, stream, blob)
+
+
+def read(
+    client: DockerClient,
+    target: Target,
+    service: str | None = None,
+    since: When = None,
+    until: When = None,
+    tail: int | None = None,
+    split_streams: bool = False,
+) -> list[Source]:
+    """`docker logs --timestamps [--since] [--until] [--tail]` of the service's containers
+    (all services when None), read in parallel; one Source per container, or per container
+    and stream with `split_streams`."""
+    if service:
+        target.check_service(service)
+    if tail is not None and tail < 0:
+        raise BadInput(f"tail must be ≥ 0, not {tail}")
+    now = datetime.now(UTC)
+    start, end = parse_when(since, now), parse_when(until, now)
+    found = project_containers(client, target.compose.project, service)
+    jobs = [(c, s) for c in found for s in (("stdout", "stderr") if split_streams else ("",))]
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(jobs)))) as pool:
+        return list(pool.map(lambda job: _read_one(job[0], start, end, tail, job[1]), jobs))
+
+
+@dataclass(frozen=True)
+class LogLine:
+    time: datetime | None
+    service: str
+    container: str
+    stream: str
+    message: str
+
+
+def _matcher(pattern: str | None, regex: bool, ignore_case: bool) -> Callable[[bytes], bool] | None:
+    if not pattern:
+        return None
+    if regex:
+        try:
+            compiled = re.compile(pattern.encode(), re.IGNORECASE if ignore_case else 0)
+        except re.error as exc:
+            raise BadInput(f"invalid regular expression {pattern!r}: {exc}") from None
+        return lambda payload: compiled.search(payload) is not None
+    needle = pattern.encode()
+    if ignore_case:
+        low = needle.lower()
+        return lambda payload: low in payload.lower()
+    return lambda payload: needle in payload
+
+
+def _entries(sources: list[Source], tail: int | None) -> list[tuple[bytes, Source, bytes]]:
+    """(timestamp, source, payload) per line; per container the streams merged in time
+    order and cut to the last `tail` lines, as `docker logs --tail` does."""
+    per_container: dict[str, list[tuple[bytes, Source, bytes]]] = defaultdict(list)
+    for src in sources:
+        bucket = per_container[src.container]
+        for line in lp.lines(src.blob):
+            stamp, payload = lp.split_time(line)
+            bucket.append((stamp, src, payload))
+    merged: list[tuple[bytes, Source, bytes]] = []
+    for rows in per_container.values():
+        rows.sort(key=lambda r: r[0])
+        merged += rows if tail is None else rows[len(rows) - tail :]
+    return merged
+
+
+def view(
+    client: DockerClient,
+    target: Target,
+    service: str | None = None,
+    tail: int | None = 100,
+    since: When = None,
+    until: When = None,
+    pattern: str | None = None,
+    regex: bool = False,
+    ignore_case: bool = False,
+    timestamps: bool = True,
+) -> Result:
+    """`docker compose logs [-t] [--tail N] [--since] [--until] [SERVICE] | grep PATTERN`:
+    one row per line (time, service, container, stream, message), oldest first. `pattern`
+    is a plain substring unless `regex`; `tail` counts per container before the filter."""
+    check, title = "logs", f"Logs — {service or 'all services'}"
+    match = _matcher(pattern, regex, ignore_case)
+    try:
+        sources = read(client, target, service, since, until, tail, split_streams=True)
+    except ENGINE_ERRORS as exc:
+        return engine_down(check, title, exc)
+    rows = [
+        LogLine(
+            lp.stamp_time(stamp) if timestamps else None,
+            src.service,
+            src.container,
+            src.stream,
+            payload.decode(errors="replace"),
+        )
+        for stamp, src, payload in sorted(_entries(sources, tail), key=lambda e: e[0])
+        if match is None or match(payload)
+    ]
+    return Result.of(check, title, rows, metrics={"logs.lines": len(rows)})

@@ -1,0 +1,257 @@
+"""The PostgreSQL client (psycopg 3) and the `probe` idiom every PostgreSQL check uses.
+
+A `Database` is a lazy client: nothing connects until the first query, and a server that
+is down, hanging or refusing the credentials becomes a finding in the check that met it.
+Read-only checks use the target's monitoring role in a read-only session; admin actions
+use the admin role.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal, ParamSpec, TypeVar
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import class_row
+
+from netzops.errors import AuthenticationFailed, BadInput, TargetUnreachable
+from netzops.findings import Finding, Priority
+from netzops.postgres import queries
+from netzops.results import Result
+from netzops.targets import Target
+
+Role = Literal["monitor", "admin"]
+T = TypeVar("T")
+P = ParamSpec("P")
+#: Identifiers for `{name}` placeholders of a SQL file: ("schema", "table") or ("name",).
+Identifiers = Mapping[str, Sequence[str]]
+
+
+class Database:
+    """The target's PostgreSQL, reached lazily as `role` with connect and statement timeouts."""
+
+    def __init__(self, target: Target, role: Role = "monitor") -> None:
+        self.target = target
+        self.role: Role = role if target.postgres.monitor_user or role == "admin" else "admin"
+        self._conn: psycopg.Connection[Any] | None = None
+        self._version = 0
+
+    @property
+    def user(self) -> str:
+        pg = self.target.postgres
+        return pg.monitor_user if self.role == "monitor" and pg.monitor_user else pg.user
+
+    def _password(self) -> str:
+        pg = self.target.postgres
+        secret = pg.monitor_password_secret if self.role == "monitor" else pg.password_secret
+        return self.target.secret(secret or pg.password_secret)
+
+    def connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._open()
+        return self._conn
+
+    def _open(self) -> psycopg.Connection[Any]:
+        pg = self.target.postgres
+        options = f"-c statement_timeout={pg.statement_timeout_ms} -c lock_timeout=5000"
+        if self.role == "monitor":
+            options += " -c default_transaction_read_only=on"
+        try:
+            conn = psycopg.connect(
+                host=pg.host,
+                port=pg.port,
+                dbname=pg.dbname,
+                user=self.user,
+                password=self._password(),
+                connect_timeout=pg.connect_timeout_s,
+                application_name="netzops",
+                options=options,
+                autocommit=True,
+            )
+        except psycopg.OperationalError as exc:
+            raise _translate(exc, f"{pg.host}:{pg.port}") from None
+        self._version = conn.info.server_version
+        return conn
+
+    @property
+    def server_version_num(self) -> int:
+        self.connection()
+        return self._version
+
+    @property
+    def backend_pid(self) -> int:
+        """The server process id of our own session (never to be cancelled or terminated)."""
+        return self.connection().info.backend_pid
+
+    def statement(
+        self, query: str, identifiers: Identifiers | None = None
+    ) -> sql.SQL | sql.Composed:
+        """The named SQL file for this server, `{name}` placeholders filled as identifiers."""
+        text = _one_line(queries.get(query, self.server_version_num))  # a trusted package file
+        if not identifiers:
+            return sql.SQL(text)
+        return sql.SQL(text).format(**{k: sql.Identifier(*v) for k, v in identifiers.items()})
+
+    @contextmanager
+    def _session(self, deadline_s: float | None) -> Iterator[psycopg.Connection[Any]]:
+        """The connection, with a client-side deadline; SDK errors become ours."""
+        conn = self.connection()
+        try:
+            with _deadline(conn, deadline_s or self._deadline_s()):
+                yield conn
+        except psycopg.OperationalError as exc:
+            self.close()
+            raise _translate(exc, self.target.postgres.host) from None
+
+    def rows(
+        self,
+        query: str,
+        record: type[T],
+        params: Mapping[str, Any] | None = None,
+        identifiers: Identifiers | None = None,
+        deadline_s: float | None = None,
+    ) -> list[T]:
+        """Rows of the named SQL file as `record` instances (column aliases = field names)."""
+        stmt = self.statement(query, identifiers)
+        _check_values(params)
+        with self._session(deadline_s) as conn, conn.cursor(row_factory=class_row(record)) as cur:
+            cur.execute(stmt, params or None)
+            return cur.fetchall()
+
+    def execute(
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        identifiers: Identifiers | None = None,
+        deadline_s: float | None = None,
+    ) -> str:
+        """Run a statement that returns no rows (VACUUM); its status message."""
+        stmt = self.statement(query, identifiers)
+        _check_values(params)
+        with self._session(deadline_s) as conn, conn.cursor() as cur:
+            cur.execute(stmt, params or None)
+            return cur.statusmessage or ""
+
+    def render(
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        identifiers: Identifiers | None = None,
+    ) -> str:
+        """The exact statement that would run, values inlined (for plans)."""
+        stmt = self.statement(query, identifiers)
+        _check_values(params)
+        return psycopg.ClientCursor(self.connection()).mogrify(stmt, params or None)
+
+    def _deadline_s(self) -> float:
+        pg = self.target.postgres
+        return pg.statement_timeout_ms / 1000.0 + pg.connect_timeout_s
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _one_line(text: str) -> str:
+    """A SQL file's statement on one line, without its full-line `--` comments (before any
+    value is filled in, so values stay exactly as given)."""
+    lines = (line.strip() for line in text.splitlines())
+    return " ".join(line for line in lines if line and not line.startswith("--"))
+
+
+def _check_values(params: Mapping[str, Any] | None) -> None:
+    """Refuse text values PostgreSQL cannot take (NUL, unencodable) before anything is sent."""
+    for name, value in (params or {}).items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadInput(f"{name}: not valid Unicode text") from None
+            if "\x00" in value:
+                raise BadInput(f"{name}: contains a NUL character")
+
+
+@contextmanager
+def _deadline(conn: psycopg.Connection[Any], seconds: float) -> Iterator[None]:
+    """Hang up the socket if the server does not answer in time.
+
+    statement_timeout is enforced by the server: a hanging (e.g. paused) server never
+    sends it, and its kernel still acknowledges our packets, so TCP never times out."""
+    timer = threading.Timer(seconds, _hang_up, args=(conn.fileno(),))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _hang_up(fileno: int) -> None:
+    try:
+        with socket.socket(fileno=os.dup(fileno)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)  # wakes libpq's wait with an EOF
+    except OSError:
+        pass
+
+
+def _translate(exc: psycopg.OperationalError, where: str) -> TargetUnreachable:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "password authentication failed" in text or "no password supplied" in text:
+        return AuthenticationFailed(f"PostgreSQL at {where} refused the credentials: {text}")
+    return TargetUnreachable(f"PostgreSQL at {where} unreachable: {text}")
+
+
+def connect(target: Target, role: Role = "monitor") -> Database:
+    """A lazy client for the target's database (no connection is made yet)."""
+    return Database(target, role)
+
+
+def unavailable(check: str, title: str, exc: TargetUnreachable) -> Result:
+    """The result of a check whose database could not be reached: P0, database unavailable."""
+    finding = Finding(check, "postgres", Priority.P0, f"database unavailable: {exc}"[:240])
+    return Result.of(check, title, findings=[finding], metrics={"postgres.up": 0.0})
+
+
+@dataclass
+class Outcome:
+    """What a check found; `probe` turns it into the check's Result."""
+
+    records: Sequence[Any] = ()
+    findings: Sequence[Finding] = ()
+    metrics: dict[str, float] = field(default_factory=dict)
+    notes: Sequence[str] = ()
+
+
+def probe(check: str, title: str) -> Callable[[Callable[P, Outcome]], Callable[P, Result]]:
+    """Make a check of an Outcome-returning function: unreachable database → P0 finding;
+    a query the server refuses (permissions, missing objects) → P2 finding."""
+
+    def wrap(body: Callable[P, Outcome]) -> Callable[P, Result]:
+        @functools.wraps(body)
+        def run(*args: P.args, **kwargs: P.kwargs) -> Result:
+            try:
+                out = body(*args, **kwargs)
+            except TargetUnreachable as exc:
+                return unavailable(check, title, exc)
+            except psycopg.DatabaseError as exc:
+                why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                return Result.of(
+                    check,
+                    title,
+                    findings=[
+                        Finding(check, "postgres", Priority.P2, f"check failed: {why}"[:240])
+                    ],
+                )
+            return Result.of(check, title, out.records, out.findings, out.metrics, out.notes)
+
+        return run
+
+    return wrap

@@ -1,0 +1,99 @@
+"""The ledger: outputs/ledger.jsonl, one line per run, append-only and hash-chained.
+
+Each entry carries the previous entry's hash (`prev`) and the SHA-256 of its record
+files; its own `hash` covers everything else in it; `ledger.head` beside it holds the last
+hash. `verify` finds an edited, removed (also at the end) or reordered entry and a record
+file changed after the fact. It is tamper-evident, not tamper-proof: whoever can rewrite
+every line and the head can forge a history; ship the head elsewhere to anchor it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _entry_hash(entry: dict[str, Any]) -> str:
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def entries(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.exists():
+        return
+    with path.open() as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def append(path: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    """Append `entry`, chained to the last one; returns it with `prev` and `hash` set."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        last = None
+        for line in fh:
+            if line.strip():
+                last = line
+        chained = {**entry, "prev": json.loads(last)["hash"] if last else GENESIS}
+        chained["hash"] = _entry_hash(chained)
+        fh.write(json.dumps(chained, sort_keys=True) + "\n")
+        fh.flush()
+        _write_head(path, chained["hash"])
+    return chained
+
+
+def _head_path(path: Path) -> Path:
+    return path.with_suffix(".head")
+
+
+def _write_head(path: Path, last_hash: str) -> None:
+    """The last entry's hash beside the ledger: removing lines at the end is detectable."""
+    tmp = _head_path(path).with_suffix(".head.tmp")
+    tmp.write_text(last_hash + "\n")
+    tmp.replace(_head_path(path))
+
+
+def verify(path: Path, root: Path) -> list[str]:
+    """Problems found in the ledger at `path` (record paths relative to `root`); [] if none."""
+    problems = []
+    prev = GENESIS
+    for number, entry in enumerate(entries(path), start=1):
+        where = f"line {number} (run {entry.get('run_id', '?')})"
+        if entry.get("prev") != prev:
+            problems.append(
+                f"{where}: chain broken (an entry before it was removed, reordered or edited)"
+            )
+        if _entry_hash(entry) != entry.get("hash"):
+            problems.append(f"{where}: entry edited after it was written")
+        for rel, digest in (entry.get("files") or {}).items():
+            record = root / rel
+            if not record.exists():
+                problems.append(f"{where}: record file {rel} is missing")
+            elif file_hash(record) != digest:
+                problems.append(f"{where}: record file {rel} changed after the run")
+        prev = entry.get("hash", "")
+    head = _head_path(path)
+    if head.exists() and head.read_text().strip() != prev:
+        problems.append(
+            "the ledger's last entry is not the one recorded in ledger.head "
+            "(entries removed from the end, or the head edited)"
+        )
+    return problems

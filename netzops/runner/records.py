@@ -1,0 +1,114 @@
+"""Records of runs: the executed notebook, its HTML (code hidden) and a side-car JSON.
+
+Results reach the record through their custom MIME output (`results.MIME_TYPE`), so the
+kernel writes nothing on the side. Every record file is scrubbed of secret values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from netzops.findings import Finding, worst
+from netzops.results import MIME_TYPE
+from netzops.secrets import scrub
+
+ROWS_KEPT = 200  # rows of each result copied into the side-car (the notebook has them all)
+
+
+@dataclass
+class Collected:
+    results: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def collect(nb: Any) -> Collected:
+    """Every netzops result shown in the notebook's outputs, in cell order."""
+    found = Collected()
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {}).get(MIME_TYPE)
+            if not data:
+                continue
+            rows = data.get("rows", [])
+            found.results.append(
+                {
+                    "check": data["check"],
+                    "title": data["title"],
+                    "rows_total": len(rows),
+                    "rows": rows[:ROWS_KEPT],
+                }
+            )
+            found.findings += [Finding.from_dict(f) for f in data.get("findings", [])]
+            found.metrics.update(data.get("metrics", {}))
+            found.actions += data.get("actions", [])
+    return found
+
+
+_ADDED_BY_PAPERMILL = {"papermill-error-cell-tag", "injected-parameters"}
+
+
+def failing_cell(nb: Any) -> dict[str, Any] | None:
+    """The first cell whose output is an error: its index in the source notebook, its first
+    line, the error's name and message."""
+    source_cells = [
+        c for c in nb.cells if not _ADDED_BY_PAPERMILL & set(c.get("metadata", {}).get("tags", []))
+    ]
+    for index, cell in enumerate(source_cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return {
+                    "cell": index,
+                    "first_line": str(cell.source).split("\n", 1)[0][:120],
+                    "ename": output.get("ename", ""),
+                    "evalue": scrub(str(output.get("evalue", "")))[:500],
+                }
+    return None
+
+
+def scrub_notebook(path: Path) -> Any:
+    """Rewrite the notebook at `path` with secret values masked everywhere; return it."""
+    text = path.read_text()
+    clean = scrub(text)
+    if clean != text:
+        path.write_text(clean)
+    return nbformat.reads(clean, as_version=4)
+
+
+def write_html(nb: Any, path: Path) -> None:
+    """The notebook as HTML with code cells hidden (outputs only)."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    path.write_text(scrub(body))
+
+
+def write_sidecar(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(scrub(json.dumps(data, indent=2, sort_keys=True, default=_json_default)))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def summary(collected: Collected) -> dict[str, Any]:
+    top = worst(collected.findings)
+    return {
+        "worst": top.name if top is not None else None,
+        "findings": [f.to_dict() for f in sorted(collected.findings, key=lambda f: f.priority)],
+        "metrics": collected.metrics,
+        "actions": collected.actions,
+        "results": collected.results,
+    }

@@ -1,0 +1,110 @@
+"""Named sets of runs (parameters/reports/<name>.yaml) and their one-page summary."""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from netzops.errors import BadInput
+from netzops.findings import Priority
+from netzops.paths import outputs_dir, project_root
+from netzops.runner import notebooks
+from netzops.runner.execution import Exit, RunResult, execute, prepare
+from netzops.runner.parameters import read_file
+from netzops.targets import NAME, Target, load_target
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    notebook: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class Report(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    runs: list[Step]
+
+
+def load_report(name: str) -> Report:
+    if not NAME.match(name):
+        raise BadInput(f"invalid report name {name!r}")
+    path = project_root() / "parameters" / "reports" / f"{name}.yaml"
+    if not path.is_file():
+        raise BadInput(f"no report {name!r}: {path} does not exist")
+    try:
+        return Report(**read_file(path))
+    except ValidationError as exc:
+        raise BadInput(f"{path}: {exc.errors()[0]['msg']}") from None
+
+
+@dataclass(frozen=True)
+class Planned:
+    notebook: notebooks.Notebook
+    params: dict[str, Any]
+
+
+def plan(report: Report, target: Target) -> list[Planned]:
+    """Every run of the report with checked parameters; BadInput before anything runs."""
+    planned = []
+    for step in report.runs:
+        nb = notebooks.load(step.notebook)
+        planned.append(Planned(nb, prepare(nb, target, [step.parameters], {})))
+    return planned
+
+
+def run(
+    name: str, target_name: str, fail_on: Priority = Priority.P1
+) -> tuple[Exit, Path, list[RunResult]]:
+    """Run the report's notebooks in order and write its summary page; returns the exit
+    code (the worst of its runs), the page's path and the runs."""
+    report = load_report(name)
+    target = load_target(target_name)
+    steps = plan(report, target)
+    started = datetime.now(UTC)
+    results = [execute(s.notebook, target, s.params, fail_on) for s in steps]
+    page = (
+        outputs_dir()
+        / target.name
+        / started.strftime("%Y-%m-%d")
+        / f"{started.strftime('%H%M%S')}-report-{report.name}.html"
+    )
+    page.write_text(summary_html(report, target, started, results, page.parent))
+    return max((r.exit for r in results), default=Exit.OK), page, results
+
+
+def _rank(result: RunResult) -> tuple[int, str]:
+    if result.status == "failed":
+        return (-1, result.name)
+    return (Priority.parse(result.worst).value if result.worst else 9, result.name)
+
+
+def summary_html(
+    report: Report, target: Target, started: datetime, results: list[RunResult], folder: Path
+) -> str:
+    """One page linking every record, worst finding first."""
+    rows = []
+    for r in sorted(results, key=_rank):
+        link = html.escape(os.path.relpath(r.html, folder))
+        worst = "failed" if r.status == "failed" else (r.worst or "ok")
+        rows.append(
+            f'<tr><td>{html.escape(worst)}</td><td><a href="{link}">'
+            f"{html.escape(r.name)}</a></td><td>{html.escape(r.status)}</td>"
+            f"<td>{html.escape(r.run_id)}</td></tr>"
+        )
+    return (
+        f"<!doctype html><meta charset=utf-8><title>{html.escape(report.name)} report</title>"
+        f"<h1>{html.escape(report.name)} report — {html.escape(target.name)}</h1>"
+        f"<p>{html.escape(report.description)}</p><p>started {started.isoformat()}</p>"
+        "<table border=1 cellpadding=4><tr><th>worst</th><th>record</th><th>status</th>"
+        f"<th>run</th></tr>{''.join(rows)}</table>"
+    )

@@ -1,0 +1,206 @@
+"""The runbook's Troubleshooting Guide as data: seven scenarios, each a set of diagnoses
+(checks) and a rule for when what they found matches the scenario's symptoms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from netzops import cache, certs, containers, endpoints, logs, postgres
+from netzops.errors import BadInput
+from netzops.findings import Finding, Priority
+from netzops.results import Result
+from netzops.targets import Target
+from netzops.triage.clients import Clients
+
+Diagnosis = Callable[[Clients], Result]
+
+
+def _status(c: Clients) -> Result:
+    return containers.service_status(c.docker, c.target)
+
+
+def _stats(c: Clients) -> Result:
+    return containers.stats(c.docker, c.target)
+
+
+def _env(c: Clients) -> Result:
+    return containers.env_names(c.docker, c.target, "backend")
+
+
+def _tail(service: str | None, pattern: str | None = None) -> Diagnosis:
+    def diagnose(c: Clients) -> Result:
+        return logs.view(
+            c.docker, c.target, service, tail=50, since="1h", pattern=pattern, ignore_case=True
+        )
+
+    return diagnose
+
+
+def _api_times(c: Clients) -> Result:
+    api = c.target.http.frontend_url.rstrip("/") + "/api/sites"
+    return endpoints.sample(c.http, api, 20, name="api", target=c.target)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    symptoms: str
+    diagnoses: tuple[Diagnosis, ...]
+    resolution: tuple[str, ...]
+
+
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario(
+            "service-wont-start",
+            "Service Won't Start",
+            "container exits immediately after starting",
+            (
+                _status,
+                lambda c: containers.config_check(c.target),
+                _env,
+                lambda c: containers.port_conflicts(c.docker, c.target),
+                _tail(None, "fatal"),
+            ),
+            (
+                "fix the environment (.env) and the compose file",
+                "free the conflicting port",
+                "check that postgres is running",
+                "restart fresh (restart-scale notebook)",
+            ),
+        ),
+        Scenario(
+            "database-connection",
+            "Database Connection Errors",
+            '"Connection refused" or "Connection timeout" in backend logs',
+            (
+                lambda c: postgres.ping(c.db),
+                lambda c: postgres.connections(c.db),
+                _tail("postgres"),
+                _tail("backend", "database error"),
+            ),
+            ("restart postgres, wait for its health check", "restart the backend"),
+        ),
+        Scenario(
+            "redis-connection",
+            "Redis Connection Issues",
+            "session errors, authentication failures",
+            (lambda c: cache.ping(c.redis), _tail("redis"), _tail("backend", "redis error")),
+            ("restart redis", "clear corrupted data only as a last resort (cache notebook)"),
+        ),
+        Scenario(
+            "slow-performance",
+            "Slow Performance",
+            "application responds slowly, timeouts",
+            (
+                _stats,
+                _api_times,
+                lambda c: postgres.active_queries(c.db),
+                lambda c: logs.slow_queries(c.docker, c.target, since="1h"),
+                lambda c: cache.stats(c.redis, c.target, interval_s=2.0),
+            ),
+            (
+                "VACUUM ANALYZE (database notebook)",
+                "scale the backend (restart-scale notebook)",
+                "see the performance notebook",
+            ),
+        ),
+        Scenario(
+            "high-memory",
+            "High Memory Usage",
+            "container restarts, OOM errors",
+            (
+                _stats,
+                _status,
+                lambda c: logs.out_of_memory(c.docker, c.target, service=None),
+                lambda c: containers.node_heap(c.docker, c.target),
+                _tail("backend", "memory"),
+            ),
+            ("restart the affected container", "raise its memory limit in the compose file"),
+        ),
+        Scenario(
+            "login-issues",
+            "Login Issues",
+            "users cannot authenticate",
+            (
+                lambda c: logs.failed_logins(c.docker, c.target, since="1h"),
+                lambda c: cache.keys(c.redis, "session:*"),
+                lambda c: postgres.users(c.db),
+                _env,
+            ),
+            (
+                "clear sessions (cache notebook, guarded)",
+                "restart the backend",
+                "reset the user's password in the application",
+            ),
+        ),
+        Scenario(
+            "ssl-certificate",
+            "SSL Certificate Issues",
+            "HTTPS not working, warnings",
+            (lambda c: certs.check(c.target),),
+            ("renew the certificate (certbot renew)", "reload nginx"),
+        ),
+    )
+}
+
+
+def scenario(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise BadInput(
+            f"unknown symptom {name!r}; use auto or one of: {', '.join(SCENARIOS)}"
+        ) from None
+
+
+def diagnose(target: Target, names: list[str]) -> dict[str, list[Result]]:
+    """Run the diagnoses of the named scenarios, sharing one set of clients."""
+    chosen = [scenario(name) for name in names]  # unknown names refused before anything runs
+    clients = Clients(target)
+    try:
+        return {s.name: [d(clients) for d in s.diagnoses] for s in chosen}
+    finally:
+        clients.close()
+
+
+@dataclass(frozen=True)
+class Match:
+    scenario: str
+    title: str
+    matches: bool
+    evidence: list[str]
+    resolution: list[str]
+
+
+def matches(found: list[Finding]) -> bool:
+    """A scenario matches when its diagnoses found something more than informational."""
+    return any(f.priority <= Priority.P2 for f in found)
+
+
+def verdict(results_by_scenario: dict[str, list[Result]]) -> Result:
+    """Which scenarios match what their diagnoses found, with the evidence."""
+    rows = []
+    for name, results in results_by_scenario.items():
+        found = [f for r in results for f in r.findings]
+        s = SCENARIOS[name]
+        rows.append(
+            Match(
+                name,
+                s.title,
+                matches(found),
+                [
+                    f"[{f.priority.name}] {f.subject}: {f.summary}"
+                    for f in found
+                    if f.priority <= Priority.P2
+                ][:5],
+                list(s.resolution),
+            )
+        )
+    rows.sort(key=lambda m: not m.matches)
+    hits = [m.title for m in rows if m.matches]
+    notes = [f"Matching: {', '.join(hits)}" if hits else "No scenario matches: nothing found."]
+    return Result.of("troubleshooting", "Troubleshooting scenarios", rows, notes=notes)
