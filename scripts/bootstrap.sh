@@ -20,6 +20,8 @@ need_packages() {
   command -v curl >/dev/null || missing+=(curl)
   command -v openssl >/dev/null || missing+=(openssl)
   command -v setpriv >/dev/null || missing+=(util-linux)
+  command -v check_postgres >/dev/null || command -v check_postgres.pl >/dev/null || missing+=(check-postgres)
+  ls /usr/share/postgresql/*/extension/pgstattuple.control >/dev/null 2>&1 || missing+=(postgresql-contrib)
   printf '%s\n' "${missing[@]}"
 }
 
