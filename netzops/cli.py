@@ -1,30 +1,69 @@
-"""The `netzops` command line. Exit codes: see `runner.Exit` and docs/cli.md."""
+"""The `netzops` command line. Exit codes: see `runner.Exit` and docs/cli.md.
+
+Start-up is lean: this module imports click and the error tree only; every command imports
+what it needs when it runs, and sub-groups (`sandbox`, `logs`) are loaded when named, so
+`netzops --help` never loads papermill, jupytext, nbconvert, docker or pandas.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from netzops import _startup  # noqa: F401  (first: start-up costs we decline)
 from netzops.errors import BadInput, NetzopsError
-from netzops.findings import Priority
-from netzops.paths import outputs_dir
-from netzops.runner import ledger, notebooks
-from netzops.runner.execution import Exit, execute, prepare
-from netzops.runner.parameters import parse_assignments, read_file
-from netzops.targets import list_targets, load_target
+
+if TYPE_CHECKING:
+    from netzops.findings import Priority
+
+BAD_INPUT, FAILED = 2, 3  # runner.Exit.BAD_INPUT, runner.Exit.FAILED (without importing it)
 
 
-def _fail(message: str, code: Exit = Exit.BAD_INPUT) -> None:
+def _fail(message: str, code: int = BAD_INPUT) -> None:
     click.echo(f"netzops: {message}", err=True)
     sys.exit(int(code))
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose sub-groups live in other modules, imported only when invoked; the
+    help lists them from their one-line description without importing them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, tuple[str, str]] = {}  # name → ("module:attr", short help)
+
+    def add_lazy(self, name: str, where: str, short_help: str) -> None:
+        self.lazy[name] = (where, short_help)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attr = self.lazy[cmd_name][0].partition(":")
+            self.add_command(getattr(import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy and name not in self.commands:
+                rows.append((name, self.lazy[name][1]))
+                continue
+            command = super().get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(package_name="netzops")
 def main() -> None:
     """Executable runbooks for the Netzwächter stack."""
@@ -58,6 +97,12 @@ def run(
     cell_timeout: int,
 ) -> None:
     """Run notebook NAME headless and keep its record under outputs/."""
+    from netzops.findings import Priority
+    from netzops.runner import notebooks
+    from netzops.runner.execution import execute, prepare
+    from netzops.runner.parameters import parse_assignments, read_file
+    from netzops.targets import load_target
+
     try:
         threshold = Priority.parse(fail_on)
         notebook = notebooks.load(name)
@@ -85,6 +130,7 @@ def run(
 )
 def report(name: str, target: str, fail_on: str) -> None:
     """Run the set parameters/reports/NAME.yaml and write one summary page."""
+    from netzops.findings import Priority
     from netzops.runner import reports
 
     try:
@@ -101,6 +147,9 @@ def report(name: str, target: str, fail_on: str) -> None:
 @main.command(name="list")
 def list_() -> None:
     """Notebooks and their parameters (type, default, help)."""
+    from netzops.runner import notebooks
+    from netzops.targets import list_targets
+
     try:
         for name in notebooks.catalog():
             nb = notebooks.load(name)
@@ -129,6 +178,10 @@ def runs(
     as_json: bool,
 ) -> None:
     """Past runs from the ledger."""
+    from netzops.findings import Priority
+    from netzops.paths import outputs_dir
+    from netzops.runner import ledger
+
     try:
         limit = Priority.parse(priority) if priority else None
     except ValueError as exc:
@@ -164,6 +217,8 @@ def _matches(
     if since and entry["started"] < since:
         return False
     if limit is not None:
+        from netzops.findings import Priority
+
         return entry["worst"] is not None and Priority.parse(entry["worst"]) <= limit
     return True
 
@@ -176,6 +231,9 @@ def ledger_group() -> None:
 @ledger_group.command()
 def verify() -> None:
     """Check the ledger's chain and the record files it names."""
+    from netzops.paths import outputs_dir
+    from netzops.runner import ledger
+
     root = outputs_dir()
     problems = ledger.verify(root / "ledger.jsonl", root)
     for problem in problems:
@@ -185,17 +243,11 @@ def verify() -> None:
     sys.exit(1 if problems else 0)
 
 
-def _register_sandbox() -> None:
-    from netzops.sandbox.cli import sandbox
-
-    main.add_command(sandbox)
-
-
-_register_sandbox()
+main.add_lazy("sandbox", "netzops.sandbox.cli:sandbox", "The local Netzwächter replica.")
 
 
 if __name__ == "__main__":  # pragma: no cover
     try:
         main()
     except NetzopsError as exc:
-        _fail(str(exc), Exit.FAILED)
+        _fail(str(exc), FAILED)
