@@ -22,8 +22,9 @@ test: sandbox  ## the whole suite against the real sandbox (no skips)
 test-unit: bootstrap
 	@$(BIN)/pytest -q tests/unit
 
-lint: bootstrap
+lint: bootstrap  ## ruff check, ruff format --check, mypy --strict
 	@$(BIN)/ruff check netzops tests notebooks bench
+	@$(BIN)/ruff format --check netzops tests notebooks bench
 	@$(BIN)/mypy
 
 lab: sandbox  ## JupyterLab on the notebooks (py:percent files open as notebooks)

@@ -19,10 +19,11 @@
 # containers it would touch, unless `confirm` holds the confirmation string from the dry run.
 # After a confirmed action the containers are checked healthy again.
 
+# %%
+from typing import Literal  # the choices of the parameters below
+
 # %% tags=["parameters"]
 target: str = "sandbox"  # target file in parameters/targets/
-from typing import Literal
-
 action: Literal["restart", "recreate", "scale"] = "restart"  # what to do (dry run unless confirmed)
 service: str = "backend"  # a service of the target; "all" restarts every service in order
 replicas: int = 1  # for scale: the wanted number of replicas

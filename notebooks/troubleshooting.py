@@ -19,10 +19,11 @@
 # issues, SSL certificate issues. `symptom` picks one; `auto` runs every diagnosis and
 # says which scenarios match what it found.
 
+# %%
+from typing import Literal  # the choices of the parameters below
+
 # %% tags=["parameters"]
 target: str = "sandbox"  # target file in parameters/targets/
-from typing import Literal
-
 symptom: Literal[
     "auto",
     "service-wont-start",

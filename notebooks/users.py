@@ -18,11 +18,12 @@
 # account. New users are created in the application, not here. Changes are **dry runs**
 # that show the exact UPDATE unless `confirm` holds the dry run's confirmation string.
 
+# %%
+from typing import Literal  # the choices of the parameters below
+
 # %% tags=["parameters"]
 target: str = "sandbox"  # target file in parameters/targets/
 username: str = ""  # the user to look at or change
-from typing import Literal
-
 new_role: Literal["", "admin", "operator", "viewer"] = ""  # change the role to this (guarded)
 set_active: Literal["", "true", "false"] = ""  # enable or disable the account (guarded)
 confirm: str = ""  # confirmation string from the dry run

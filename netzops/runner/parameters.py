@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 
 from netzops.errors import BadInput
+from netzops.paths import read_mapping
+from netzops.times import TIME_PARAMETERS, check_time
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # used with fullmatch
 INT_RANGE = (-(2**63), 2**63 - 1)  # a signed 64-bit integer (PostgreSQL bigint)
@@ -100,6 +102,8 @@ def _show(value: Any) -> str:
 
 
 def _scalar(kind: str, value: Any) -> Any:
+    if isinstance(value, Written):  # from a parameter file: its text for str, else YAML's
+        value = str(value) if kind == "str" else value.typed
     if kind == "bool":
         if isinstance(value, bool):
             return value
@@ -141,6 +145,9 @@ def merge(params: list[Parameter], *layers: Mapping[str, Any]) -> dict[str, Any]
                 known = ", ".join(sorted(by_name)) or "none"
                 raise BadInput(f"unknown parameter {_show(name)}; this notebook takes: {known}")
             merged[name] = coerce(by_name[name], value)
+    for name in TIME_PARAMETERS & merged.keys():  # a bad time is refused before any kernel
+        if by_name[name].type == "str" and merged[name] is not None:
+            check_time(name, merged[name])
     return merged
 
 
@@ -155,17 +162,39 @@ def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     return result
 
 
+class Written(str):
+    """A plain YAML scalar that YAML would type implicitly (`2026-11-27T10:00:00Z` a datetime,
+    `off` a boolean, `0777` an int): its written text, with YAML's value in `typed`. A `str`
+    parameter gets the text, other types get `typed` (as papermill does for its YAML)."""
+
+    typed: Any
+
+    def __new__(cls, text: str, typed: Any) -> Written:
+        made = super().__new__(cls, text)
+        made.typed = typed
+        return made
+
+
+class _TextKeepingLoader(yaml.SafeLoader):
+    """The safe loader, but plain scalars keep their written text (see `Written`)."""
+
+
+def _keeping(tag: str) -> None:
+    typed_constructor = yaml.SafeLoader.yaml_constructors[tag]
+
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+        typed = typed_constructor(loader, node)
+        plain = isinstance(node, yaml.ScalarNode) and node.style is None
+        return Written(str(node.value), typed) if plain else typed
+
+    _TextKeepingLoader.add_constructor(tag, construct)
+
+
+for _tag in ("bool", "int", "float", "timestamp"):
+    _keeping(f"tag:yaml.org,2002:{_tag}")
+
+
 def read_file(path: Path) -> dict[str, Any]:
-    """A YAML parameter file (safe loader), which must be a mapping."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise BadInput(f"cannot read parameter file {path}: {exc.strerror}") from None
-    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an int beyond Python's limit
-        why = " ".join(str(exc).split())  # one line: YAML errors span several
-        raise BadInput(f"parameter file {path} is not valid YAML: {why[:300]}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise BadInput(f"parameter file {path} must hold a mapping of name: value")
-    return data
+    """A YAML parameter file (safe loader), which must be a mapping. Plain scalars keep their
+    written text for `str` parameters (`since: 2026-11-27T10:00:00Z`, `pattern: off`)."""
+    return read_mapping(path, "parameter file", _TextKeepingLoader)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from netzops.errors import BadInput
 from netzops.findings import Priority
-from netzops.paths import outputs_dir, project_root
+from netzops.paths import outputs_dir, parameters_dir
 from netzops.runner import notebooks
 from netzops.runner.execution import Exit, RunResult, execute, prepare
 from netzops.runner.parameters import read_file
@@ -38,7 +38,7 @@ class Report(BaseModel):
 def load_report(name: str) -> Report:
     if not NAME.match(name):
         raise BadInput(f"invalid report name {name!r}")
-    path = project_root() / "parameters" / "reports" / f"{name}.yaml"
+    path = parameters_dir() / "reports" / f"{name}.yaml"
     if not path.is_file():
         raise BadInput(f"no report {name!r}: {path} does not exist")
     try:

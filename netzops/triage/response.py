@@ -12,9 +12,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from netzops.findings import Finding, Priority
-from netzops.paths import project_root
+from netzops.paths import parameters_dir, read_mapping
 from netzops.results import Result
-from netzops.runner.parameters import read_file
 
 SECURITY_CHECKS = {"failed_logins", "security"}  # findings that go to the security team (L4)
 
@@ -55,11 +54,11 @@ def procedure_for(finding: Finding) -> Procedure | None:
 
 def load_contacts(path: Path | None = None) -> Contacts:
     """parameters/contacts.yaml when present, else the shipped example (roles, no people)."""
-    folder = project_root() / "parameters"
+    folder = parameters_dir()
     chosen = path or next(
         p for p in (folder / "contacts.yaml", folder / "contacts.example.yaml") if p.exists()
     )
-    return Contacts(**read_file(chosen))
+    return Contacts(**read_mapping(chosen, "contacts file"))
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,60 @@
+"""Each package's face: what `dir()` shows is exactly its `__all__` (as httpx checks its own),
+so a notebook's `postgres.` + Tab lists the calls netzops has and nothing by accident."""
+
 from __future__ import annotations
+
+import importlib
+import types
+
+import pytest
 
 import netzops
 from netzops import errors
 
+PACKAGES = [
+    "netzops",
+    *(
+        f"netzops.{name}"
+        for name in ("containers", "postgres", "cache", "logs", "triage", "runner")
+    ),
+]
 
-def test_public_names_are_exported_and_exist() -> None:
-    assert netzops.__all__ == sorted(netzops.__all__)
-    for name in netzops.__all__:
-        assert getattr(netzops, name) is not None
+
+#: Names the packages bind only to write their own code (typing, the lazy loader).
+IMPORT_ONLY = {"annotations", "TYPE_CHECKING", "Any", "import_module"}
+
+
+def _exported(module: types.ModuleType) -> set[str]:
+    """Public names bound in the package (lazy ones resolved), less its submodules."""
+    for name in module.__all__:
+        getattr(module, name)
+    return {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and name not in IMPORT_ONLY
+        and not (isinstance(value, types.ModuleType) and value.__name__.startswith(module.__name__))
+    }
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_exported_members_are_exactly_all(name: str) -> None:
+    module = importlib.import_module(name)
+    assert len(set(module.__all__)) == len(module.__all__)
+    assert _exported(module) == set(module.__all__)
+
+
+@pytest.mark.parametrize("name", PACKAGES[1:])
+def test_exported_members_come_from_the_package(name: str) -> None:
+    """A package re-exports its own modules' calls, not another domain's."""
+    module = importlib.import_module(name)
+    foreign = {
+        member
+        for member in module.__all__
+        if isinstance(getattr(module, member), type | types.FunctionType)
+        and getattr(module, member).__module__.split(".")[:2] != name.split(".")[:2]
+    }
+    assert not foreign
 
 
 def test_every_error_descends_from_the_root() -> None:
