@@ -19,6 +19,8 @@ from netzops import _startup  # noqa: F401  (first: start-up costs we decline)
 from netzops.errors import BadInput, NetzopsError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from netzops.findings import Priority
 
 BAD_INPUT, FAILED = 2, 3  # runner.Exit.BAD_INPUT, runner.Exit.FAILED (without importing it)
@@ -167,7 +169,12 @@ def list_() -> None:
 @click.option("--target", help="only runs on this target")
 @click.option("--status", type=click.Choice(["completed", "failed"]))
 @click.option("--priority", help="only runs whose worst finding is at least this urgent")
-@click.option("--since", help="only runs started at or after this ISO time (e.g. 2026-11-27)")
+@click.option(
+    "--since",
+    help="only runs started at or after this time: RFC 3339 with any offset, Unix seconds "
+    "or a duration before now (1h, 1h30m, 2d)",
+)
+@click.option("--until", help="only runs started before this time (same forms as --since)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
 def runs(
     notebook: str | None,
@@ -175,20 +182,23 @@ def runs(
     status: str | None,
     priority: str | None,
     since: str | None,
+    until: str | None,
     as_json: bool,
 ) -> None:
-    """Past runs from the ledger."""
+    """Past runs from the ledger (times compared as instants, whatever their offset)."""
     from netzops.findings import Priority
     from netzops.paths import outputs_dir
     from netzops.runner import ledger
+    from netzops.times import parse_time
 
     try:
         limit = Priority.parse(priority) if priority else None
-    except ValueError as exc:
+        window = (parse_time(since), parse_time(until))
+    except (ValueError, BadInput) as exc:
         _fail(str(exc))
         return
     for entry in ledger.entries(outputs_dir() / "ledger.jsonl"):
-        if not _matches(entry, notebook, target, status, limit, since):
+        if not _matches(entry, notebook, target, status, limit) or not _within(entry, *window):
             continue
         if as_json:
             click.echo(json.dumps(entry, sort_keys=True))
@@ -206,7 +216,6 @@ def _matches(
     target: str | None,
     status: str | None,
     limit: Priority | None,
-    since: str | None,
 ) -> bool:
     if notebook and entry["notebook"] != notebook:
         return False
@@ -214,13 +223,26 @@ def _matches(
         return False
     if status and entry["status"] != status:
         return False
-    if since and entry["started"] < since:
-        return False
     if limit is not None:
         from netzops.findings import Priority
 
         return entry["worst"] is not None and Priority.parse(entry["worst"]) <= limit
     return True
+
+
+def _within(entry: dict[str, Any], since: datetime | None, until: datetime | None) -> bool:
+    """Whether the run started in [since, until); an entry without a readable start is out
+    when a window is given."""
+    if since is None and until is None:
+        return True
+    from netzops.times import parse_time
+
+    try:
+        started = parse_time(str(entry.get("started", "")))
+    except BadInput:
+        return False
+    assert started is not None
+    return (since is None or started >= since) and (until is None or started < until)
 
 
 @main.group(name="ledger")

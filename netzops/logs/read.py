@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from docker import DockerClient
 from docker.models.containers import Container
@@ -20,27 +20,14 @@ from netzops.errors import BadInput
 from netzops.logs import parse as lp
 from netzops.results import Result
 from netzops.targets import Target
-
-When = datetime | str | int | float | None
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+from netzops.times import When as When  # re-exported: logs.When
+from netzops.times import parse_time
 
 
 def parse_when(value: When, now: datetime | None = None) -> datetime | None:
-    """A point in time from an aware datetime (naive means UTC), a duration before `now`
-    ("30s", "15m", "1h", "2d", as `docker logs --since 1h`) or Unix seconds."""
-    if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
-    text = value.strip()
-    if len(text) > 1 and text[-1] in _UNITS and text[:-1].replace(".", "", 1).isdigit():
-        return (now or datetime.now(UTC)) - timedelta(seconds=float(text[:-1]) * _UNITS[text[-1]])
-    try:
-        return parse_when(datetime.fromisoformat(text))
-    except ValueError:
-        raise BadInput(
-            f"not a time: {value!r}; use a datetime, ISO text, or 30s/15m/1h/2d"
-        ) from None
+    """A point in time in the one grammar of `netzops.times` (RFC 3339 with any offset, Unix
+    seconds, Go durations before `now` such as 1h30m); an aware UTC datetime or None."""
+    return parse_time(value, now)
 
 
 @dataclass(frozen=True)
