@@ -266,6 +266,7 @@ def verify() -> None:
 
 
 main.add_lazy("sandbox", "netzops.sandbox.cli:sandbox", "The local Netzwächter replica.")
+main.add_lazy("events", "netzops.incidents.cli:events", "The Docker event journal.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,7 @@ from docker.errors import DockerException, ImageNotFound
 from netzops import certs, containers
 from netzops.containers import compose
 from netzops.errors import NetzopsError
+from netzops.incidents import recorder
 from netzops.paths import project_root
 from netzops.results import Result
 from netzops.sandbox import tlscert
@@ -134,6 +135,7 @@ def up(target: Target | None = None, cert_days: float = 90, wait_s: float = 240)
     ensure_backend_packages()
     if not (state() / "certs" / "server.crt").exists() or cert_days != 90:
         set_certificate(cert_days)
+    recorder.start(target)  # the event journal (idempotent: one recorder per machine)
     compose.run(target, "up", "-d", "--remove-orphans", timeout_s=wait_s)
     status = wait_healthy(client, target, wait_s)
     maintain_database(client)
@@ -177,3 +179,4 @@ def down(target: Target | None = None, volumes: bool = False) -> None:
     target = target or load_target("sandbox")
     engine()
     compose.run(target, "down", *(["--volumes"] if volumes else []), "--remove-orphans")
+    recorder.stop(target.name)  # after compose down, so that its events are journaled

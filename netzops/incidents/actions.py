@@ -1,0 +1,342 @@
+"""The runbook's three Emergency Procedures as guarded plans (netzops.guard): each is a dry
+run that shows every step unless confirmed with `<action>@<target>#<fingerprint>`.
+
+    complete_outage      docker compose ps / logs --tail=100 (kept as evidence), down, up -d
+                         (compose starts in depends_on order), wait until every service is
+                         healthy, smoke tests GET /health and GET /api/users
+    database_corruption  stop backend, safety dump of the current database, restore the latest
+                         verified backup (netzops.backups; the plan names what is missing when
+                         that is not available), start backend, verify row counts
+    security_breach      evidence first (every container log, the event journal, the ledger, an
+                         archive of each project volume, a SHA-256 manifest), then stop the
+                         services; the host firewall command to isolate an address is planned,
+                         never run; a credential-rotation checklist naming every secret by reference
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import shutil
+import tarfile
+from datetime import UTC, datetime
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Any
+
+import httpx
+from docker import DockerClient
+
+from netzops import endpoints, logs
+from netzops.containers import compose
+from netzops.containers.actions import snapshot, startup_order, wait_serving
+from netzops.containers.status import PROJECT, project_containers
+from netzops.errors import BadInput, NetzopsError
+from netzops.guard import Plan
+from netzops.guard import run as guarded
+from netzops.incidents import journal as jr
+from netzops.incidents import recorder
+from netzops.paths import outputs_dir
+from netzops.results import Result
+from netzops.targets import Target
+
+WAIT_S = 240.0  # how long a confirmed procedure waits for every service to be healthy
+SMOKE = ("/health", "/api/users")  # the runbook's "Verify functionality" requests
+
+
+def smoke_tests(target: Target) -> list[dict[str, Any]]:
+    """GET /health and /api/users through the frontend: [{url, status, ok}]."""
+    rows = []
+    with endpoints.client(target) as http:
+        for path in SMOKE:
+            url = target.http.frontend_url.rstrip("/") + path
+            try:
+                status = http.get(url).status_code
+            except httpx.HTTPError as exc:
+                rows.append({"url": url, "status": 0, "ok": False, "error": str(exc)[:120]})
+                continue
+            rows.append({"url": url, "status": status, "ok": 200 <= status < 300})
+    return rows
+
+
+def _services(target: Target) -> list[str]:
+    order = startup_order(target)
+    return sorted(target.services, key=lambda s: order.get(s, len(order)))
+
+
+def _healthy(snap: list[dict[str, Any]], target: Target) -> bool:
+    serving = {r["container"] for r in snap if r["serving"]}
+    return (
+        bool(snap)
+        and len(serving) == len(snap)
+        and all(any(s in r["container"] for r in snap) for s in target.services)
+    )
+
+
+# --- complete outage ------------------------------------------------------------------------
+
+
+def complete_outage(
+    client: DockerClient, target: Target, confirm: str | None = None, timeout_s: float = WAIT_S
+) -> Result:
+    """Runbook *Complete Service Outage*: evidence (ps, last 100 log lines per container),
+    `compose down`, `compose up -d`, wait healthy, smoke tests. Verified: every service's
+    containers serve and both smoke tests answer 2xx."""
+    project = target.compose.project
+    base = " ".join(compose.base_command(target))
+    checks: list[list[dict[str, Any]]] = []
+
+    def plan() -> Plan:
+        found = project_containers(client, project)
+        return Plan(
+            "complete_outage",
+            target.name,
+            "all services",
+            [
+                f"record `{base} ps` ({len(found)} containers) and the last 100 log lines of each",
+                f"{base} down   (stops {', '.join(reversed(_services(target)))})",
+                f"{base} up -d  (starts {', '.join(_services(target))}, depends_on order)",
+                f"wait until every service is healthy (≤ {timeout_s:g} s)",
+                *(f"smoke test GET {target.http.frontend_url.rstrip('/')}{p}" for p in SMOKE),
+            ],
+            {"containers": sorted(c.name for c in found), "smoke": list(SMOKE)},
+        )
+
+    def act(p: Plan) -> str:
+        evidence = _outage_evidence(client, target)
+        compose.run(target, "down", timeout_s=timeout_s)
+        compose.run(target, "up", "-d", timeout_s=timeout_s)
+        done, waited, _ = wait_serving(
+            client, project, None, timeout_s, ready=lambda s: _healthy(s, target)
+        )
+        checks.append(smoke_tests(target))
+        ok = sum(r["ok"] for r in checks[-1])
+        state = "all healthy" if done else "NOT all healthy"
+        return (
+            f"down/up done, {state} after {waited:g} s, smoke {ok}/{len(SMOKE)} ok; "
+            f"evidence {evidence}"
+        )
+
+    def observe(*_: Any) -> Any:  # guard passes the plan (newer guard) or nothing
+        return snapshot(client, project, None)
+
+    def verify(*states: Any) -> bool:  # (after) or (before, after), depending on the guard
+        after = states[-1]
+        return _healthy(after, target) and bool(checks) and all(r["ok"] for r in checks[-1])
+
+    return guarded(target, plan, act, confirm, observe, verify)
+
+
+def _evidence_dir(target: Target, kind: str) -> Path:
+    folder = (
+        outputs_dir()
+        / "incidents"
+        / "evidence"
+        / f"{target.name}-{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _outage_evidence(client: DockerClient, target: Target) -> Path:
+    folder = _evidence_dir(target, "outage")
+    (folder / "ps.json").write_text(
+        json.dumps(snapshot(client, target.compose.project, None), indent=1)
+    )
+    with (folder / "logs-tail100.txt").open("w") as fh:
+        for line in logs.view(client, target, tail=100).rows:
+            fh.write(f"{line['time']} {line['container']} {line['message']}\n")
+    return folder
+
+
+# --- database corruption --------------------------------------------------------------------
+
+
+def restore_api() -> tuple[Any, list[str]]:
+    """netzops.backups when it offers `latest_verified` and a guarded `restore`, else
+    (None, what is missing)."""
+    try:
+        backups = importlib.import_module("netzops.backups")
+    except ImportError:
+        return None, ["netzops.backups (verified backups, issue 10) is not installed"]
+    missing = [
+        f"netzops.backups.{n}" for n in ("latest_verified", "restore") if not hasattr(backups, n)
+    ]
+    return (backups if not missing else None), missing
+
+
+def database_corruption(client: DockerClient, target: Target, confirm: str | None = None) -> Result:
+    """Runbook *Database Corruption*: stop backend, safety dump of the current state
+    (pg_dump -Fc into the evidence folder), restore the latest verified backup through the
+    backups package's guarded restore, start backend, verify row counts. The plan says what is
+    missing (no backups package, no verified backup); a confirmed run then refuses."""
+    backups, missing = restore_api()
+
+    def plan() -> Plan:
+        latest = backups.latest_verified(target) if backups else None
+        if backups and latest is None:
+            missing.append(
+                f"a verified backup of {target.postgres.dbname} (run the backup notebook)"
+            )
+        steps = [
+            f"{' '.join(compose.base_command(target))} stop backend   (no further writes)",
+            f"pg_dump -Fc {target.postgres.dbname} → evidence folder (safety dump of now)",
+            f"restore {getattr(latest, 'file', '<latest verified backup>')} with "
+            "netzops.backups.restore (pg_restore --exit-on-error)",
+            f"{' '.join(compose.base_command(target))} start backend",
+            "verify: row counts of every table equal the backup's manifest",
+        ]
+        steps += [f"MISSING: {m}" for m in missing]
+        return Plan(
+            "database_corruption",
+            target.name,
+            target.postgres.dbname,
+            steps,
+            {"backup": getattr(latest, "file", None), "missing": list(missing)},
+        )
+
+    def act(p: Plan) -> str:
+        if p.details["missing"]:
+            raise BadInput(
+                "database_corruption cannot run: missing " + "; ".join(p.details["missing"])
+            )
+        compose.run(target, "stop", "backend")
+        try:
+            dump = _safety_dump(client, target)
+            restored = _restore(backups, client, target, p.details["backup"])
+        finally:
+            compose.run(target, "start", "backend")
+        return f"safety dump {dump}; {restored}"
+
+    return guarded(target, plan, act, confirm)
+
+
+def _safety_dump(client: DockerClient, target: Target) -> Path:
+    out = _evidence_dir(target, "db") / f"{target.postgres.dbname}-before-restore.dump"
+    container = project_containers(client, target.compose.project, "postgres")[0]
+    result = container.exec_run(
+        ["pg_dump", "-Fc", "-U", target.postgres.user, target.postgres.dbname],
+        stdout=True,
+        stderr=False,
+        stream=True,
+    )
+    with out.open("wb") as fh:
+        for chunk in result.output:
+            fh.write(chunk)
+    if out.stat().st_size == 0:
+        raise NetzopsError("safety dump is empty: pg_dump failed")
+    return out
+
+
+def _restore(backups: Any, client: DockerClient, target: Target, backup: str) -> str:
+    dry = backups.restore(client, target, backup)
+    entry = dry.actions[0]
+    done = backups.restore(
+        client, target, backup, confirm=f"{entry['action']}@{target.name}#{entry['fingerprint']}"
+    )
+    return f"restore: {done.actions[0]['outcome'] if done.actions else done.title}"
+
+
+# --- security breach ------------------------------------------------------------------------
+
+
+def _volumes(client: DockerClient, target: Target) -> list[Any]:
+    found: list[Any] = client.volumes.list(filters={"label": f"{PROJECT}={target.compose.project}"})
+    return found
+
+
+def _secret_refs(target: Target) -> list[str]:
+    rows = []
+    for name, ref in sorted(target.secrets.items()):
+        where = f"environment variable {ref.env}" if ref.env else f"file {ref.file}"
+        rows.append(f"rotate {name} ({where}), then restart the services that read it")
+    return rows
+
+
+def security_breach(
+    client: DockerClient, target: Target, address: str = "", confirm: str | None = None
+) -> Result:
+    """Runbook *Security Breach*, evidence first: every container log, the journal, the
+    ledger and a tar of each project volume into an evidence folder with a SHA-256 manifest;
+    then `compose stop`. Isolating `address` is a planned host firewall command (not run
+    here); the credential checklist names each secret by reference only."""
+    if address:
+        try:
+            ip_address(address)
+        except ValueError:
+            raise BadInput(f"not an IP address: {address!r}") from None
+
+    def plan() -> Plan:
+        vols = sorted(v.name for v in _volumes(client, target))
+        isolate = (
+            [f"on the host, by hand: sudo ufw insert 1 deny from {address}"]
+            if address
+            else ["isolation: no address given (pass address=<suspicious ip>)"]
+        )
+        return Plan(
+            "security_breach",
+            target.name,
+            "all services",
+            [
+                "evidence: every container log (all lines, timestamps) → evidence folder",
+                "evidence: the event journal and the ledger (copies)",
+                *(f"evidence: tar of volume {v}" for v in vols),
+                "evidence: SHA-256 manifest of every evidence file",
+                f"{' '.join(compose.base_command(target))} stop   (containers kept)",
+                *isolate,
+                "notify the security team (Emergency Contacts L4)",
+                *_secret_refs(target),
+                "restore from a clean backup (database_corruption procedure) once cleared",
+            ],
+            {"volumes": vols, "address": address},
+        )
+
+    def act(p: Plan) -> str:
+        folder = collect_evidence(client, target, p.details["volumes"])
+        compose.run(target, "stop")
+        return f"evidence in {folder} (manifest.sha256); services stopped"
+
+    return guarded(target, plan, act, confirm)
+
+
+def collect_evidence(
+    client: DockerClient, target: Target, volumes: list[str] | None = None
+) -> Path:
+    """Logs, journal, ledger and volume archives into a new evidence folder, plus
+    manifest.sha256 (`sha256sum -c` format). Read-only towards the stack."""
+    folder = _evidence_dir(target, "breach")
+    for src in logs.read(client, target):
+        (folder / f"logs-{src.container}.txt").write_bytes(src.blob)
+    where = recorder.status(target.name).journal
+    journal = Path(where) if where else jr.journal_path(target.name)
+    for path in (journal, outputs_dir() / "ledger.jsonl"):
+        if path.exists():
+            shutil.copy2(path, folder / path.name)
+    for vol in _volumes(client, target):
+        if volumes is None or vol.name in volumes:
+            _archive(Path(vol.attrs["Mountpoint"]), folder / f"volume-{vol.name}.tar.gz")
+    _manifest(folder)
+    return folder
+
+
+def _archive(mountpoint: Path, out: Path) -> None:
+    if not mountpoint.is_dir():
+        raise NetzopsError(f"volume folder {mountpoint} is not readable here (remote engine?)")
+    with tarfile.open(out, "w:gz", compresslevel=1) as tar:
+        tar.add(mountpoint, arcname=".", filter=_skip_sockets)
+
+
+def _skip_sockets(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    return info if info.isfile() or info.isdir() or info.issym() else None
+
+
+def _manifest(folder: Path) -> None:
+    lines = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        lines.append(f"{digest.hexdigest()}  {path.name}\n")
+    (folder / "manifest.sha256").write_text("".join(lines))

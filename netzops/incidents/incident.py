@@ -1,0 +1,426 @@
+"""An incident: opened with a sweep, updated with status updates, kept as a record.
+
+    outputs/incidents/<id>.json   {"id", "target", "severity", "detected", "start", "status",
+                                   "affected", "changes", "findings", "updates": [...]}
+
+Opening runs the sweep (`triage.sweep`), takes its worst finding as the severity (P0–P3,
+overridable; no finding → P3), marks the detection time, lists the affected services and
+users (5xx answers, failing endpoints and distinct clients from nginx's access log since the
+start) and the recent changes (24 h of container recreations, image changes, restarts from the
+journal and guarded actions from the ledger). Every run with the id appends a status update;
+each update is also an audit entry (`incident_update`) that the run's result carries into the
+ledger (see `audit`). The runbook's phases, their budgets
+and the communication template are data: netzops/data/incident.yaml.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from docker import DockerClient
+
+from netzops import containers, logs, triage
+from netzops.containers.status import ENGINE_ERRORS
+from netzops.errors import BadInput
+from netzops.findings import Priority, worst
+from netzops.incidents import journal as jr
+from netzops.incidents import recorder
+from netzops.incidents import timeline as tl
+from netzops.paths import outputs_dir
+from netzops.results import Result
+from netzops.secrets import scrub
+from netzops.targets import Target
+
+STATUSES = ("Investigating", "Identified", "Monitoring", "Resolved")
+ID = re.compile(r"^INC-\d{8}-\d{6}$")
+LOOKBACK = timedelta(minutes=15)  # impact looked for before detection: Detection + Triage
+CHANGES = timedelta(hours=24)  # "recent changes" (runbook Triage: review recent changes)
+CHANGE_ACTIONS = {"create", "destroy", "restart", "oom", "kill"}
+
+
+@cache
+def runbook() -> dict[str, Any]:
+    """Phases (name, from_min, to_min, steps), status → phase, the template (data file)."""
+    text = resources.files("netzops").joinpath("data/incident.yaml").read_text()
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def folder() -> Path:
+    return outputs_dir() / "incidents"
+
+
+def path_of(incident_id: str) -> Path:
+    if not ID.match(incident_id):
+        raise BadInput(f"not an incident id: {incident_id!r} (INC-YYYYMMDD-HHMMSS)")
+    return folder() / f"{incident_id}.json"
+
+
+def load(incident_id: str) -> dict[str, Any]:
+    """The incident record; BadInput when there is none with that id."""
+    path = path_of(incident_id)
+    if not path.exists():
+        raise BadInput(f"no incident {incident_id}: {path} does not exist")
+    record: dict[str, Any] = json.loads(path.read_text())
+    return record
+
+
+def _save(record: dict[str, Any]) -> Path:
+    path = path_of(record["id"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(scrub(json.dumps(record, indent=2, allow_nan=False)) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat()
+
+
+def audit(record: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """The update as an audit entry: carried by the run's result into the run's ledger line
+    (the runner keeps `action`, `subject`, `outcome`, `who`, `at` of each), so every update
+    is a ledger entry without this layer writing the runner's ledger itself."""
+    return {
+        "action": "incident_update",
+        "target": record["target"],
+        "subject": record["id"],
+        "dry_run": False,
+        "fingerprint": f"{record['id']}#{len(record['updates'])}",
+        "outcome": f"{update['status']}: {update['summary']}"[:240],
+        "verified": None,
+        "who": update["commander"] or getpass.getuser(),
+        "at": update["at"],
+        "severity": record["severity"],
+    }
+
+
+# --- affected users and recent changes ------------------------------------------------------
+
+
+def affected_users(client: DockerClient, target: Target, since: datetime) -> dict[str, Any]:
+    """From nginx's access log since `since`: requests, 5xx answers, the first one, failing
+    endpoints and distinct clients (all / with a 5xx). Empty counts when unreadable."""
+    frontend = "frontend" if "frontend" in target.services else target.services[0]
+    requests = errors = 0
+    first: str | None = None
+    clients: set[str] = set()
+    hurt: set[str] = set()
+    failing: Counter[str] = Counter()
+    try:
+        sources = logs.read(client, target, frontend, since=since)
+    except ENGINE_ERRORS:
+        sources = []
+    for minute in (e for src in sources for e in tl.access(src)):
+        requests += minute.data["requests"]
+        errors += minute.data["errors_5xx"]
+        first = min(filter(None, [first, minute.data["first_5xx"]]), default=None)
+        hurt.update(minute.data["clients_5xx"])
+        failing.update(minute.data["failing"])
+    for src in sources:
+        clients.update(tl._client(line.partition(b" ")[2]) for line in src.blob.splitlines())
+    return {
+        "since": _iso(since),
+        "requests": requests,
+        "errors_5xx": errors,
+        "first_5xx": first,
+        "clients": len(clients - {""}),
+        "clients_5xx": len(hurt),
+        "failing_endpoints": dict(failing.most_common(10)),
+    }
+
+
+def affected_services(target: Target, results: list[Result]) -> list[str]:
+    """Services named by a finding more urgent than P3 (subject or container name)."""
+    named: set[str] = set()
+    for f in triage.findings_from(results):
+        if f.priority < Priority.P3:
+            named.update(s for s in target.services if s in f.subject)
+    return [s for s in target.services if s in named]
+
+
+def recent_changes(target: Target, now: datetime) -> list[dict[str, str]]:
+    """Recreations, image changes, restarts and kills (journal) and guarded actions that
+    were carried out (ledger) in the 24 h before `now`, oldest first."""
+    start = now - CHANGES
+    rows: list[dict[str, str]] = []
+    images: dict[str, str] = {}
+    where = recorder.status(target.name).journal
+    for line in jr.read(Path(where) if where else jr.journal_path(target.name)):
+        action, service = line.get("action", ""), str(line.get("service", ""))
+        if action == "create":
+            old, images[service] = images.get(service), str(line.get("image", ""))
+            if old and old != images[service]:
+                action = f"image change {old} → {images[service]}"
+        if line["time"][:19] < _iso(start)[:19]:
+            continue
+        if action in CHANGE_ACTIONS or action.startswith("image") or line["entry"] == "gap":
+            what = line["entry"] if line["entry"] == "gap" else action
+            rows.append(
+                {
+                    "time": line["time"][:23],
+                    "source": "journal",
+                    "service": service,
+                    "change": f"{what} {line.get('container', '')}".strip(),
+                }
+            )
+    for a in tl.ledger_actions(outputs_dir() / "ledger.jsonl"):
+        if a.get("action") == "incident_update" or a.get("dry_run"):
+            continue
+        if str(a.get("at", "")) >= _iso(start):
+            rows.append(
+                {
+                    "time": str(a["at"])[:23],
+                    "source": "ledger",
+                    "service": str(a.get("subject")),
+                    "change": f"{a.get('action')} by {a.get('who')}: {a.get('outcome')}",
+                }
+            )
+    return sorted(rows, key=lambda r: r["time"])
+
+
+# --- open and update -------------------------------------------------------------------------
+
+
+def _check(status: str, next_update_minutes: float, severity: str) -> None:
+    if status not in STATUSES:
+        raise BadInput(f"unknown status {status!r}: use {', '.join(STATUSES)}")
+    if not 0 < next_update_minutes <= 24 * 60:
+        raise BadInput(f"next_update_minutes must be in (0, 1440], not {next_update_minutes}")
+    if severity:
+        try:
+            Priority.parse(severity)
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
+
+
+def _update(
+    status: str, summary: str, commander: str, minutes: float, now: datetime
+) -> dict[str, Any]:
+    return {
+        "at": _iso(now),
+        "status": status,
+        "summary": summary,
+        "commander": commander,
+        "next_update": _iso(now + timedelta(minutes=minutes)) if status != "Resolved" else None,
+    }
+
+
+def open_incident(
+    target: Target,
+    status: str = "Investigating",
+    summary: str = "",
+    commander: str = "",
+    next_update_minutes: float = 30,
+    severity: str = "",
+    now: datetime | None = None,
+) -> tuple[dict[str, Any], list[Result]]:
+    """Sweep, open and save a new incident; returns (record, the sweep's results)."""
+    _check(status, next_update_minutes, severity)
+    now = now or datetime.now(UTC)
+    results = triage.sweep(target)
+    findings = triage.findings_from(results)
+    top = worst(findings)
+    client = containers.connect(target)
+    try:
+        users = affected_users(client, target, now - LOOKBACK)
+    finally:
+        client.close()
+    first = sorted(findings, key=lambda f: f.priority)[:1]
+    text = summary or (f"{first[0].subject}: {first[0].summary}" if first else "no finding")
+    record: dict[str, Any] = {
+        "id": f"INC-{now:%Y%m%d-%H%M%S}",
+        "target": target.name,
+        "severity": Priority.parse(severity).name if severity else (top or Priority.P3).name,
+        "severity_from": "override" if severity else "sweep",
+        "detected": _iso(now),
+        "start": users["first_5xx"] or _iso(now),
+        "status": status,
+        "commander": commander,
+        "affected": {"services": affected_services(target, results), "users": users},
+        "changes": recent_changes(target, now),
+        "findings": [f.to_dict() for f in sorted(findings, key=lambda f: f.priority)[:20]],
+        "updates": [_update(status, text, commander, next_update_minutes, now)],
+        "resolved": _iso(now) if status == "Resolved" else None,
+    }
+    if path_of(record["id"]).exists():
+        raise BadInput(f"incident {record['id']} exists already; wait a second and open again")
+    _save(record)
+    return record, results
+
+
+def update_incident(
+    target: Target,
+    incident_id: str,
+    status: str,
+    summary: str = "",
+    commander: str = "",
+    next_update_minutes: float = 30,
+    severity: str = "",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Append a status update to an incident; returns the record."""
+    _check(status, next_update_minutes, severity)
+    record = load(incident_id)
+    if record["target"] != target.name:
+        raise BadInput(f"incident {incident_id} is about {record['target']}, not {target.name}")
+    now = now or datetime.now(UTC)
+    commander = commander or record.get("commander", "")
+    update = _update(status, summary or f"status {status}", commander, next_update_minutes, now)
+    record["updates"].append(update)
+    record["status"], record["commander"] = status, commander
+    if severity:
+        record["severity"], record["severity_from"] = Priority.parse(severity).name, "override"
+    if status == "Resolved" and not record.get("resolved"):
+        record["resolved"] = update["at"]
+    client = containers.connect(target)
+    try:
+        record["affected"]["users"] = affected_users(client, target, jr.parse_time(record["start"]))
+    finally:
+        client.close()
+    _save(record)
+    return record
+
+
+# --- what the notebook shows -----------------------------------------------------------------
+
+
+class Text(Result):
+    """A result that is one block of text (shown preformatted, ready to paste)."""
+
+    def _repr_html_(self) -> str:
+        import html
+
+        body = "\n".join(str(r["line"]) for r in self.rows)
+        return f"<h4>{html.escape(self.title)}</h4><pre>{html.escape(body)}</pre>"
+
+    def __str__(self) -> str:
+        return "\n".join([self.title, *(str(r["line"]) for r in self.rows)])
+
+
+def _minute(text: str | None) -> str:
+    return jr.parse_time(text).strftime("%Y-%m-%d %H:%M UTC") if text else "—"
+
+
+def impact_text(record: dict[str, Any]) -> str:
+    users = record["affected"]["users"]
+    services = ", ".join(record["affected"]["services"]) or "none identified yet"
+    endpoints = ", ".join(list(users["failing_endpoints"])[:3]) or "none"
+    return (
+        f"{users['errors_5xx']} of {users['requests']} requests failed (5xx) for "
+        f"{users['clients_5xx']} of {users['clients']} clients; failing: {endpoints}; "
+        f"services affected: {services}"
+    )
+
+
+def communication(record: dict[str, Any]) -> Text:
+    """The runbook's Incident Communication Template, filled in from the latest update."""
+    last = record["updates"][-1]
+    nxt = last.get("next_update")
+    filled = runbook()["template"].format(
+        severity=record["severity"],
+        status=last["status"],
+        start=_minute(record["start"]),
+        impact=impact_text(record),
+        summary=last["summary"],
+        next_update=f"{_minute(nxt)}" if nxt else "none (resolved)",
+        commander=last["commander"] or "(unassigned)",
+    )
+    lines = [{"line": line} for line in scrub(filled).rstrip("\n").split("\n")]
+    return Text("communication", f"Incident notification — {record['id']}", lines)
+
+
+@dataclass(frozen=True)
+class PhaseRow:
+    phase: str
+    budget: str
+    state: str
+    steps: str
+
+
+def phase_clock(record: dict[str, Any], now: datetime | None = None) -> Result:
+    """Time since detection against the runbook's phase budgets; the current phase follows
+    the status and is over budget when the clock has passed its end."""
+    now = now or datetime.now(UTC)
+    elapsed = (now - jr.parse_time(record["detected"])).total_seconds() / 60
+    book = runbook()
+    current = book["status_phase"][record["status"]]
+    names = [p["name"] for p in book["phases"]]
+    rows = []
+    for p in book["phases"]:
+        order = names.index(p["name"]) - names.index(current)
+        state = "done" if order < 0 else "upcoming" if order > 0 else "current"
+        if order == 0 and p["name"] != "Post-Mortem" and elapsed > p["to_min"]:
+            state = f"current — over budget by {elapsed - p['to_min']:.0f} min"
+        budget = f"{p['from_min']:g}–{p['to_min']:g} min"
+        rows.append(PhaseRow(p["name"], budget, state, "; ".join(p["steps"])))
+    title = f"Phase clock — {elapsed:.1f} min since detection, status {record['status']}"
+    return Result.of(
+        "phase_clock", title, rows, metrics={"incident.elapsed_min": round(elapsed, 2)}
+    )
+
+
+def changes_result(record: dict[str, Any]) -> Result:
+    return Result.of(
+        "recent_changes", "Recent changes (24 h: journal and ledger)", record["changes"]
+    )
+
+
+def updates_result(record: dict[str, Any], new: bool = True) -> Result:
+    """The status updates; with `new`, the latest one's audit entry rides along, so that the
+    run's ledger line holds it."""
+    result = Result.of("incident_updates", f"Status updates — {record['id']}", record["updates"])
+    if new:
+        result.actions.append(audit(record, record["updates"][-1]))
+    return result
+
+
+def affected_result(record: dict[str, Any]) -> Result:
+    users = record["affected"]["users"]
+    rows = [{"what": "services", "value": ", ".join(record["affected"]["services"]) or "—"}]
+    rows += [{"what": k, "value": str(v)} for k, v in users.items()]
+    return Result.of("affected", "Affected services and users", rows)
+
+
+@dataclass(frozen=True)
+class Response:
+    """What one run of the incident notebook did: the record, and the sweep when it opened."""
+
+    record: dict[str, Any]
+    sweep: list[Result]
+
+    @property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+
+def respond(
+    target: Target,
+    incident: str = "",
+    status: str = "Investigating",
+    summary: str = "",
+    commander: str = "",
+    next_update_minutes: float = 30,
+    severity: str = "",
+) -> Response:
+    """Open a new incident (`incident` empty) or append a status update to it."""
+    if incident:
+        record = update_incident(
+            target, incident, status, summary, commander, next_update_minutes, severity
+        )
+        return Response(record, [])
+    record, results = open_incident(
+        target, status, summary, commander, next_update_minutes, severity
+    )
+    return Response(record, results)

@@ -1,0 +1,309 @@
+"""The event journal: the target's Docker container events, recorded while they happen.
+
+The daemon keeps only its last 256 events in memory (health-check execs alone make ~5 a
+second on the sandbox, so that is under a minute) and loses them on restart; a post-mortem
+needs them recorded. `record` streams the project's container events into an append-only
+JSON-lines file, outputs/events/<target>.jsonl, one line per event, oldest first:
+
+    {"time": "2026-11-30T12:01:02.123456789Z", "time_nano": 1764504062123456789,
+     "entry": "event", "action": "die", "service": "postgres", "container": "...",
+     "id": "<12 hex>", "exit_code": 0, "health": null, "image": "...", "replica": "1"}
+
+`time` comes first and has a fixed width, so a line's bytes 10..40 sort in time order.
+Other entries: "recorder" (started / stopped), "reconnect" (the stream broke and was resumed
+with `since`, nothing missing), "gap" (the daemon no longer had what happened while the
+stream was down; container state shows changes no replayed event covers, listed as
+"reconstructed" events with the times Docker's state keeps).
+
+On (re)start the recorder asks the daemon for everything since the journal's last event
+(all it still has on a first start), skips what is already written (same time, id and
+action), writes the replay, reconciles with container state, then streams live.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from docker import DockerClient
+
+from netzops.containers.status import ENGINE_ERRORS, NUMBER, PROJECT, SERVICE
+from netzops.paths import outputs_dir
+from netzops.targets import Target
+
+#: The container actions the journal keeps (exec_* from health checks are left out).
+ACTIONS = (
+    "create",
+    "start",
+    "restart",
+    "die",
+    "kill",
+    "oom",
+    "stop",
+    "pause",
+    "unpause",
+    "health_status",
+    "destroy",
+    "rename",
+    "update",
+)
+RETRY_S = (0.2, 0.5, 1.0, 2.0)  # back-off between reconnect attempts (then every 2 s)
+Key = tuple[int, str, str]
+
+
+def journal_path(target_name: str, outputs: Path | None = None) -> Path:
+    return (outputs or outputs_dir()) / "events" / f"{target_name}.jsonl"
+
+
+def iso_nano(time_nano: int) -> str:
+    """Nanoseconds since the epoch as fixed-width RFC 3339 UTC text (9 fraction digits)."""
+    seconds, nanos = divmod(time_nano, 1_000_000_000)
+    base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{nanos:09d}Z"
+
+
+def parse_time(text: str) -> datetime:
+    """An RFC 3339 time with up to 9 fraction digits as an aware datetime (µs)."""
+    head, _, frac = text.rstrip("Z").partition(".")
+    micro = (frac + "000000")[:6] if frac else "000000"
+    return datetime.fromisoformat(f"{head}.{micro}+00:00")
+
+
+def _nano(when: datetime) -> int:
+    return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000
+
+
+def _line(time_nano: int, entry: str, **fields: Any) -> dict[str, Any]:
+    return {"time": iso_nano(time_nano), "time_nano": time_nano, "entry": entry, **fields}
+
+
+def from_docker(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A journal line from one decoded Docker event; None for actions not kept."""
+    action, _, detail = str(event.get("Action") or event.get("status") or "").partition(":")
+    if event.get("Type", "container") != "container" or action not in ACTIONS:
+        return None
+    attrs = (event.get("Actor") or {}).get("Attributes") or {}
+    code = attrs.get("exitCode")
+    return _line(
+        int(event["timeNano"]),
+        "event",
+        action=action,
+        service=attrs.get(SERVICE, ""),
+        container=attrs.get("name", ""),
+        id=str((event.get("Actor") or {}).get("ID") or event.get("id") or "")[:12],
+        exit_code=int(code) if code is not None and str(code).lstrip("-").isdigit() else None,
+        health=detail.strip() or None,
+        image=attrs.get("image", ""),
+        replica=attrs.get(NUMBER, ""),
+    )
+
+
+def key(line: dict[str, Any]) -> Key:
+    return int(line["time_nano"]), str(line.get("id", "")), str(line.get("action", ""))
+
+
+def read(path: Path) -> Iterator[dict[str, Any]]:
+    """The journal's lines, oldest first (a torn last line from a kill is skipped)."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as fh:
+        for text in fh:
+            try:
+                yield json.loads(text)
+            except ValueError:
+                continue
+
+
+@dataclass
+class Recorder:
+    """Streams one target's container events into its journal (see the module docstring)."""
+
+    client: DockerClient
+    target: Target
+    path: Path
+    last_nano: int = 0
+    seen: set[Key] = field(default_factory=set)  # keys at `last_nano` (boundary dedup)
+    stop: bool = False
+    stream: Any = None
+
+    def __post_init__(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for line in read(self.path):
+            self._remember(line)
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        return {"type": "container", "label": f"{PROJECT}={self.target.compose.project}"}
+
+    def _remember(self, line: dict[str, Any]) -> None:
+        if line.get("entry") not in ("event", "reconstructed"):
+            return
+        nano = int(line["time_nano"])
+        if nano > self.last_nano:
+            self.last_nano, self.seen = nano, set()
+        if nano == self.last_nano:
+            self.seen.add(key(line))
+
+    def _new(self, line: dict[str, Any]) -> bool:
+        nano = int(line["time_nano"])
+        return nano > self.last_nano or (nano == self.last_nano and key(line) not in self.seen)
+
+    def write(self, lines: list[dict[str, Any]]) -> None:
+        """Append lines (one write, flushed and synced, signals held meanwhile so a stop
+        never tears a line); FileNotFoundError when the journal's folder is gone."""
+        if not lines:
+            return
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(f"journal folder {self.path.parent} is gone")
+        text = "".join(json.dumps(line, allow_nan=False) + "\n" for line in lines)
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        for line in lines:
+            self._remember(line)
+
+    def _since(self) -> str:
+        nano = self.last_nano or 1_000_000_000  # first start: all the daemon still has
+        return f"{nano // 1_000_000_000}.{nano % 1_000_000_000:09d}"
+
+    def catch_up(self, lost_at: int | None, extra: list[dict[str, Any]] | None = None) -> int:
+        """Replay what the daemon has since the last event (up to now), reconcile with
+        container state, write it (and `extra`) in time order; returns the lines written."""
+        now = time.time_ns()
+        until = f"{now // 1_000_000_000}.{now % 1_000_000_000:09d}"
+        replay = [
+            line
+            for raw in self.client.api.events(
+                since=self._since(), until=until, filters=self.filters, decode=True
+            )
+            if (line := from_docker(raw)) is not None and self._new(line)
+        ]
+        lines = [*replay, *self._gap(replay, lost_at, now), *(extra or [])]
+        if lost_at is not None and not any(line["entry"] == "gap" for line in lines):
+            lines.append(_line(now, "reconnect", lost_at=iso_nano(lost_at), replayed=len(replay)))
+        lines.sort(key=lambda line: int(line["time_nano"]))
+        self.write(lines)
+        return len(lines)
+
+    def _gap(self, replay: list[dict[str, Any]], lost_at: int | None, now: int) -> list[Any]:
+        """Container state changed after the last event without a replayed event for it:
+        the daemon lost those events. Reconstructed lines plus one gap entry."""
+        if not self.last_nano:
+            return []
+        covered = {(line["id"], line["action"]) for line in replay}
+        missing = []
+        for c in self.client.containers.list(all=True, filters={"label": self.filters["label"]}):
+            state = c.attrs.get("State") or {}
+            for action, stamp in (
+                ("start", state.get("StartedAt")),
+                ("die", state.get("FinishedAt")),
+            ):
+                when = _nano_of(stamp)
+                if when > self.last_nano and (c.id[:12], action) not in covered:
+                    missing.append(
+                        _line(
+                            when,
+                            "reconstructed",
+                            action=action,
+                            service=c.labels.get(SERVICE, ""),
+                            container=c.name,
+                            id=c.id[:12],
+                            exit_code=state.get("ExitCode") if action == "die" else None,
+                            health=None,
+                            image=c.attrs.get("Config", {}).get("Image", ""),
+                            replica=c.labels.get(NUMBER, ""),
+                        )
+                    )
+        if not missing:
+            return []
+        start = lost_at or self.last_nano
+        gap = _line(
+            min([start, *(int(m["time_nano"]) for m in missing)]),
+            "gap",
+            lost_from=iso_nano(self.last_nano),
+            lost_to=iso_nano(now),
+            reconstructed=len(missing),
+            note="the daemon no longer had these events (restarted?); "
+            "container state shows the changes listed as reconstructed",
+        )
+        return [gap, *missing]
+
+    def live(self) -> None:
+        """Stream events since the last written one until the stream ends or `stop`."""
+        self.stream = self.client.api.events(since=self._since(), filters=self.filters, decode=True)
+        for raw in self.stream:
+            line = from_docker(raw)
+            if line is not None and self._new(line):
+                self.write([line])
+            if self.stop:
+                return
+
+    def run(self) -> None:
+        """Record until stopped (SIGTERM/SIGINT), reconnecting after engine restarts."""
+        started = [_line(time.time_ns(), "recorder", state="started", pid=os.getpid())]
+        lost_at: int | None = None
+        attempt = 0
+        try:
+            while not self.stop:
+                try:
+                    self.catch_up(lost_at, started)
+                    started, lost_at, attempt = [], None, 0
+                    self.live()
+                except (*ENGINE_ERRORS, ValueError):
+                    pass
+                lost_at = lost_at or time.time_ns()
+                time.sleep(RETRY_S[min(attempt, len(RETRY_S) - 1)])
+                attempt += 1
+        except Stopped:
+            pass
+        self.finish(started)
+
+    def finish(self, started: list[dict[str, Any]]) -> None:
+        """Drain what the daemon has up to now, then mark the recorder stopped."""
+        try:
+            self.catch_up(None, started)
+        except (*ENGINE_ERRORS, ValueError):
+            self.write(started)
+        self.write([_line(time.time_ns(), "recorder", state="stopped", pid=os.getpid())])
+
+    def interrupt(self, *_: Any) -> None:
+        """Signal handler: leave the (blocking) stream; `run` drains and returns."""
+        if not self.stop:
+            self.stop = True
+            raise Stopped
+
+
+class Stopped(BaseException):  # a control-flow signal, not an error
+    """Raised by the signal handler to leave a blocking read."""
+
+
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def _nano_of(stamp: str | None) -> int:
+    if not stamp or stamp.startswith("0001-"):
+        return 0
+    head, _, frac = stamp.rstrip("Z").partition(".")
+    base = int(datetime.fromisoformat(head + "+00:00").timestamp()) * 1_000_000_000
+    digits = "".join(ch for ch in frac if ch.isdigit())
+    return base + int((digits + "000000000")[:9]) if digits else base
+
+
+def record(client: DockerClient, target: Target, path: Path | None = None) -> None:
+    """Run a recorder in this process until SIGTERM/SIGINT (`netzops events record`)."""
+    recorder = Recorder(client, target, path or journal_path(target.name))
+    signal.signal(signal.SIGTERM, recorder.interrupt)
+    signal.signal(signal.SIGINT, recorder.interrupt)
+    recorder.run()

@@ -1,0 +1,414 @@
+"""The post-mortem of an incident (or of a time window): one merged UTC timeline, the impact
+window, time to detect / acknowledge / mitigate / resolve, root-cause candidates, a swimlane
+plot, and the runbook's post-mortem headings as Markdown next to the incident record.
+
+Definitions (all from recorded evidence, never from memory):
+    impact window   first to last 5xx answer in nginx's access log inside the window
+    TTD             detection (incident opened) − impact start
+    TTA             first update naming a commander − detection
+    TTM             first update with status Monitoring or Resolved − impact start
+    TTR             first Resolved update − impact start
+A source that cannot be read is named in `missing`; the rest is built anyway.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from docker import DockerClient
+
+from netzops import logs
+from netzops.containers.status import ENGINE_ERRORS
+from netzops.errors import BadInput
+from netzops.incidents import incident as inc
+from netzops.incidents import journal as jr
+from netzops.incidents import recorder
+from netzops.incidents import timeline as tl
+from netzops.paths import outputs_dir
+from netzops.plots import Chart
+from netzops.results import Result
+from netzops.secrets import scrub
+from netzops.targets import Target
+
+BEFORE = timedelta(minutes=10)  # window opened this long before the incident's start
+AFTER = timedelta(minutes=2)  # and closed this long after its resolution
+FAILING = {"down", "unhealthy", "error", "gap"}
+FOLLOW = timedelta(minutes=10)  # what a failing event "preceded": failures this soon after
+
+
+@dataclass
+class Impact:
+    first: datetime | None = None
+    last: datetime | None = None
+    failed: int = 0
+    requests: int = 0
+    clients: set[str] = field(default_factory=set)
+
+    def add(self, data: dict[str, Any]) -> None:
+        self.requests += int(data["requests"])
+        if not data["errors_5xx"]:
+            return
+        first, last = jr.parse_time(data["first_5xx"]), jr.parse_time(data["last_5xx"])
+        self.first = min(self.first or first, first)
+        self.last = max(self.last or last, last)
+        self.failed += int(data["errors_5xx"])
+        self.clients.update(data["clients_5xx"])
+
+
+@dataclass
+class PostMortem:
+    """Everything the notebook shows; `markdown` is the file written."""
+
+    title: str
+    start: datetime
+    end: datetime
+    record: dict[str, Any] | None
+    entries: list[tl.Entry]
+    lanes: dict[str, list[tuple[datetime, datetime, str]]]
+    series: list[dict[str, Any]]
+    impact: Impact
+    missing: list[str]
+    markdown: Path | None = None
+
+    def timeline(self) -> Result:
+        rows = [
+            {"time": e.time, "source": e.source, "service": e.service, "event": e.event}
+            for e in self.entries
+        ]
+        notes = [f"missing source: {m}" for m in self.missing]
+        return Result.of("timeline", f"Timeline (UTC) — {self.title}", rows, notes=notes)
+
+    def impact_result(self) -> Result:
+        i = self.impact
+        span = (i.last - i.first).total_seconds() if i.first and i.last else 0.0
+        rows = [
+            {"what": "first user-facing error", "value": _t(i.first)},
+            {"what": "last user-facing error", "value": _t(i.last)},
+            {"what": "duration", "value": _human(span) if i.first else "—"},
+            {"what": "failed requests (5xx)", "value": f"{i.failed} of {i.requests}"},
+            {"what": "distinct clients affected", "value": str(len(i.clients))},
+        ]
+        metrics = {
+            "impact.failed_requests": float(i.failed),
+            "impact.clients": float(len(i.clients)),
+        }
+        if i.first:
+            metrics["impact.duration_s"] = span
+        return Result.of("impact", "Impact window (nginx access log)", rows, metrics=metrics)
+
+    def times(self) -> Result:
+        found = response_times(self.record, self.impact.first)
+        rows = [
+            {"measure": k, "value": _human(v) if v is not None else "—"} for k, v in found.items()
+        ]
+        metrics = {
+            f"incident.{k.split()[0].lower()}_s": v for k, v in found.items() if v is not None
+        }
+        return Result.of(
+            "response_times",
+            "Time to detect / acknowledge / mitigate / resolve",
+            rows,
+            metrics=metrics,
+        )
+
+    def candidates(self) -> Result:
+        return Result.of(
+            "root_cause_candidates",
+            "Root-cause candidates (earliest failures first)",
+            root_causes(self.entries, self.impact.first),
+        )
+
+    def plot(self) -> Chart:
+        return swimlanes(self)
+
+
+def _t(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC" if when else "—"
+
+
+def _human(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def response_times(
+    record: dict[str, Any] | None, impact_start: datetime | None
+) -> dict[str, float | None]:
+    """TTD, TTA, TTM, TTR in seconds (see the module docstring); None where unknown."""
+    if not record:
+        return {
+            "TTD (detect)": None,
+            "TTA (acknowledge)": None,
+            "TTM (mitigate)": None,
+            "TTR (resolve)": None,
+        }
+    start = impact_start or jr.parse_time(record["start"])
+    detected = jr.parse_time(record["detected"])
+    ups = record["updates"]
+
+    def first(test: Any) -> datetime | None:
+        return next((jr.parse_time(u["at"]) for u in ups if test(u)), None)
+
+    acknowledged = first(lambda u: u.get("commander"))
+    mitigated = first(lambda u: u["status"] in ("Monitoring", "Resolved"))
+    resolved = first(lambda u: u["status"] == "Resolved")
+
+    def since(a: datetime | None, b: datetime) -> float | None:
+        return round((a - b).total_seconds(), 3) if a else None
+
+    return {
+        "TTD (detect)": since(detected, start),
+        "TTA (acknowledge)": since(acknowledged, detected),
+        "TTM (mitigate)": since(mitigated, start),
+        "TTR (resolve)": since(resolved, start),
+    }
+
+
+def root_causes(
+    entries: list[tl.Entry], impact_start: datetime | None, top: int = 5
+) -> list[dict[str, Any]]:
+    """The first failing events (container down/unhealthy, error groups, gaps) and what each
+    preceded: failures of other services within FOLLOW after it, and the user impact."""
+    failing = [e for e in entries if e.kind in FAILING]
+    rows = []
+    for e in failing[:top]:
+        after = [
+            f for f in failing if e.time < f.time <= e.time + FOLLOW and f.service != e.service
+        ]
+        preceded = [f"{f.service or f.source}: {f.event[:60]}" for f in after[:3]]
+        if impact_start and e.time <= impact_start:
+            preceded.append(f"user-facing errors from {impact_start:%H:%M:%S}")
+        rows.append(
+            {
+                "time": e.time,
+                "service": e.service or e.source,
+                "event": e.event,
+                "preceded": "; ".join(preceded) or "—",
+            }
+        )
+    return rows
+
+
+def window(
+    record: dict[str, Any] | None, start: logs.When, end: logs.When
+) -> tuple[datetime, datetime]:
+    now = datetime.now(UTC)
+    low, high = logs.parse_when(start, now), logs.parse_when(end, now)
+    if record:
+        opened = min(jr.parse_time(record["start"]), jr.parse_time(record["detected"]))
+        closed = jr.parse_time(record["resolved"]) + AFTER if record.get("resolved") else now
+        low, high = low or opened - BEFORE, high or closed
+    if low is None:
+        raise BadInput("give an incident id or a start time (ISO, Unix seconds or 1h/30m)")
+    high = high or now
+    if high <= low:
+        raise BadInput(f"end {high:%Y-%m-%d %H:%M:%S} is not after start {low:%Y-%m-%d %H:%M:%S}")
+    return low, high
+
+
+def _sources(
+    client: DockerClient,
+    target: Target,
+    record: dict[str, Any] | None,
+    start: datetime,
+    end: datetime,
+    missing: list[str],
+) -> list[Any]:
+    streams: list[Any] = [tl.updates(record)]
+    where = recorder.status(target.name).journal
+    path = Path(where) if where else jr.journal_path(target.name)
+    if path.exists():
+        streams.append(tl.journal(path, start, end))
+    else:
+        missing.append(f"event journal ({path} does not exist: start `netzops events start`)")
+    ledger_path = outputs_dir() / "ledger.jsonl"
+    if ledger_path.exists():
+        streams.append(tl.ledger(tl.ledger_lines(ledger_path), start, end))
+    else:
+        missing.append(f"ledger ({ledger_path} does not exist)")
+    try:
+        found = logs.read(client, target, since=start, until=end)
+    except ENGINE_ERRORS as exc:
+        missing.append(f"container logs, PostgreSQL and nginx logs (engine: {str(exc)[:120]})")
+        return streams
+    for service in target.services:
+        if not any(s.service == service for s in found):
+            missing.append(f"logs of {service} (no container)")
+    streams += tl.logs(found)
+    streams += [tl.access(s) for s in found if s.service == "frontend"]
+    return streams
+
+
+def build(
+    client: DockerClient,
+    target: Target,
+    incident: str = "",
+    start: logs.When = None,
+    end: logs.When = None,
+) -> PostMortem:
+    """Merge every source for the incident's window (or [start, end]) in one pass and write
+    the Markdown; see the module docstring. BadInput for an unknown id or an empty window."""
+    record = inc.load(incident) if incident else None
+    if record and record["target"] != target.name:
+        raise BadInput(f"incident {incident} is about {record['target']}, not {target.name}")
+    low, high = window(record, start, end)
+    missing: list[str] = []
+    streams = _sources(client, target, record, low, high, missing)
+    entries: list[tl.Entry] = []
+    series: list[dict[str, Any]] = []
+    impact = Impact()
+    lanes = _Lanes(target.services)
+    for e in tl.merge(*streams):
+        if not low <= e.time <= high:
+            continue
+        if e.kind == "traffic":
+            series.append(e.data)
+            impact.add(e.data)
+            if not e.data["errors_5xx"]:
+                continue
+        lanes.add(e)
+        entries.append(e)
+    title = record["id"] if record else f"{low:%Y-%m-%d %H:%M}–{high:%H:%M} UTC"
+    pm = PostMortem(title, low, high, record, entries, lanes.close(high), series, impact, missing)
+    pm.markdown = write_markdown(pm)
+    return pm
+
+
+class _Lanes:
+    """Down and unhealthy periods per service from the journal's entries."""
+
+    def __init__(self, services: list[str]) -> None:
+        self.services = services
+        self.open: dict[tuple[str, str], tuple[datetime, str]] = {}
+        self.done: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
+
+    def add(self, e: tl.Entry) -> None:
+        if e.source != "journal" or not e.service:
+            return
+        who = (e.service, str(e.data.get("container")))
+        if e.kind in ("down", "unhealthy") and who not in self.open:
+            self.open[who] = (e.time, e.kind)
+        elif e.kind in ("up", "healthy") and who in self.open:
+            since, kind = self.open.pop(who)
+            if e.kind == "up" or kind == "unhealthy":
+                self.done[e.service].append((since, e.time, kind))
+            else:
+                self.open[who] = (since, kind)
+
+    def close(self, end: datetime) -> dict[str, list[tuple[datetime, datetime, str]]]:
+        for (service, _), (since, kind) in self.open.items():
+            self.done[service].append((since, end, kind))
+        return {s: sorted(self.done.get(s, [])) for s in self.services}
+
+
+def swimlanes(pm: PostMortem) -> Chart:
+    """One lane per service (down red, unhealthy amber) over 5xx rate and p95 per minute."""
+    from matplotlib import dates as mdates
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    lanes_ax, rate_ax = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1.4])
+    names = list(pm.lanes)
+    for row, name in enumerate(names):
+        for since, until, kind in pm.lanes[name]:
+            color = "#b00020" if kind == "down" else "#d4ac0d"
+            lanes_ax.broken_barh(
+                [(_num(since), _num(until) - _num(since))],
+                (row - 0.4, 0.8),
+                color=color,
+            )
+    if pm.impact.first and pm.impact.last:
+        lanes_ax.axvspan(pm.impact.first, pm.impact.last, color="#b00020", alpha=0.08)
+    lanes_ax.set_yticks(range(len(names)), names)
+    lanes_ax.set_ylim(-0.6, len(names) - 0.4)
+    lanes_ax.set_title(f"{pm.title}: down (red), unhealthy (amber), impact window (shaded)")
+    minutes = [jr.parse_time(s["minute"]) for s in pm.series]
+    rate_ax.bar(
+        minutes,
+        [s["error_rate_percent"] for s in pm.series],
+        width=1 / 1440 * 0.9,
+        align="edge",
+        color="#b00020",
+        label="5xx %",
+    )
+    rate_ax.set_ylabel("5xx %")
+    p95_ax = rate_ax.twinx()
+    p95_ax.plot(
+        [m + timedelta(seconds=30) for m in minutes],
+        [s["p95_ms"] or 0 for s in pm.series],
+        color="#2471a3",
+        marker=".",
+        label="p95 ms",
+    )
+    p95_ax.set_ylabel("p95 ms")
+    rate_ax.set_xlim(pm.start, pm.end)
+    rate_ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=UTC))  # type: ignore[no-untyped-call]
+    return Chart(fig)
+
+
+def _num(when: datetime) -> float:
+    """matplotlib's date number (days since 1970-01-01 UTC)."""
+    return when.timestamp() / 86400.0
+
+
+def markdown(pm: PostMortem) -> str:
+    """The runbook's post-mortem headings (Timeline, Root cause, Improvements, Action items)."""
+    rec = pm.record or {}
+    lines = [f"# Post-mortem: {pm.title}", ""]
+    if rec:
+        lines += [
+            f"- Severity: {rec['severity']}; status: {rec['status']}; "
+            f"commander: {rec.get('commander') or '—'}",
+            f"- Detected: {_t(jr.parse_time(rec['detected']))}",
+        ]
+    lines += [f"- Window: {_t(pm.start)} – {_t(pm.end)}"]
+    lines += [f"- {r['what'].capitalize()}: {r['value']}" for r in pm.impact_result().rows]
+    lines += [f"- {r['measure']}: {r['value']}" for r in pm.times().rows]
+    lines += [f"- Missing source: {m}" for m in pm.missing]
+    lines += [
+        "",
+        "## Timeline",
+        "",
+        "| Time (UTC) | Source | Service | Event |",
+        "|---|---|---|---|",
+    ]
+    for e in pm.entries:
+        text = e.event.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {e.time:%H:%M:%S.%f}"[:-3] + f" | {e.source} | {e.service} | {text} |")
+    lines += ["", "## Root cause", "", "Candidates (earliest failing events; confirm one):", ""]
+    for r in pm.candidates().rows:
+        lines.append(
+            f"- {str(r['time'])[11:23]} {r['service']}: {r['event']} — preceded: {r['preceded']}"
+        )
+    lines += [
+        "",
+        "## Improvements",
+        "",
+        "- Detection: was TTD within the 5-minute Detection "
+        "budget? Which alert would have fired earlier?",
+        "- Mitigation: which runbook step restored service, and could it be automated?",
+        "",
+        "## Action items",
+        "",
+        "- [ ] Owner, action, due date",
+        "",
+    ]
+    return scrub("\n".join(lines))
+
+
+def write_markdown(pm: PostMortem) -> Path:
+    folder = inc.folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = (
+        pm.record["id"] if pm.record else f"window-{pm.start:%Y%m%dT%H%M%S}-{pm.end:%Y%m%dT%H%M%S}"
+    )
+    path = folder / f"{name}.postmortem.md"
+    path.write_text(markdown(pm))
+    return path

@@ -1,0 +1,379 @@
+"""One UTC timeline from every source of evidence, merged in time order as streams.
+
+Each source is an iterator of `Entry`, sorted by time; `merge` interleaves them with
+heapq.merge, so nothing is loaded whole beyond what one source reads at a time (container
+logs come from the Engine API one container at a time, as `netzops.logs.read` returns them).
+
+    journal   recorded container events (start, die + exit code, health, oom, gaps)
+    logs      container log lines of interest, grouped per minute and kind with the first
+              and last occurrence and a count (ERROR, failed login, slow query, out of memory)
+    postgres  PostgreSQL's server log: FATAL/PANIC and terminated backends per minute,
+              each shutdown and "ready to accept connections" as it happened
+    nginx     the access log per minute: requests, 5xx, latency p95, first/last 5xx and the
+              clients that got one (in `data`)
+    ledger    runs with their worst finding, every guarded action (who, what, plan, result)
+    incident  the incident's status updates
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+from netzops.incidents import journal as jr
+from netzops.logs import Source
+from netzops.logs import parse as lp
+from netzops.quantiles import percentile
+
+DOWN = {"die", "kill", "stop", "oom", "pause"}
+UP = {"start", "restart", "unpause"}
+_SHUTDOWN = (b"database system is shut down", b"received fast shutdown request")
+_READY = b"ready to accept connections"
+_TERMINATED = b"terminating connection due to administrator command"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the timeline. `kind` drives the post-mortem: down, up, unhealthy,
+    healthy, gap, error, traffic (a minute of the access log), run, action, update."""
+
+    time: datetime
+    source: str
+    service: str
+    event: str
+    kind: str = ""
+    last: datetime | None = None
+    count: int = 1
+    data: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def merge(*sources: Iterable[Entry]) -> Iterator[Entry]:
+    """The sources' entries in time order (each source must be sorted)."""
+    return heapq.merge(*sources, key=attrgetter("time"))
+
+
+def merge_lines(paths: list[Path]) -> Iterator[str]:
+    """The lines of several time-sorted journal files in time order, read as streams; the
+    key is a line's fixed-width `time` (bytes 10..40). What the benchmark measures."""
+    files = [p.open(encoding="utf-8") for p in paths]
+    try:
+        yield from heapq.merge(*files, key=_time_key)
+    finally:
+        for fh in files:
+            fh.close()
+
+
+def _time_key(line: str) -> str:
+    return line[10:40]
+
+
+# --- journal --------------------------------------------------------------------------------
+
+
+def _journal_kind(line: dict[str, Any]) -> str:
+    action = line.get("action", "")
+    if line["entry"] == "gap":
+        return "gap"
+    if action in DOWN:
+        return "down"
+    if action in UP:
+        return "up"
+    if action == "health_status":
+        return "unhealthy" if line.get("health") == "unhealthy" else "healthy"
+    return "change" if line["entry"] in ("event", "reconstructed") else "recorder"
+
+
+def _journal_event(line: dict[str, Any]) -> str:
+    entry, action = line["entry"], line.get("action", "")
+    if entry == "gap":
+        return f"GAP {line['lost_from'][:23]} → {line['lost_to'][:23]}: {line['note']}"
+    if entry == "reconnect":
+        return (
+            f"event stream resumed (lost at {line['lost_at'][11:23]}, {line['replayed']} replayed)"
+        )
+    if entry == "recorder":
+        return f"event recorder {line['state']}"
+    text = f"{action}: {line.get('health')}" if action == "health_status" else action
+    if line.get("exit_code") is not None and action == "die":
+        text += f" (exit {line['exit_code']})"
+    suffix = " [reconstructed from container state]" if entry == "reconstructed" else ""
+    return f"{text} {line.get('container', '')}{suffix}"
+
+
+def journal(path: Path, start: datetime, end: datetime) -> Iterator[Entry]:
+    """The journal's lines in [start, end] (stops reading at the first line after `end`)."""
+    low, high = start.strftime("%Y-%m-%dT%H:%M:%S.%f"), end.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    for line in jr.read(path):
+        stamp = str(line.get("time", ""))
+        if stamp[:26] < low:
+            continue
+        if stamp[:26] > high:
+            return
+        yield Entry(
+            jr.parse_time(stamp),
+            "journal",
+            str(line.get("service", "")),
+            _journal_event(line),
+            _journal_kind(line),
+            data={"container": line.get("container"), "action": line.get("action")},
+        )
+
+
+# --- container logs -------------------------------------------------------------------------
+
+
+def _log_kind(payload: bytes) -> str | None:
+    """What a backend/redis/nginx line is evidence of, or None."""
+    low = payload.lower()
+    if b"out of memory" in low or b"heap limit" in low or b"oom" in payload:
+        return "out of memory"
+    if b"failed login" in payload:
+        return "failed login"
+    if b"slow query" in payload:
+        return "slow query"
+    level, _ = lp.level_of(payload)
+    if level in (lp.ERROR, lp.FATAL) and b'] "' not in payload:  # not an access line
+        return "error"
+    return None
+
+
+def _other_kind(payload: bytes) -> tuple[str, bool] | None:
+    kind = _log_kind(payload)
+    return None if kind is None else (kind, False)
+
+
+def _postgres_kind(payload: bytes) -> tuple[str, bool] | None:
+    """(kind, one entry per line?) of a PostgreSQL server-log line, or None."""
+    if any(s in payload for s in _SHUTDOWN):
+        return "shutdown", True
+    if _READY in payload:
+        return "ready to accept connections", True
+    if _TERMINATED in payload:
+        return "terminated backends", False
+    if b" PANIC:  " in payload:
+        return "PANIC", False
+    if b" FATAL:  " in payload:
+        return "FATAL", False
+    if lp.slow_query(payload) is not None:
+        return "slow query", False
+    return None
+
+
+@dataclass
+class _Group:
+    first: datetime
+    last: datetime
+    count: int
+    sample: str
+
+
+def _grouped(src: Source, postgres: bool) -> Iterator[Entry]:
+    """One container's lines of interest: per minute and kind one entry (first occurrence,
+    last, count, a sample), single events (shutdown, ready) as they are; in time order."""
+    groups: dict[str, _Group] = {}
+    minute = b""
+    pending: list[Entry] = []
+
+    def flush() -> Iterator[Entry]:
+        out = pending + [_group_entry(src, k, g, postgres) for k, g in groups.items()]
+        pending.clear()
+        groups.clear()
+        yield from sorted(out, key=attrgetter("time"))
+
+    for line in lp.lines(src.blob):
+        stamp, payload = lp.split_time(line)
+        if stamp[:16] != minute:
+            yield from flush()
+            minute = stamp[:16]
+        found = _postgres_kind(payload) if postgres else _other_kind(payload)
+        when = lp.stamp_time(stamp) if found else None
+        if found is None or when is None:
+            continue
+        kind, single = found
+        text = payload.decode(errors="replace")[:200]
+        if single:
+            pending.append(Entry(when, "postgres", src.service, kind, kind.split()[0], data={}))
+        elif kind in groups:
+            group = groups[kind]
+            group.last, group.count = when, group.count + 1
+        else:
+            groups[kind] = _Group(when, when, 1, text)
+    yield from flush()
+
+
+def _group_entry(src: Source, kind: str, group: _Group, postgres: bool) -> Entry:
+    times = f"{group.first:%H:%M:%S}–{group.last:%H:%M:%S}"
+    event = f"{kind} ×{group.count} ({times}): {lp.kind(group.sample, 80)}"
+    return Entry(
+        group.first,
+        "postgres" if postgres else "logs",
+        src.service,
+        event,
+        "error" if kind not in ("slow query", "failed login") else kind,
+        group.last,
+        group.count,
+        {"container": src.container},
+    )
+
+
+def logs(sources: list[Source], postgres_service: str = "postgres") -> list[Iterator[Entry]]:
+    """One sorted stream per container (nginx's access lines are `access`'s business)."""
+    return [_grouped(src, src.service == postgres_service) for src in sources]
+
+
+# --- nginx access log -----------------------------------------------------------------------
+
+
+def _client(payload: bytes) -> str:
+    return payload.partition(b" ")[0].decode(errors="replace")
+
+
+def request_path(payload: bytes) -> str:
+    """`GET /api/users` of an access line (query string dropped)."""
+    request = (lp.quoted(payload, b'] "') or b"").decode(errors="replace").split(" ")
+    return f"{request[0]} {request[1].split('?')[0]}" if len(request) > 1 else "?"
+
+
+@dataclass
+class _Minute:
+    start: datetime
+    requests: int = 0
+    errors: int = 0
+    times: list[float] = field(default_factory=list)
+    first_5xx: datetime | None = None
+    last_5xx: datetime | None = None
+    clients: set[str] = field(default_factory=set)
+    failing: Counter[str] = field(default_factory=Counter)
+
+    def entry(self, service: str) -> Entry:
+        p95 = percentile(self.times, 95) if self.times else None
+        rate = round(self.errors / self.requests * 100, 2) if self.requests else 0.0
+        event = f"{self.requests} requests, {self.errors} 5xx ({rate:g} %)" + (
+            f", p95 {p95:.0f} ms" if p95 is not None else ""
+        )
+        data = {
+            "minute": self.start.isoformat(),
+            "requests": self.requests,
+            "errors_5xx": self.errors,
+            "error_rate_percent": rate,
+            "p95_ms": p95,
+            "first_5xx": self.first_5xx.isoformat() if self.first_5xx else None,
+            "last_5xx": self.last_5xx.isoformat() if self.last_5xx else None,
+            "clients_5xx": sorted(self.clients),
+            "failing": dict(self.failing.most_common(5)),
+        }
+        return Entry(self.first_5xx or self.start, "nginx", service, event, "traffic", data=data)
+
+
+def access(src: Source) -> Iterator[Entry]:
+    """One entry per minute of an nginx access log (kind "traffic"; see `_Minute`)."""
+    minute: _Minute | None = None
+    for line in lp.lines_with(src.blob, b'] "'):
+        stamp, payload = lp.split_time(line)
+        status = lp.access_status(payload)
+        when = lp.stamp_time(stamp)
+        if status is None or when is None:
+            continue
+        start = when.replace(second=0, microsecond=0)
+        if minute is None or minute.start != start:
+            if minute is not None:
+                yield minute.entry(src.service)
+            minute = _Minute(start)
+        minute.requests += 1
+        rt = lp.access_rt_ms(payload)
+        if rt is not None:
+            minute.times.append(rt)
+        if status >= 500:
+            minute.errors += 1
+            minute.first_5xx = minute.first_5xx or when
+            minute.last_5xx = when
+            minute.clients.add(_client(payload))
+            minute.failing[request_path(payload)] += 1
+    if minute is not None:
+        yield minute.entry(src.service)
+
+
+# --- ledger and incident --------------------------------------------------------------------
+
+
+def _at(text: str | None) -> datetime | None:
+    return jr.parse_time(text.replace("+00:00", "Z")) if text else None
+
+
+def ledger_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """The ledger's lines (format: netzops/runner/ledger.py; read here as data, since this
+    layer does not import the runner)."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as fh:
+        for text in fh:
+            if text.strip():
+                yield json.loads(text)
+
+
+def ledger_actions(path: Path) -> Iterator[dict[str, Any]]:
+    """Every audit entry in the ledger once: run lines' `actions` and `kind: action` lines
+    (written by a kernel as they happen) deduplicated by (at, action, fingerprint)."""
+    seen: set[tuple[str, str, str]] = set()
+    for line in ledger_lines(path):
+        found = [line] if line.get("kind") == "action" else line.get("actions") or []
+        for a in found:
+            key = (str(a.get("at")), str(a.get("action")), str(a.get("fingerprint")))
+            if key not in seen:
+                seen.add(key)
+                yield a
+
+
+def ledger(lines: Iterable[dict[str, Any]], start: datetime, end: datetime) -> list[Entry]:
+    """Runs (at their end, with the worst finding) and guarded actions (at their time) in
+    the window, sorted (the ledger is in order of run ends; actions happen before). Incident
+    updates are left to `updates` (they come from the incident record)."""
+    found = []
+    seen: set[tuple[str, str, str]] = set()
+    for line in lines:
+        ended = _at(line.get("ended"))
+        if line.get("kind") not in ("action", "prune") and ended and start <= ended <= end:
+            worst = line.get("worst") or "no findings"
+            event = f"run {line.get('notebook')} {line.get('status')}, worst {worst}"
+            found.append(Entry(ended, "ledger", "", event, "run"))
+        for action in [line] if line.get("kind") == "action" else line.get("actions") or []:
+            at = _at(action.get("at"))
+            key = (str(action.get("at")), str(action.get("action")), str(action.get("fingerprint")))
+            if not at or not start <= at <= end or key in seen:
+                continue
+            seen.add(key)
+            if action.get("action") == "incident_update":
+                continue
+            dry = "dry run" if action.get("dry_run") else "done"
+            event = (
+                f"guarded {action.get('action')} on {action.get('subject')} ({dry}) by "
+                f"{action.get('who')}, plan #{action.get('fingerprint')}: "
+                f"{action.get('outcome')}"
+            )
+            found.append(Entry(at, "ledger", "", event, "action"))
+    return sorted(found, key=attrgetter("time"))
+
+
+def updates(record: dict[str, Any] | None) -> list[Entry]:
+    """The incident's status updates as entries."""
+    if not record:
+        return []
+    return [
+        Entry(
+            jr.parse_time(u["at"]),
+            "incident",
+            "",
+            f"{u['status']}: {u['summary']}"
+            + (f" ({u['commander']})" if u.get("commander") else ""),
+            "update",
+            data={"status": u["status"]},
+        )
+        for u in record.get("updates", [])
+    ]
