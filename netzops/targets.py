@@ -68,6 +68,26 @@ class Tls(_Strict):
     server_name: str | None = None
 
 
+class Retention(_Strict):
+    """How many backups to keep (grandfather-father-son): the newest backup of each of the
+    last `daily` days, `weekly` ISO weeks and `monthly` months is kept; the rest may be
+    pruned. Defaults are our choice (a week of dailies, a month of weeklies, half a year)."""
+
+    daily: int = Field(default=7, ge=1)
+    weekly: int = Field(default=4, ge=0)
+    monthly: int = Field(default=6, ge=0)
+
+
+class Backups(_Strict):
+    """Where the target's database backups live and how many to keep. `dir` None: the
+    folder `<outputs>/<target>/backups` (outside the git tree); `~` is expanded."""
+
+    dir: str | None = None
+    retention: Retention = Retention()
+    #: where pg_restore -j reads its copy inside the database container (seekable, on disk)
+    server_scratch: str = "/var/lib/postgresql/data"
+
+
 class Target(_Strict):
     """A stack netzops operates: where its parts are and how to reach them."""
 
@@ -79,6 +99,7 @@ class Target(_Strict):
     compose: Compose
     docker_host: str | None = None  # None: DOCKER_HOST or the local socket
     postgres: Postgres = Postgres()
+    backups: Backups = Backups()
     redis: Redis = Redis()
     http: Http
     tls: list[Tls] = Field(default_factory=list)

@@ -12,10 +12,12 @@ import pytest
 from netzops.postgres import queries
 
 SQL_DIR = Path(str(resources.files("netzops.postgres").joinpath("sql")))
-SOURCES = sorted(SQL_DIR.parent.glob("*.py"))  # the postgres package's modules
+SOURCES = sorted(SQL_DIR.parent.glob("*.py")) + sorted(  # the postgres and backups modules
+    SQL_DIR.parent.parent.joinpath("backups").glob("*.py")
+)
 FILES = sorted(SQL_DIR.glob("*.sql"))
 #: Queries whose {name} placeholders are filled with psycopg.sql.Identifier.
-WITH_IDENTIFIERS = {"slow_queries", "vacuum_table"}
+WITH_IDENTIFIERS = {"slow_queries", "vacuum_table", "row_count", "create_database", "drop_database"}
 #: Calls naming a query by a literal: db.rows("name", ...), _step(db, "name", b) ...
 USE = re.compile(
     r"""\b(?:rows|execute|render|_step|_signal|_change)\((?:db, )?"""
