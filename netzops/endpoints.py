@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import takewhile
 from urllib.parse import urlsplit
 
 import httpx
@@ -127,16 +128,25 @@ def sample(
     name: str | None = None,
     target: Target | None = None,
     pause_s: float = 0.0,
+    give_up_after: int = 2,
 ) -> Result:
-    """GET `url` `count` times, one after another: p50/p95/p99/max and errors. The p95 is
-    judged against the API budget (api_response_ms), the error share against
-    error_rate_percent; no answer at all is P0 (as in the health checks)."""
+    """GET `url` up to `count` times, one after another: p50/p95/p99/max and errors. The
+    p95 is judged against the API budget (api_response_ms), the error share against
+    error_rate_percent; no answer at all is P0 (as in the health checks). Sampling stops
+    after `give_up_after` requests in a row timed out (each waited out the client's
+    timeout): a hanging service is told in seconds, not in `count` timeouts."""
     if count < 1:
         raise BadInput(f"count must be at least 1, not {count}")
     label = name or _sample_name(url)
-    probes = []
+    probes: list[Probe] = []
     for i in range(count):
         probes.append(probe(http, label, url))
+        unanswered = list(takewhile(_timed_out, reversed(probes)))
+        if give_up_after and len(unanswered) >= give_up_after:
+            probes[-1] = replace(
+                probes[-1], error=f"{probes[-1].error} (stopped after {len(unanswered)} in a row)"
+            )
+            break
         if pause_s and i < count - 1:
             time.sleep(pause_s)
     times = [p.latency_ms for p in probes if p.latency_ms is not None]
@@ -144,7 +154,7 @@ def sample(
     first = (failed[0].error or f"HTTP {failed[0].status}") if failed else ""
     p50, p95, p99 = (percentile(times, q) for q in (50, 95, 99)) if times else (None,) * 3
     row = ResponseTimes(
-        label, url, count, len(failed), p50, p95, p99, max(times) if times else None, first
+        label, url, len(probes), len(failed), p50, p95, p99, max(times) if times else None, first
     )
     bands = target.bands if target else thresholds()
     return Result.of(
@@ -154,6 +164,11 @@ def sample(
         _sample_findings(row, bands),
         _sample_metrics(row),
     )
+
+
+def _timed_out(p: Probe) -> bool:
+    """The request got no answer within the client's timeout (httpx's *Timeout errors)."""
+    return p.status is None and p.error.partition(":")[0].endswith("Timeout")
 
 
 def _sample_metrics(row: ResponseTimes) -> dict[str, float]:

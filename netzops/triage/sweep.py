@@ -1,56 +1,225 @@
 """Every read-only check of a target in one pass: the input of alert evaluation,
-automatic troubleshooting and escalation. Each check bounds its own time and turns an
-unreachable service into a finding, so a sweep always completes."""
+automatic troubleshooting and escalation.
+
+The checks run concurrently (threads), each bounded by its own timeouts (connect, socket,
+HTTP: shorter than the run's deadline). Checks sharing one connection (PostgreSQL) run one
+after another in a lane, and a lane stops at its first unanswered probe: the rest of it is
+"not run". Whatever has not finished when the run's deadline passes is cut short: a finding
+"no answer within N s" for the service it waited for, and a row in the sweep summary. So a
+sweep always completes, in about the deadline at worst (default 15 s, the issue's budget
+for a whole triage is 20 s)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from netzops import cache, certs, containers, endpoints, host, logs, postgres
-from netzops.findings import worst
+from netzops import backups, cache, certs, containers, endpoints, host, logs, postgres
+from netzops.findings import Finding, Priority, worst
 from netzops.results import Result
 from netzops.targets import Target
 from netzops.triage.clients import Clients
 
-Check = Callable[[], Result]
+DEADLINE_S = 15.0  # the run's deadline: every probe's own timeout is shorter (5 s)
+SAMPLE_REQUESTS = 20  # requests of the API response-time sample (stops at the first timeouts)
+SHORT_WINDOW = "5m"  # error rates are judged over the last 5 minutes as well as the hour
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of the sweep: what it waits for (`service`, named when it hangs), the
+    client it uses (not closed while it hangs) and its lane (one at a time per lane)."""
+
+    name: str
+    run: Callable[[], Result]
+    service: str
+    uses: str = ""  # docker | http | db | redis | "" (its own connections)
+    lane: str = ""  # checks of a lane share a connection: they run in order
 
 
 def registry(target: Target, clients: Clients) -> dict[str, Check]:
-    """The sweep's checks by name, bound to the shared, lazily created `clients`."""
-    c = clients
-    api = target.http.frontend_url.rstrip("/") + "/api/users"
-    return {
-        "service_status": lambda: containers.service_status(c.docker, target),
-        "container_stats": lambda: containers.stats(c.docker, target),
-        "http_health": lambda: endpoints.health(c.http, target),
-        "api_response": lambda: endpoints.sample(c.http, api, count=20, name="api", target=target),
-        "postgres_ping": lambda: postgres.ping(c.db),
-        "postgres_connections": lambda: postgres.connections(c.db),
-        "postgres_long_queries": lambda: postgres.long_running_queries(c.db),
-        "redis_ping": lambda: cache.ping(c.redis),
-        "redis_memory": lambda: cache.memory(c.redis, target),
-        "tls": lambda: certs.check(target),
-        "host_disks": lambda: host.disks(target),
-        "host_memory": lambda: host.memory(target),
-        "errors_last_hour": lambda: logs.errors_last_hour(c.docker, target),
-        "backend_error_rate": lambda: logs.request_rates(c.docker, target),
-        "nginx_error_rate": lambda: logs.nginx_error_rate(c.docker, target),
-        "out_of_memory": lambda: logs.out_of_memory(c.docker, target, service=None, since="1h"),
+    """The sweep's checks by name, bound to the shared, lazily created `clients`. It holds
+    every check another notebook shows a priority for (status, restarts, health, response
+    times, PostgreSQL, Redis, certificate, disks, memory, CPU, errors and error rates over
+    the hour and the last 5 minutes, slow queries, failed logins, out-of-memory, network,
+    backups), so alerts, escalation and troubleshooting judge the same facts."""
+    c, t = clients, target
+    api = t.http.frontend_url.rstrip("/") + "/api/users"
+    checks = [
+        Check("service_status", lambda: status(c), "docker", "docker"),
+        Check("container_stats", lambda: stats(c), "docker", "docker"),
+        Check("network", lambda: containers.network(c.docker, t), "docker", "docker"),
+        Check("http_health", lambda: endpoints.health(c.http, t), "frontend", "http"),
+        Check("api_response", lambda: api_sample(c, api), "backend", "http"),
+        Check("postgres_ping", lambda: postgres.ping(c.db), "postgres", "db", "db"),
+        Check("postgres_connections", lambda: postgres.connections(c.db), "postgres", "db", "db"),
+        Check(
+            "postgres_long_queries",
+            lambda: postgres.long_running_queries(c.db),
+            "postgres",
+            "db",
+            "db",
+        ),
+        Check("redis_ping", lambda: cache.ping(c.redis), "redis", "redis"),
+        Check("redis_memory", lambda: cache.memory(c.redis, t), "redis", "redis"),
+        Check("tls", lambda: certs.check(t), "frontend"),
+        Check("host_disks", lambda: host.disks(t), "host"),
+        Check("host_memory", lambda: host.memory(t), "host"),
+        Check("host_cpu", lambda: c.once("host_cpu", lambda: host.cpu(t)), "host"),
+        Check("errors_last_hour", lambda: logs.errors_last_hour(c.docker, t), "docker", "docker"),
+        Check("backend_error_rate", lambda: logs.request_rates(c.docker, t), "docker", "docker"),
+        Check(
+            "backend_error_rate_5m",
+            lambda: recent(logs.request_rates(c.docker, t, since=SHORT_WINDOW)),
+            "docker",
+            "docker",
+        ),
+        Check("nginx_error_rate", lambda: logs.nginx_error_rate(c.docker, t), "docker", "docker"),
+        Check(
+            "nginx_error_rate_5m",
+            lambda: recent(logs.nginx_error_rate(c.docker, t, since=SHORT_WINDOW)),
+            "docker",
+            "docker",
+        ),
+        Check(
+            "slow_queries",
+            lambda: logs.slow_queries(c.docker, t, since="1h"),
+            "docker",
+            "docker",
+        ),
+        Check(
+            "failed_logins",
+            lambda: logs.failed_logins(c.docker, t, since="1h"),
+            "docker",
+            "docker",
+        ),
+        Check(
+            "out_of_memory",
+            lambda: logs.out_of_memory(c.docker, t, service=None, since="1h"),
+            "docker",
+            "docker",
+        ),
+        Check("backups", lambda: backups.catalog(t), "backups"),
+    ]
+    return {check.name: check for check in checks}
+
+
+def recent(result: Result) -> Result:
+    """A result over the short window, told apart from the hour's: its findings say
+    "last 5 minutes" and its metrics carry `.5m` before the last part."""
+    result.title += " — last 5 minutes"
+    result.findings = [replace(f, summary=f"{f.summary} (last 5 minutes)") for f in result.findings]
+    result.metrics = {
+        f"{k.rpartition('.')[0]}.5m.{k.rpartition('.')[2]}": v for k, v in result.metrics.items()
     }
+    return result
 
 
-def run(target: Target, only: list[str] | None = None) -> list[Result]:
-    """The results of every check (or of the named ones), in registry order."""
+def status(c: Clients) -> Result:
+    """The run's one `docker compose ps` (shared by every check needing it)."""
+    return c.once("service_status", lambda: containers.service_status(c.docker, c.target))
+
+
+def stats(c: Clients) -> Result:
+    """The run's one `docker stats` sample (shared by every check needing it)."""
+    return c.once("container_stats", lambda: containers.stats(c.docker, c.target))
+
+
+def api_sample(c: Clients, url: str) -> Result:
+    """The run's one API response-time sample; it stops after the first timeouts."""
+    return c.once(
+        f"sample {url}",
+        lambda: endpoints.sample(c.http, url, SAMPLE_REQUESTS, name="api", target=c.target),
+    )
+
+
+def run(
+    target: Target, only: list[str] | None = None, deadline_s: float = DEADLINE_S
+) -> list[Result]:
+    """The results of every check (or of the named ones), in registry order; checks run
+    concurrently and whatever is not done after `deadline_s` is cut short (a finding)."""
     clients = Clients(target)
-    try:
-        checks = registry(target, clients)
-        unknown = sorted(set(only or []) - set(checks))
-        if unknown:
-            raise ValueError(f"unknown checks {unknown}; known: {', '.join(checks)}")
-        return [check() for name, check in checks.items() if not only or name in only]
-    finally:
-        clients.close()
+    checks = registry(target, clients)
+    unknown = sorted(set(only or []) - set(checks))
+    if unknown:
+        raise ValueError(f"unknown checks {unknown}; known: {', '.join(checks)}")
+    chosen = [check for name, check in checks.items() if not only or name in only]
+    return run_checks(clients, chosen, deadline_s)
+
+
+def run_checks(clients: Clients, checks: list[Check], deadline_s: float) -> list[Result]:
+    """Run `checks` concurrently (lanes in order) and close the clients no hanging check
+    still uses. Returns one result per check, in the given order."""
+    results: dict[str, Result] = {}
+    lanes: dict[str, list[Check]] = {}
+    for check in checks:
+        lanes.setdefault(check.lane or check.name, []).append(check)
+    started = time.monotonic()
+    threads = [
+        threading.Thread(target=_lane, args=(lane, results), daemon=True, name=f"check {key}")
+        for key, lane in lanes.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, deadline_s - (time.monotonic() - started)))
+    elapsed = round(time.monotonic() - started, 1)
+    hanging = {c.uses for c in checks if c.name not in results and c.uses}
+    done = [results.get(c.name) or cut_short(c, deadline_s) for c in checks]
+    for check, result in zip(checks, done, strict=True):
+        result.metrics.setdefault(f"sweep.{check.name}.seconds", elapsed)
+    _close(clients, hanging)
+    return done
+
+
+def _lane(lane: list[Check], results: dict[str, Result]) -> None:
+    for i, check in enumerate(lane):
+        start = time.monotonic()
+        result = check.run()
+        result.metrics[f"sweep.{check.name}.seconds"] = round(time.monotonic() - start, 2)
+        results[check.name] = result
+        if i == 0 and len(lane) > 1 and result.metrics.get(f"{check.service}.up") == 0.0:
+            for rest in lane[1:]:  # the lane's service did not answer: the rest would wait too
+                results[rest.name] = Result.of(
+                    rest.name,
+                    rest.name,
+                    notes=[f"not run: {check.service} did not answer {check.name}"],
+                )
+            return
+
+
+def cut_short(check: Check, deadline_s: float) -> Result:
+    """The result of a check that did not finish within the run's deadline."""
+    finding = Finding(
+        check.name,
+        check.service,
+        Priority.P1,
+        f"no answer within {deadline_s:g} s: {check.name} was cut short",
+        deadline_s,
+    )
+    return Result.of(
+        check.name,
+        f"{check.name} (cut short)",
+        findings=[finding],
+        metrics={"sweep.cut_short": 1.0},
+        notes=[f"cut short after {deadline_s:g} s: the run's deadline"],
+    )
+
+
+def _close(clients: Clients, hanging: set[str]) -> None:
+    """Close the clients, except those a cut-short check may still be using (its own
+    timeout ends it; closing a connection under a running call is not safe)."""
+    made = vars(clients)
+    for name in ("_docker", "_http", "_redis", "_db"):
+        if name in made and name.removeprefix("_") not in hanging:
+            made[name].close()
+
+
+def cut_short_checks(results: list[Result]) -> list[str]:
+    """The names of the checks that did not finish within the run's deadline."""
+    return [r.check for r in results if r.metrics.get("sweep.cut_short")]
 
 
 @dataclass(frozen=True)
@@ -59,17 +228,38 @@ class CheckSummary:
     title: str
     worst: str
     findings: int
+    seconds: float | None
+
+
+def _seconds(result: Result) -> float | None:
+    return next(
+        (v for k, v in result.metrics.items() if k.startswith("sweep.") and k.endswith(".seconds")),
+        None,
+    )
 
 
 def summary(results: list[Result]) -> Result:
-    """One row per check with its worst priority, and every check's metrics. Findings stay
-    with whoever shows them next (e.g. incidents.responses), so none is counted twice."""
+    """One row per check with its worst priority and its time, and every check's metrics.
+    Findings stay with whoever shows them next (e.g. incidents.responses), so none is
+    counted twice. A note names the checks that were cut short."""
     rows = []
     metrics: dict[str, float] = {}
     for r in results:
         top = worst(r.findings)
         rows.append(
-            CheckSummary(r.check, r.title, top.name if top is not None else "ok", len(r.findings))
+            CheckSummary(
+                r.check,
+                r.title,
+                top.name if top is not None else ("not run" if r.notes and not r.rows else "ok"),
+                len(r.findings),
+                _seconds(r),
+            )
         )
         metrics.update(r.metrics)
-    return Result.of("sweep", f"{len(results)} checks", rows, metrics=metrics)
+    short = cut_short_checks(results)
+    notes = [f"Cut short (no answer within the deadline): {', '.join(short)}"] if short else []
+    metrics.pop("sweep.cut_short", None)
+    metrics["sweep.cut_short_checks"] = float(len(short))
+    done = Result.of("sweep", f"{len(results)} checks", rows, metrics=metrics, notes=notes)
+    done.verdict = "findings: see the causes and responses below"
+    return done
