@@ -5,13 +5,14 @@ configuration check (`docker compose config -q`)."""
 from __future__ import annotations
 
 import subprocess
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 import psutil
 from docker import DockerClient
 from docker.errors import NotFound
+from docker.models.containers import Container
 
 from netzops.containers import compose
 from netzops.containers.status import (
@@ -225,9 +226,31 @@ def network(client: DockerClient, target: Target, name: str | None = None) -> Re
         check,
         title,
         rows,
-        missing,
+        missing + ([] if name else detached(mine)),
         {f"network.{n}.containers": sum(r.network == n for r in rows) for n in names},
     )
+
+
+def detached(mine: list[Container]) -> list[Finding]:
+    """A running container on none of the networks the rest of the project shares is cut
+    off from its peers (`docker network disconnect`): P1 naming the network."""
+    nets = [set(c.attrs["NetworkSettings"].get("Networks") or {}) for c in mine]
+    shared = Counter(n for found in nets for n in found).most_common(1)
+    if not shared:
+        return []
+    project_net = shared[0][0]
+    return [
+        Finding(
+            "network",
+            c.labels.get(SERVICE, c.name),
+            Priority.P1,
+            f"{c.name} is detached from the project network {project_net} "
+            f"(attached to: {', '.join(sorted(found)) or 'no network'})",
+            project_net,
+        )
+        for c, found in zip(mine, nets, strict=True)
+        if c.status == "running" and project_net not in found
+    ]
 
 
 def _members(client: DockerClient, name: str) -> dict[str, Any] | None:
