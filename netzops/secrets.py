@@ -1,7 +1,9 @@
 """Secrets are referenced by name (an environment variable or a file) and resolved in memory.
 
 Every value resolved in this process is remembered so that `scrub` can remove it from any
-text before it is written anywhere (records, HTML, side-cars, the ledger, logs).
+text before it is written anywhere (records, HTML, side-cars, the ledger, logs). Code that
+writes records for a known set of secrets passes a `Scrubber` made from exactly those values
+instead of relying on what this process happened to resolve before (the runner does).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -66,6 +69,25 @@ def remember(value: str) -> str:
     if len(value) >= 4:  # shorter strings would mask ordinary text
         _resolved.update(_forms(value))
     return value
+
+
+class Scrubber:
+    """Masks a given set of secret values (and their JSON-, HTML- and URL-escaped forms) in
+    text: `Scrubber(target.resolve_secrets())(text)`. Values shorter than 4 characters are
+    ignored (they would mask ordinary text)."""
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        forms: set[str] = set()
+        for value in values:
+            if len(value) >= 4:
+                forms |= _forms(value)
+        self._forms = sorted(forms, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for value in self._forms:
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
 
 
 def scrub(text: str) -> str:
