@@ -167,7 +167,8 @@ def list_() -> None:
 @main.command()
 @click.option("--notebook", help="only runs of this notebook")
 @click.option("--target", help="only runs on this target")
-@click.option("--status", type=click.Choice(["completed", "failed"]))
+@click.option("--status", type=click.Choice(["completed", "failed", "in progress", "ended"]))
+@click.option("--interactive", is_flag=True, help="only JupyterLab sessions")
 @click.option("--priority", help="only runs whose worst finding is at least this urgent")
 @click.option(
     "--since",
@@ -184,8 +185,10 @@ def runs(
     since: str | None,
     until: str | None,
     as_json: bool,
+    interactive: bool = False,
 ) -> None:
-    """Past runs from the ledger (times compared as instants, whatever their offset)."""
+    """Past runs from the ledger (times compared as instants, whatever their offset), and
+    JupyterLab sessions (marked `interactive`, their latest snapshot)."""
     from netzops.findings import Priority
     from netzops.paths import outputs_dir
     from netzops.runner import ledger
@@ -197,8 +200,10 @@ def runs(
     except (ValueError, BadInput) as exc:
         _fail(str(exc))
         return
-    for entry in ledger.entries(outputs_dir() / "ledger.jsonl"):
+    for entry in ledger.latest(outputs_dir() / "ledger.jsonl"):
         if not _matches(entry, notebook, target, status, limit) or not _within(entry, *window):
+            continue
+        if interactive and not entry.get("interactive"):
             continue
         if as_json:
             click.echo(json.dumps(entry, sort_keys=True))
@@ -207,6 +212,7 @@ def runs(
                 f"{entry['started'][:19]}  {entry['run_id']}  {entry['target']:<10} "
                 f"{entry['notebook']:<18} {entry['status']:<9} "
                 f"worst={entry['worst'] or '-'}"
+                + ("  interactive" if entry.get("interactive") else "")
             )
 
 

@@ -8,7 +8,11 @@
               allow_destructive and the action in allowed_actions), and a fresh plan still
               has the confirmed fingerprint (else: stale plan). Then verify.
 
-Every call, dry or real, returns a Result whose `actions` hold the audit entry.
+Every call, dry or real, returns a Result whose `actions` hold the audit entry, and every
+audit entry (dry run, refusal, done) goes to the listeners registered with `on_audit` at
+the moment it is made: in a `netzops` kernel the kernel extension
+(`netzops.runner.kernel_extension`) writes it to the ledger. Listeners registered with
+`on_dry_run` get a `Pending` confirmation for each dry run (JupyterLab shows a button).
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import getpass
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from netzops.errors import GuardRefused
@@ -55,6 +61,43 @@ def headless() -> bool:
     return os.environ.get(HEADLESS_ENV) == "1"
 
 
+AuditListener = Callable[[dict[str, Any]], None]
+_audit_listeners: list[AuditListener] = []
+_dry_run_listeners: list[Callable[[Pending], None]] = []
+
+
+def on_audit(listener: AuditListener) -> None:
+    """Call `listener(entry)` with every audit entry as it is made (once per listener)."""
+    if listener not in _audit_listeners:
+        _audit_listeners.append(listener)
+
+
+def on_dry_run(listener: Callable[[Pending], None]) -> None:
+    """Call `listener(pending)` after every dry run (once per listener)."""
+    if listener not in _dry_run_listeners:
+        _dry_run_listeners.append(listener)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A dry run that a person may confirm by typing the target's name (JupyterLab).
+
+    `confirm(typed)` runs the action through the same guard with the dry run's confirmation
+    (so a changed situation is a stale plan); a wrong name raises GuardRefused, audited."""
+
+    target: str
+    plan: Plan
+    again: Callable[[str], Result]
+
+    def confirm(self, typed: str) -> Result:
+        if typed.strip() != self.target:
+            raise _refuse(
+                self.plan,
+                f"typed {typed.strip()!r}, which is not the target's name {self.target!r}",
+            )
+        return self.again(self.plan.confirmation)
+
+
 def _audit(
     plan: Plan,
     dry_run: bool,
@@ -63,7 +106,7 @@ def _audit(
     after: Any = None,
     verified: bool | None = None,
 ) -> dict[str, Any]:
-    return {
+    entry = {
         "action": plan.action,
         "target": plan.target,
         "subject": plan.subject,
@@ -79,6 +122,12 @@ def _audit(
         "headless": headless(),
         "at": datetime.now(UTC).isoformat(),
     }
+    for listener in _audit_listeners:
+        try:
+            listener(entry)
+        except Exception as exc:  # the action stands; say loudly that its audit line did not
+            print(f"netzops: audit entry not written: {exc!r}", file=sys.stderr)
+    return entry
 
 
 def _refuse(plan: Plan, why: str) -> GuardRefused:
@@ -117,6 +166,9 @@ def run(
             notes=[f"To do this, confirm with: {first.confirmation}"],
         )
         result.actions.append(entry)
+        again = partial(run, target, plan, act, observe=observe, verify=verify)
+        for listener in _dry_run_listeners:
+            listener(Pending(target.name, first, lambda c: again(confirm=c)))
         return result
     if not confirm.startswith(f"{first.action}@{target.name}#"):
         raise _refuse(first, f"confirmation {confirm!r} does not name {first.action}@{target.name}")
@@ -145,38 +197,3 @@ def run(
     result.actions.append(entry)
     return result
 
-
-def _record_refusals_in_notebooks() -> None:
-    """In an IPython kernel, a refused action raises as usual, and its audit entry is
-    displayed first, so that the record and the ledger keep the refusal too."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is None:
-        return
-
-    def show(
-        shell: Any,
-        etype: type[BaseException],
-        value: BaseException,
-        tb: Any,
-        tb_offset: int | None = None,
-    ) -> Any:
-        audit = getattr(value, "audit", None)
-        if audit:
-            refused = Result.of(
-                str(audit["action"]),
-                f"{audit['action']} on {audit['target']} — refused",
-                [{"step": s} for s in audit["steps"]],
-            )
-            refused.actions.append(audit)
-            display(refused)  # type: ignore[no-untyped-call]
-        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)  # the usual error output
-
-    shell.set_custom_exc((GuardRefused,), show)
-
-
-_record_refusals_in_notebooks()

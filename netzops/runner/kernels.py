@@ -31,9 +31,28 @@ class IPCKernelManager(AsyncKernelManager):
         self.ip = folder + "/kernel"
 
 
-def ensure_kernelspec() -> None:
-    """Install the `netzops` kernelspec for this interpreter when it is missing."""
-    if NAME not in KernelSpecManager().find_kernel_specs():
-        from ipykernel.kernelspec import install
+#: Every `netzops` kernel loads this IPython extension (audit lines, Lab sessions).
+EXTENSION = "netzops.runner.kernel_extension"
 
-        install(kernel_name=NAME, display_name="netzops (Python)", prefix=sys.prefix)
+
+def ensure_kernelspec() -> None:
+    """Install the `netzops` kernelspec for this interpreter when it is missing or does not
+    load EXTENSION (see runner.kernel_extension)."""
+    import json
+    import sys
+    from pathlib import Path
+
+    from jupyter_client.kernelspec import NoSuchKernel
+
+    option = f"--ext={EXTENSION}"
+    try:
+        if option in KernelSpecManager().get_kernel_spec(NAME).argv:
+            return
+    except NoSuchKernel:
+        pass
+    from ipykernel.kernelspec import install
+
+    folder = Path(install(kernel_name=NAME, display_name="netzops (Python)", prefix=sys.prefix))
+    spec = json.loads((folder / "kernel.json").read_text())
+    spec["argv"].append(option)
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1))

@@ -5,6 +5,13 @@ files; its own `hash` covers everything else in it; `ledger.head` beside it hold
 hash. `verify` finds an edited, removed (also at the end) or reordered entry and a record
 file changed after the fact. It is tamper-evident, not tamper-proof: whoever can rewrite
 every line and the head can forge a history; ship the head elsewhere to anchor it.
+
+Besides one line per headless run there are (`kind`):
+    action       a guarded action's audit entry, written by the kernel as it happens
+    (none) with `interactive: true`   a snapshot of a JupyterLab session's record; a later
+                 snapshot of the same run supersedes it (only the last one's files are checked)
+    prune        record files removed on purpose (`netzops records prune`): verify accepts
+                 that they are missing
 """
 
 from __future__ import annotations
@@ -71,10 +78,51 @@ def _write_head(path: Path, last_hash: str) -> None:
     tmp.replace(_head_path(path))
 
 
+#: What the ledger keeps of each guarded action's audit entry (the record has all of it).
+ACTION_FIELDS = (
+    "action",
+    "target",
+    "subject",
+    "dry_run",
+    "fingerprint",
+    "outcome",
+    "verified",
+    "who",
+    "at",
+)
+
+
+def latest(path: Path) -> Iterator[dict[str, Any]]:
+    """The runs in the ledger, oldest first: one entry per run (an interactive session's last
+    snapshot), without action and prune lines."""
+    runs: dict[str, dict[str, Any]] = {}
+    for entry in entries(path):
+        if entry.get("kind") in (None, "run"):
+            runs.pop(entry.get("run_id", ""), None)  # a later snapshot moves to the end
+            runs[entry.get("run_id", "")] = entry
+    yield from runs.values()
+
+
+def _superseded_and_pruned(path: Path) -> tuple[set[int], set[str]]:
+    last: dict[str, int] = {}
+    superseded: set[int] = set()
+    pruned: set[str] = set()
+    for number, entry in enumerate(entries(path), start=1):
+        if entry.get("kind") == "prune":
+            pruned.update(entry.get("pruned") or {})
+        elif entry.get("interactive") and entry.get("files"):
+            run = str(entry.get("run_id"))
+            if run in last:
+                superseded.add(last[run])
+            last[run] = number
+    return superseded, pruned
+
+
 def verify(path: Path, root: Path) -> list[str]:
     """Problems found in the ledger at `path` (record paths relative to `root`); [] if none."""
     problems = []
     prev = GENESIS
+    superseded, pruned = _superseded_and_pruned(path)
     for number, entry in enumerate(entries(path), start=1):
         where = f"line {number} (run {entry.get('run_id', '?')})"
         if entry.get("prev") != prev:
@@ -85,6 +133,8 @@ def verify(path: Path, root: Path) -> list[str]:
             problems.append(f"{where}: entry edited after it was written")
         for rel, digest in (entry.get("files") or {}).items():
             record = root / rel
+            if number in superseded or (rel in pruned and not record.exists()):
+                continue
             if not record.exists():
                 problems.append(f"{where}: record file {rel} is missing")
             elif file_hash(record) != digest:
