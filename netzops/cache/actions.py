@@ -13,7 +13,7 @@ from itertools import islice
 import redis
 
 from netzops import guard
-from netzops.cache.checks import info, scan, unavailable
+from netzops.cache.checks import info, raw, scan, shown, unavailable
 from netzops.errors import BadInput
 from netzops.guard import Plan
 from netzops.results import Result
@@ -60,7 +60,8 @@ def _where(target: Target, db: int) -> str:
 
 
 def _digest(names: list[str]) -> str:
-    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+    """SHA-256 over the exact bytes of the key names (non-UTF-8 names included)."""
+    return hashlib.sha256(b"\n".join(raw(n) for n in names)).hexdigest()[:16]
 
 
 def _unlink(client: redis.Redis, names: list[str], batch: int) -> int:
@@ -81,11 +82,10 @@ def delete_keys(
     keys the confirmed plan counted; verified by a SCAN that finds none."""
     check_pattern(pattern)
     db = _check_db(client, target)
-    planned: list[str] = []
 
     def plan() -> Plan:
-        planned[:] = sorted(scan(client, pattern))
-        sample = ", ".join(planned[:SAMPLE]) or "none"
+        planned = sorted(scan(client, pattern))
+        sample = ", ".join(shown(n) for n in planned[:SAMPLE]) or "none"
         return Plan(
             "delete_keys",
             target.name,
@@ -99,21 +99,27 @@ def delete_keys(
                 "pattern": pattern,
                 "db": db,
                 "count": len(planned),
-                "sample": planned[:SAMPLE],
+                "sample": [shown(n) for n in planned[:SAMPLE]],
                 "keys_sha256": _digest(planned),
             },
+            subjects=tuple(planned),
         )
 
-    def act(_: Plan) -> str:
-        return f"unlinked {_unlink(client, planned, batch)} of {len(planned)} keys"
+    def act(p: Plan) -> str:
+        return f"unlinked {_unlink(client, list(p.subjects), batch)} of {len(p.subjects)} keys"
 
-    def count() -> int:
+    def count(_: Plan) -> int:
         return sum(1 for _ in scan(client, pattern))
 
     try:
-        return guard.run(target, plan, act, confirm, observe=count, verify=lambda n: n == 0)
+        return guard.run(target, plan, act, confirm, observe=count, verify=_none_left)
     except redis.RedisError as exc:
         return unavailable("delete_keys", f"delete_keys on {target.name}", exc)
+
+
+def _none_left(_: int, after: int) -> bool:
+    """Verified when no key is left after the action."""
+    return after == 0
 
 
 def flushdb(client: redis.Redis, target: Target, confirm: str | None = None) -> Result:
@@ -141,10 +147,10 @@ def flushdb(client: redis.Redis, target: Target, confirm: str | None = None) -> 
             plan,
             lambda _: str(client.flushdb(asynchronous=True)),
             confirm,
-            observe=lambda: int(client.dbsize()),
-            verify=lambda n: n == 0,
+            observe=lambda _: int(client.dbsize()),
+            verify=_none_left,
         )
-        sample = sorted(islice(scan(client, "*"), SAMPLE))
+        sample = sorted(shown(n) for n in islice(scan(client, "*"), SAMPLE))
     except redis.RedisError as exc:
         return unavailable("flushdb", f"flushdb on {target.name}", exc)
     if sample:
@@ -190,8 +196,8 @@ def set_maxmemory_policy(
             plan,
             act,
             confirm,
-            observe=lambda: _config(client, "maxmemory-policy"),
-            verify=lambda now: now == policy,
+            observe=lambda _: _config(client, "maxmemory-policy"),
+            verify=lambda _, now: bool(now == policy),
         )
         result.notes += _policy_notes(client)
     except redis.RedisError as exc:

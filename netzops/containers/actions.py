@@ -122,7 +122,6 @@ def restart(
         target.check_service(service)
     project, subject = target.compose.project, service or "all services"
     order = {} if service else startup_order(target)
-    seen: list[Snapshot] = []
 
     def plan() -> Plan:
         found = project_containers(client, project, service)
@@ -145,18 +144,16 @@ def restart(
         done, waited, _ = wait_serving(client, project, service, timeout_s)
         return _outcome(f"restarted {len(p.details['containers'])} container(s)", done, waited)
 
-    def observe() -> Snapshot:
-        seen.append(snapshot(client, project, service))
-        return seen[-1]
-
-    def verify(after: Snapshot) -> bool:
-        before = {r["id"]: _when(r["started_at"]) for r in seen[0]}
+    def verify(before: Snapshot, after: Snapshot) -> bool:
+        started = {r["id"]: _when(r["started_at"]) for r in before}
         return bool(after) and all(
-            r["serving"] and r["id"] in before and _when(r["started_at"]) > before[r["id"]]
+            r["serving"] and r["id"] in started and _when(r["started_at"]) > started[r["id"]]
             for r in after
         )
 
-    return _guarded("restart", target, plan, act, confirm, observe, verify)
+    return _guarded(
+        "restart", target, plan, act, confirm, _observer(client, project, service), verify
+    )
 
 
 def startup_order(target: Target) -> dict[str, int]:
@@ -180,14 +177,21 @@ def startup_order(target: Target) -> dict[str, int]:
     return order
 
 
+def _observer(
+    client: DockerClient, project: str, service: str | None
+) -> Callable[[Plan], Snapshot]:
+    """The service's containers as they are now, before and after an action."""
+    return lambda _: snapshot(client, project, service)
+
+
 def _guarded(
     check: str,
     target: Target,
     plan: Callable[[], Plan],
     act: Callable[[Plan], Any],
     confirm: str | None,
-    observe: Callable[[], Any],
-    verify: Callable[[Any], bool],
+    observe: Callable[[Plan], Snapshot],
+    verify: Callable[[Snapshot, Snapshot], bool],
 ) -> Result:
     try:
         return guard.run(target, plan, act, confirm, observe=observe, verify=verify)
@@ -218,7 +222,6 @@ def recreate(
     (no planned id left), all serving."""
     target.check_service(service)
     project = target.compose.project
-    seen: list[Snapshot] = []
 
     def plan() -> Plan:
         found = project_containers(client, project, service)
@@ -250,17 +253,15 @@ def recreate(
         )
         return _outcome(f"recreated {service}", done, waited)
 
-    def observe() -> Snapshot:
-        seen.append(snapshot(client, project, service))
-        return seen[-1]
-
-    def verify(after: Snapshot) -> bool:
-        old = {r["id"] for r in seen[0]}
-        return len(after) == max(1, len(seen[0])) and all(
+    def verify(before: Snapshot, after: Snapshot) -> bool:
+        old = {r["id"] for r in before}
+        return len(after) == max(1, len(before)) and all(
             r["serving"] and r["id"] not in old for r in after
         )
 
-    return _guarded("recreate", target, plan, act, confirm, observe, verify)
+    return _guarded(
+        "recreate", target, plan, act, confirm, _observer(client, project, service), verify
+    )
 
 
 # --- scale ----------------------------------------------------------------------------------
@@ -361,9 +362,9 @@ def scale(
         done, waited, _ = wait_serving(client, project, service, timeout_s, replicas)
         return _outcome(f"{service}: {p.details['current']} → {replicas}", done, waited)
 
-    def verify(after: Snapshot) -> bool:
+    def verify(_: Snapshot, after: Snapshot) -> bool:
         return len(after) == replicas and all(r["serving"] for r in after)
 
     return _guarded(
-        "scale", target, plan, act, confirm, lambda: snapshot(client, project, service), verify
+        "scale", target, plan, act, confirm, _observer(client, project, service), verify
     )

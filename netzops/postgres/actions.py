@@ -35,8 +35,8 @@ def guarded(
     plan: Callable[[], Plan],
     act: Callable[[Plan], Any],
     confirm: str | None,
-    observe: Callable[[], Any] | None = None,
-    verify: Callable[[Any], bool] | None = None,
+    observe: Callable[[Plan], Any] | None = None,
+    verify: Callable[[Any, Any], bool] | None = None,
     action: str = "action",
 ) -> Result:
     """guard.run on the database's target; an unreachable database becomes a P0 finding."""
@@ -162,32 +162,27 @@ def cancel_backend(
     grace: timedelta = timedelta(seconds=5),  # time for a cancelled query to stop
 ) -> Result:
     """pg_cancel_backend for the given pids, or for every query running ≥ `min_duration`."""
-    chosen: list[Backend] = []
 
     def plan() -> Plan:
-        chosen[:] = _select(db, pids, min_duration)
+        chosen = _select(db, pids, min_duration)
         return Plan(
             "cancel_backend",
             db.target.name,
             _subject(chosen),
             [_step(db, "cancel_backend", b) for b in chosen],
             {"backends": [_identity(b) for b in chosen]},
+            tuple(chosen),
         )
 
-    def act(_: Plan) -> dict[str, list[int]]:
-        signalled = _signal(db, "cancel_backend", [b.pid for b in chosen])
-        left = _wait(lambda: _running(db, chosen), grace.total_seconds())
+    def act(p: Plan) -> dict[str, list[int]]:
+        signalled = _signal(db, "cancel_backend", [b.pid for b in p.subjects])
+        left = _wait(lambda: _running(db, p.subjects), grace.total_seconds())
         return {"cancelled": signalled, "still_running": left}
 
-    return guarded(
-        db,
-        plan,
-        act,
-        confirm,
-        lambda: _running(db, chosen),
-        lambda after: not after,
-        "cancel_backend",
-    )
+    def observe(p: Plan) -> list[int]:
+        return _running(db, p.subjects)
+
+    return guarded(db, plan, act, confirm, observe, _none_left, "cancel_backend")
 
 
 def terminate_backend(
@@ -200,10 +195,9 @@ def terminate_backend(
 ) -> Result:
     """Cancel first; terminate the sessions whose query still runs after `grace`. With
     `force`, terminate the sessions right away (their open transactions roll back)."""
-    chosen: list[Backend] = []
 
     def plan() -> Plan:
-        chosen[:] = _select(db, pids, min_duration)
+        chosen = _select(db, pids, min_duration)
         if force:
             steps = [_step(db, "terminate_backend", b) for b in chosen]
         else:
@@ -219,22 +213,27 @@ def terminate_backend(
             _subject(chosen),
             steps,
             {"backends": [_identity(b) for b in chosen], "force": force},
+            tuple(chosen),
         )
 
-    def act(_: Plan) -> dict[str, list[int]]:
+    def act(p: Plan) -> dict[str, list[int]]:
+        chosen, wait_s = p.subjects, grace.total_seconds()
         pids_ = [b.pid for b in chosen]
         cancelled = [] if force else _signal(db, "cancel_backend", pids_)
-        stubborn = pids_ if force else _wait(lambda: _running(db, chosen), grace.total_seconds())
+        stubborn = pids_ if force else _wait(lambda: _running(db, chosen), wait_s)
         terminated = _signal(db, "terminate_backend", stubborn)
-        left = _wait(
-            lambda: [p for p in _present(db, chosen) if p in terminated], grace.total_seconds()
-        )
+        left = _wait(lambda: [n for n in _present(db, chosen) if n in terminated], wait_s)
         return {"cancelled": cancelled, "terminated": terminated, "still_there": left}
 
-    def observe() -> list[int]:
-        return _present(db, chosen) if force else _running(db, chosen)
+    def observe(p: Plan) -> list[int]:
+        return _present(db, p.subjects) if force else _running(db, p.subjects)
 
-    return guarded(db, plan, act, confirm, observe, lambda after: not after, "terminate_backend")
+    return guarded(db, plan, act, confirm, observe, _none_left, "terminate_backend")
+
+
+def _none_left(_: list[int], after: list[int]) -> bool:
+    """Verified when none of the planned backends is left after the action."""
+    return not after
 
 
 def _subject(chosen: Sequence[Backend]) -> str:
@@ -301,14 +300,10 @@ def vacuum(
         finally:
             db.rows("reset_timeouts", Timeouts)
 
-    seen: list[dict[str, dict[str, Any]]] = []
+    def observe(_: Plan) -> dict[str, dict[str, Any]]:
+        return _vacuum_state(db, schema, table)
 
-    def observe() -> dict[str, dict[str, Any]]:
-        seen.append(_vacuum_state(db, schema, table))
-        return seen[-1]
-
-    def verify(after: dict[str, dict[str, Any]]) -> bool:
-        before = seen[0]
+    def verify(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> bool:
         return all(
             v["last_vacuum"] and v["last_vacuum"] != before.get(k, {}).get("last_vacuum")
             for k, v in after.items()
@@ -352,8 +347,8 @@ def _change(
         plan,
         act,
         confirm,
-        lambda: getattr(_user(db, username), column),
-        lambda after: bool(after == value),
+        lambda _: getattr(_user(db, username), column),
+        lambda _, after: bool(after == value),
         action,
     )
 
