@@ -8,6 +8,9 @@
               allow_destructive and the action in allowed_actions), and a fresh plan still
               has the confirmed fingerprint (else: stale plan). Then verify.
 
+The callbacks read only the plan they are handed: `act(plan)`, `observe(plan)` before and
+after, `verify(before, after)`; nothing passes between them through closures.
+
 Every call, dry or real, returns a Result whose `actions` hold the audit entry, and every
 audit entry (dry run, refusal, done) goes to the listeners registered with `on_audit` at
 the moment it is made: in a `netzops` kernel the kernel extension
@@ -45,6 +48,9 @@ class Plan:
     subject: str
     steps: list[str]
     details: dict[str, Any] = field(default_factory=dict)
+    #: The exact objects acted on (backends, key names as bytes): part of the fingerprint,
+    #: left out of the audit entry, whose `details` say what a reviewer needs.
+    subjects: tuple[Any, ...] = ()
 
     @property
     def fingerprint(self) -> str:
@@ -151,8 +157,8 @@ def run(
     plan: Callable[[], Plan],
     act: Callable[[Plan], Any],
     confirm: str | None = None,
-    observe: Callable[[], Any] | None = None,
-    verify: Callable[[Any], bool] | None = None,
+    observe: Callable[[Plan], Any] | None = None,
+    verify: Callable[[Any, Any], bool] | None = None,
 ) -> Result:
     """Plan; without `confirm` return the dry run. With it, check, re-plan, act, verify."""
     first = plan()
@@ -179,10 +185,10 @@ def run(
             "stale plan: the situation changed since the dry run "
             f"(now {first.fingerprint}); review the new plan and confirm again",
         )
-    before = observe() if observe else None
+    before = observe(first) if observe else None
     outcome = act(first)
-    after = observe() if observe else None
-    verified = verify(after) if verify else None
+    after = observe(first) if observe else None
+    verified = verify(before, after) if verify else None
     entry = _audit(first, False, str(outcome), before, after, verified)
     findings = (
         []
@@ -196,4 +202,3 @@ def run(
     )
     result.actions.append(entry)
     return result
-
