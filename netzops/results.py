@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from netzops import units
 from netzops.findings import Finding, worst
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ class Result:
         else:
             parts.append("<p>✔ no findings</p>")
         if self.rows:
-            parts.append(self.to_frame().to_html(index=False, escape=True, na_rep=""))
+            parts.append(units.table_html(self.rows))  # human units; raw in to_frame()
         parts.extend(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)
         return "\n".join(parts)
 
@@ -115,7 +116,7 @@ class Result:
         lines = [self.title]
         lines += [f"  [{f.priority.name}] {f.subject}: {f.summary}" for f in self.findings]
         if self.rows:
-            lines.append(self.to_frame().to_string(index=False))
+            lines.append(units.table_text(self.rows))
         return "\n".join(lines)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
