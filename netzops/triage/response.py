@@ -24,6 +24,7 @@ class Procedure(BaseModel):
     title: str
     checks: list[str]
     steps: list[str]
+    scenario: str | None = None  # the troubleshooting scenario it belongs to
 
 
 class Level(BaseModel):
@@ -99,41 +100,60 @@ class Page:
     when: str
 
 
+def levels(priority: Priority, p0_count: int, security: bool = False) -> list[str]:
+    """Escalation levels (runbook: Emergency Contacts): P0 pages L1 and L2 (L3 too when
+    there are several P0s), security matters of P1 or more reach L4; P1 pages L1; P2/P3 are
+    tickets for L1."""
+    chosen = ["L1"]
+    if priority is Priority.P0:
+        chosen += ["L2"] + (["L3"] if p0_count > 1 else [])
+    if security and priority <= Priority.P1:
+        chosen.append("L4")
+    return chosen
+
+
 def levels_for(finding: Finding, p0_count: int) -> list[str]:
-    """Escalation levels for a finding: P0 pages L1 and L2 (L3 too when several P0s),
-    security findings reach L4; P1 pages L1; P2/P3 are tickets for L1."""
-    levels = ["L1"]
-    if finding.priority is Priority.P0:
-        levels += ["L2"] + (["L3"] if p0_count > 1 else [])
-    if finding.check in SECURITY_CHECKS and finding.priority <= Priority.P1:
-        levels.append("L4")
-    return levels
+    """Escalation levels for a finding (see `levels`)."""
+    return levels(finding.priority, p0_count, finding.check in SECURITY_CHECKS)
 
 
-def escalation(findings: list[Finding], contacts: Contacts) -> Result:
-    """Whom to page for each finding, and how soon."""
-    p0_count = sum(f.priority is Priority.P0 for f in findings)
-    rows = []
-    for f in sorted(findings, key=lambda f: f.priority):
-        levels = levels_for(f, p0_count)
-        how = "page now" if f.priority <= Priority.P1 else "ticket"
-        rows.append(
-            Page(
-                f.priority.name,
-                f.subject,
-                f.summary,
-                levels,
-                [
-                    f"{contacts.levels[lv].role}: {contacts.levels[lv].contact}"
-                    for lv in levels
-                    if lv in contacts.levels
-                ],
-                f"{how}, {f.priority.response}",
+def escalation(found: list[Finding] | Result, contacts: Contacts) -> Result:
+    """Whom to page, and how soon: per cause when given the result of `triage.causes` (the
+    levels its rule chose), else per finding (levels from its priority)."""
+    if isinstance(found, Result):
+        rows = [
+            _page(
+                Priority[c["priority"]], c["cause"], c["next_step"], list(c["escalate"]), contacts
             )
-        )
+            for c in found.rows
+        ]
+    else:
+        p0_count = sum(f.priority is Priority.P0 for f in found)
+        rows = [
+            _page(f.priority, f.subject, f.summary, levels_for(f, p0_count), contacts)
+            for f in sorted(found, key=lambda f: f.priority)
+        ]
     on_call = contacts.on_call
     notes = [f"On call: {on_call.get('schedule', '')} {on_call.get('channel', '')}"]
     return Result.of("escalation", "Escalation", rows, notes=notes)
+
+
+def _page(
+    priority: Priority, subject: str, summary: str, chosen: list[str], contacts: Contacts
+) -> Page:
+    how = "page now" if priority <= Priority.P1 else "ticket"
+    return Page(
+        priority.name,
+        subject,
+        summary,
+        chosen,
+        [
+            f"{contacts.levels[lv].role}: {contacts.levels[lv].contact}"
+            for lv in chosen
+            if lv in contacts.levels
+        ],
+        f"{how}, {priority.response}",
+    )
 
 
 def findings_from(results: list[Result]) -> list[Finding]:

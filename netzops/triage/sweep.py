@@ -35,7 +35,7 @@ class Check:
     name: str
     run: Callable[[], Result]
     service: str
-    uses: str = ""  # docker | http | db | redis | "" (its own connections)
+    uses: str = ""  # docker | http | db | redis | * (any) | "" (its own connections)
     lane: str = ""  # checks of a lane share a connection: they run in order
 
 
@@ -213,7 +213,7 @@ def _close(clients: Clients, hanging: set[str]) -> None:
     timeout ends it; closing a connection under a running call is not safe)."""
     made = vars(clients)
     for name in ("_docker", "_http", "_redis", "_db"):
-        if name in made and name.removeprefix("_") not in hanging:
+        if name in made and not {name.removeprefix("_"), "*"} & hanging:
             made[name].close()
 
 

@@ -5,30 +5,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import overload
 
 from netzops import cache, certs, containers, endpoints, logs, postgres
 from netzops.errors import BadInput
 from netzops.findings import Finding, Priority
 from netzops.results import Result
 from netzops.targets import Target
+from netzops.triage.causes import causes as find_causes
 from netzops.triage.clients import Clients
+from netzops.triage.sweep import DEADLINE_S, Check, registry, run_checks, stats, status
 
-Diagnosis = Callable[[Clients], Result]
+Diagnose = Callable[[Clients], Result]
 
 
 def _status(c: Clients) -> Result:
-    return containers.service_status(c.docker, c.target)
+    return status(c)  # the run's one sample, shared with the sweep
 
 
 def _stats(c: Clients) -> Result:
-    return containers.stats(c.docker, c.target)
+    return stats(c)
 
 
 def _env(c: Clients) -> Result:
     return containers.env_names(c.docker, c.target, "backend")
 
 
-def _tail(service: str | None, pattern: str | None = None) -> Diagnosis:
+def _tail(service: str | None, pattern: str | None = None) -> Diagnose:
     def diagnose(c: Clients) -> Result:
         return logs.view(
             c.docker, c.target, service, tail=50, since="1h", pattern=pattern, ignore_case=True
@@ -47,7 +51,7 @@ class Scenario:
     name: str
     title: str
     symptoms: str
-    diagnoses: tuple[Diagnosis, ...]
+    diagnoses: tuple[Diagnose, ...]
     resolution: tuple[str, ...]
 
 
@@ -157,21 +161,95 @@ def scenario(name: str) -> Scenario:
         ) from None
 
 
-def diagnose(target: Target, names: list[str]) -> dict[str, list[Result]]:
-    """Run the diagnoses of the named scenarios, sharing one set of clients."""
-    chosen = [scenario(name) for name in names]  # unknown names refused before anything runs
+@overload
+def diagnose(target: Target, symptom: str, deadline_s: float = ...) -> Diagnosis: ...
+
+
+@overload
+def diagnose(
+    target: Target, symptom: list[str], deadline_s: float = ...
+) -> dict[str, list[Result]]: ...
+
+
+def diagnose(
+    target: Target, symptom: str | list[str], deadline_s: float = DEADLINE_S
+) -> Diagnosis | dict[str, list[Result]]:
+    """`symptom` "auto": the whole sweep, its causes ranked and the scenarios with evidence
+    ranked by them (the rest ruled out). A scenario's name: the sweep and that scenario's
+    diagnoses, concurrently, within `deadline_s`. A list of names: each scenario's results
+    (no sweep), as {name: results}. Unknown names are refused before anything runs."""
+    if isinstance(symptom, list):
+        chosen = [scenario(name) for name in symptom]
+        clients = Clients(target)
+        try:
+            return {s.name: [d(clients) for d in s.diagnoses] for s in chosen}
+        finally:
+            clients.close()
+    own = [] if symptom == "auto" else list(scenario(symptom).diagnoses)
     clients = Clients(target)
-    try:
-        return {s.name: [d(clients) for d in s.diagnoses] for s in chosen}
-    finally:
-        clients.close()
+    checks = list(registry(target, clients).values())
+    extra = [
+        Check(f"{symptom} #{i}", partial(d, clients), "stack", "*", "scenario")
+        for i, d in enumerate(own, 1)
+    ]
+    results = run_checks(clients, checks + extra, deadline_s)
+    found = find_causes(results[: len(checks)], target)
+    names = list(SCENARIOS) if symptom == "auto" else [symptom]
+    return Diagnosis(symptom, found, ranked(found, names, results[len(checks) :]), results)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What `diagnose` found: the ranked causes (their first note is the headline), the
+    scenarios ranked by evidence, and every check's result."""
+
+    symptom: str
+    causes: Result
+    scenarios: Result
+    results: list[Result]
+
+    @property
+    def headline(self) -> str:
+        return self.causes.notes[0]
+
+
+def ranked(found: Result, names: list[str], own: list[Result]) -> Result:
+    """The scenarios `names` ranked by the causes that belong to them (with the causes and
+    their evidence beside each); a scenario without evidence is "ruled out"."""
+    rows = []
+    for name in names:
+        mine = [c for c in found.rows if c["scenario"] == name]
+        evidence = [f"#{c['rank']} [{c['priority']}] {c['cause']}" for c in mine]
+        evidence += [
+            f"[{f.priority.name}] {f.subject}: {f.summary}"
+            for r in own
+            for f in r.findings
+            if f.priority <= Priority.P2
+        ][:5]
+        best = min((c["rank"] for c in mine), default=None)
+        s = SCENARIOS[name]
+        rows.append(
+            (
+                best if best is not None else (0 if evidence else len(found.rows) + 1),
+                Match(name, s.title, bool(evidence), evidence, list(s.resolution)),
+            )
+        )
+    rows.sort(key=lambda pair: (not pair[1].matches, pair[0]))
+    hits = [m.title for _, m in rows if m.matches]
+    ruled_out = [m.title for _, m in rows if not m.matches]
+    notes = [f"Matching, most likely first: {', '.join(hits)}" if hits else "No scenario matches."]
+    if ruled_out:
+        notes.append(f"Ruled out (no evidence): {', '.join(ruled_out)}")
+    return Result.of(
+        "troubleshooting", "Troubleshooting scenarios", [m for _, m in rows], notes=notes
+    )
 
 
 @dataclass(frozen=True)
 class Match:
     scenario: str
     title: str
-    matches: bool
+    matches: bool  # False: ruled out (no evidence)
     evidence: list[str]
     resolution: list[str]
 
