@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,29 +80,13 @@ def run(
     return max((r.exit for r in results), default=Exit.OK), page, results
 
 
-def _rank(result: RunResult) -> tuple[int, str]:
-    if result.status == "failed":
-        return (-1, result.name)
-    return (Priority.parse(result.worst).value if result.worst else 9, result.name)
-
-
 def summary_html(
     report: Report, target: Target, started: datetime, results: list[RunResult], folder: Path
 ) -> str:
-    """One page linking every record, worst finding first."""
-    rows = []
-    for r in sorted(results, key=_rank):
-        link = html.escape(os.path.relpath(r.html, folder))
-        worst = "failed" if r.status == "failed" else (r.worst or "ok")
-        rows.append(
-            f'<tr><td>{html.escape(worst)}</td><td><a href="{link}">'
-            f"{html.escape(r.name)}</a></td><td>{html.escape(r.status)}</td>"
-            f"<td>{html.escape(r.run_id)}</td></tr>"
-        )
-    return (
-        f"<!doctype html><meta charset=utf-8><title>{html.escape(report.name)} report</title>"
-        f"<h1>{html.escape(report.name)} report — {html.escape(target.name)}</h1>"
-        f"<p>{html.escape(report.description)}</p><p>started {started.isoformat()}</p>"
-        "<table border=1 cellpadding=4><tr><th>worst</th><th>record</th><th>status</th>"
-        f"<th>run</th></tr>{''.join(rows)}</table>"
-    )
+    """The summary page: findings of every record worst first, key figures with their
+    trends, then the records (`runner.summary`)."""
+    from netzops.runner import summary
+
+    records = [summary.load_record(r.name, r.status, r.worst, r.sidecar) for r in results]
+    title = f"{report.name} report"
+    return summary.page(title, report.description, target, started, records, folder)
