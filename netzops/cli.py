@@ -130,12 +130,22 @@ def run(
     show_default=True,
     help="exit 1 when a finding is at least this urgent (P0..P3)",
 )
-def report(name: str, target: str, fail_on: str) -> None:
+@click.option("--notify", metavar="SCHEDULE", help="tell whom schedules.yaml names for it")
+@click.option(
+    "--prometheus",
+    type=click.Path(path_type=Path),
+    help="also write the metrics here for node_exporter's textfile collector",
+)
+def report(
+    name: str, target: str, fail_on: str, notify: str | None, prometheus: Path | None
+) -> None:
     """Run the set parameters/reports/NAME.yaml and write one summary page."""
     from netzops.findings import Priority
-    from netzops.runner import reports
+    from netzops.runner import reports, schedule_cli, schedules
 
     try:
+        if notify:
+            schedules.load(notify)  # a bad schedule is refused before anything runs
         code, page, runs = reports.run(name, target, Priority.parse(fail_on))
     except (BadInput, ValueError) as exc:
         _fail(str(exc))
@@ -143,6 +153,11 @@ def report(name: str, target: str, fail_on: str) -> None:
     for r in runs:
         click.echo(f"{r.status:<9} worst={r.worst or '-':<4} {r.name:<16} {r.notebook}")
     click.echo(f"summary: {page}")
+    try:
+        for line in schedule_cli.after_report(name, target, runs, page, notify, prometheus):
+            click.echo(line)
+    except NetzopsError as exc:
+        _fail(str(exc), FAILED)
     sys.exit(int(code))
 
 
@@ -177,6 +192,7 @@ def list_() -> None:
 )
 @click.option("--until", help="only runs started before this time (same forms as --since)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+@click.option("--html", "html_page", type=click.Path(path_type=Path), help="also as an HTML page")
 def runs(
     notebook: str | None,
     target: str | None,
@@ -186,6 +202,7 @@ def runs(
     until: str | None,
     as_json: bool,
     interactive: bool = False,
+    html_page: Path | None = None,
 ) -> None:
     """Past runs from the ledger (times compared as instants, whatever their offset), and
     JupyterLab sessions (marked `interactive`, their latest snapshot)."""
@@ -200,11 +217,13 @@ def runs(
     except (ValueError, BadInput) as exc:
         _fail(str(exc))
         return
+    shown: list[dict[str, Any]] = []
     for entry in ledger.latest(outputs_dir() / "ledger.jsonl"):
         if not _matches(entry, notebook, target, status, limit) or not _within(entry, *window):
             continue
         if interactive and not entry.get("interactive"):
             continue
+        shown.append(entry)
         if as_json:
             click.echo(json.dumps(entry, sort_keys=True))
         else:
@@ -214,6 +233,11 @@ def runs(
                 f"worst={entry['worst'] or '-'}"
                 + ("  interactive" if entry.get("interactive") else "")
             )
+    if html_page is not None:
+        from netzops.runner.summary import runs_html
+
+        html_page.write_text(runs_html(shown, outputs_dir(), html_page.resolve()))
+        click.echo(f"html: {html_page}", err=as_json)
 
 
 def _matches(
@@ -273,6 +297,7 @@ def verify() -> None:
 
 main.add_lazy("sandbox", "netzops.sandbox.cli:sandbox", "The local Netzwächter replica.")
 main.add_lazy("events", "netzops.incidents.cli:events", "The Docker event journal.")
+main.add_lazy("schedule", "netzops.runner.schedule_cli:schedule", "Scheduled reports.")
 
 
 if __name__ == "__main__":  # pragma: no cover

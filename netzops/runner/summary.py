@@ -22,12 +22,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netzops import units
 from netzops.findings import Finding
 from netzops.runner import trends
 from netzops.targets import Target
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLORS = {"P0": "#b00020", "P1": "#d35400", "P2": "#9a7d0a", "P3": "#2471a3"}
 
@@ -336,6 +339,27 @@ def merged_metrics(records: Sequence[RecordView]) -> dict[str, float]:
     return merged
 
 
+def history_of(
+    target: Target, records: Sequence[RecordView], started: datetime, root: Path | None = None
+) -> pd.DataFrame:
+    """The target's history before this report (its own runs left out)."""
+    exclude = frozenset(str(r.side.get("run_id")) for r in records)
+    return trends.history(target.name, root, exclude=exclude, now=started)
+
+
+def report_findings(
+    target: Target,
+    records: Sequence[RecordView],
+    started: datetime,
+    folder: Path,
+    root: Path | None = None,
+) -> list[Item]:
+    """The findings the summary page lists (records' and trends'), worst first."""
+    frame = history_of(target, records, started, root)
+    more, _ = trends.findings(frame, merged_metrics(records), target.bands, started)
+    return items(records, folder, more)
+
+
 def page(
     title: str,
     description: str,
@@ -346,8 +370,7 @@ def page(
     root: Path | None = None,
 ) -> str:
     """The whole summary page (a self-contained HTML document)."""
-    exclude = frozenset(str(r.side.get("run_id")) for r in records)
-    frame = trends.history(target.name, root, exclude=exclude, now=started)
+    frame = history_of(target, records, started, root)
     metrics = merged_metrics(records)
     figures = trends.headline(metrics, target.bands, list(target.services), frame, started)
     more, notes = trends.findings(frame, metrics, target.bands, started)
