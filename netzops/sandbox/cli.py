@@ -1,4 +1,4 @@
-"""`netzops sandbox up | down | status | traffic | cert`."""
+"""`netzops sandbox up | down | status | traffic | cert | fault`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from netzops import containers
 from netzops.errors import NetzopsError
 from netzops.sandbox import stack, traffic
+from netzops.sandbox.faults import fault_command
 from netzops.targets import load_target
 
 
@@ -71,3 +72,6 @@ def traffic_(seconds: float, max_requests: int) -> None:
 def cert(days: float) -> None:
     """Replace the frontend certificate with one valid for DAYS (≤ 0: expired) and reload."""
     _guard(lambda: click.echo(stack.set_certificate(days, stack.engine())))
+
+
+sandbox.add_command(fault_command)  # netzops sandbox fault NAME on|off

@@ -185,6 +185,7 @@ def _lane(lane: list[Check], results: dict[str, Result]) -> None:
                 results[rest.name] = Result.of(
                     rest.name,
                     rest.name,
+                    metrics={f"sweep.{rest.name}.not_run": 1.0},
                     notes=[f"not run: {check.service} did not answer {check.name}"],
                 )
             return
@@ -231,11 +232,14 @@ class CheckSummary:
     seconds: float | None
 
 
-def _seconds(result: Result) -> float | None:
-    return next(
-        (v for k, v in result.metrics.items() if k.startswith("sweep.") and k.endswith(".seconds")),
-        None,
-    )
+def _timing(result: Result) -> tuple[str, float | None, bool]:
+    """The registry name a result ran under, its seconds, and whether it was not run."""
+    name, seconds, not_run = result.check, None, False
+    for key, value in result.metrics.items():
+        if key.startswith("sweep.") and key.endswith(".seconds"):
+            name, seconds = key[len("sweep.") : -len(".seconds")], value
+        not_run = not_run or (key.startswith("sweep.") and key.endswith(".not_run"))
+    return name, seconds, not_run
 
 
 def summary(results: list[Result]) -> Result:
@@ -246,20 +250,23 @@ def summary(results: list[Result]) -> Result:
     metrics: dict[str, float] = {}
     for r in results:
         top = worst(r.findings)
-        rows.append(
-            CheckSummary(
-                r.check,
-                r.title,
-                top.name if top is not None else ("not run" if r.notes and not r.rows else "ok"),
-                len(r.findings),
-                _seconds(r),
-            )
-        )
+        name, seconds, not_run = _timing(r)
+        verdict = top.name if top is not None else ("not run" if not_run else "ok")
+        rows.append(CheckSummary(name, r.title, verdict, len(r.findings), seconds))
         metrics.update(r.metrics)
     short = cut_short_checks(results)
     notes = [f"Cut short (no answer within the deadline): {', '.join(short)}"] if short else []
     metrics.pop("sweep.cut_short", None)
     metrics["sweep.cut_short_checks"] = float(len(short))
     done = Result.of("sweep", f"{len(results)} checks", rows, metrics=metrics, notes=notes)
-    done.verdict = "findings: see the causes and responses below"
+    done.verdict = _verdict(results)
     return done
+
+
+def _verdict(results: list[Result]) -> str | None:
+    """The line above the summary table: the findings its rows count (None: "✔ no findings")."""
+    found = [f for r in results for f in r.findings]
+    top = worst(found)
+    if top is None:
+        return None
+    return f"{len(found)} finding(s), worst {top.name}: listed with their responses below"
