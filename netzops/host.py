@@ -13,13 +13,24 @@ from dataclasses import dataclass
 import psutil
 from docker import DockerClient
 
+from netzops.checks import Outcome, checker
 from netzops.containers.engine import disk_usage
-from netzops.containers.status import ENGINE_ERRORS, engine_down
-from netzops.findings import Finding, above
+from netzops.containers.status import check as docker_check
+from netzops.findings import Finding, Priority, above
 from netzops.results import Result
 from netzops.targets import Target
 
 CPU_INTERVAL_S = 1.0
+
+
+def _unreadable(check: str, title: str, exc: Exception) -> Result:
+    """A host figure the OS would not give (a vanished mount, /proc not readable): P3."""
+    why = f"cannot read: {type(exc).__name__}: {exc}"[:240]
+    return Result.of(check, title, findings=[Finding(check, "host", Priority.P3, why)])
+
+
+#: The host check decorator (see `netzops.checks`).
+check = checker("host", (OSError, psutil.Error), _unreadable)
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,8 @@ def _disk_findings(target: Target, rows: list[Mount]) -> list[Finding]:
     return [f for f in found if f]
 
 
-def disks(target: Target) -> Result:
+@check("host_disk", "Disk use per mount (df -h)")
+def disks(target: Target) -> Outcome:
     """`df -h` for the physical file systems: size, used, free and use % per mount."""
     rows = []
     for part in psutil.disk_partitions(all=False):
@@ -58,9 +70,7 @@ def disks(target: Target) -> Result:
         except OSError:
             continue  # vanished or unreadable mount
     metrics = {f"host.disk.{r.mount}.percent": r.percent for r in rows}
-    return Result.of(
-        "host_disk", "Disk use per mount (df -h)", rows, _disk_findings(target, rows), metrics
-    )
+    return Outcome(rows, _disk_findings(target, rows), metrics)
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,8 @@ class Memory:
     percent: float
 
 
-def memory(target: Target) -> Result:
+@check("host_memory", "Host memory (free -h)")
+def memory(target: Target) -> Outcome:
     """`free -h`: used = total − available (as procps ≥ 4 and psutil compute it); percent
     of total in use against the memory band."""
     vm, swap = psutil.virtual_memory(), psutil.swap_memory()
@@ -91,9 +102,7 @@ def memory(target: Target) -> Result:
         round((vm.total - vm.available) / vm.total * 100.0, 1),
     )
     found = above("host_memory", "host", row.percent, target.bands["memory_percent"], "memory %")
-    return Result.of(
-        "host_memory",
-        "Host memory (free -h)",
+    return Outcome(
         [row],
         [found] if found else [],
         {"host.memory.percent": row.percent, "host.memory.available_bytes": row.available_bytes},
@@ -110,7 +119,8 @@ class Cpu:
     load_1m_per_cpu: float
 
 
-def cpu(target: Target, interval_s: float = CPU_INTERVAL_S) -> Result:
+@check("host_cpu", "Host CPU over {interval_s:g} s (top)")
+def cpu(target: Target, interval_s: float = CPU_INTERVAL_S) -> Outcome:
     """`top`'s summary: CPU busy % over `interval_s` seconds (all CPUs) and the load
     averages; the CPU % against the cpu band."""
     busy = float(psutil.cpu_percent(interval=interval_s))
@@ -120,9 +130,7 @@ def cpu(target: Target, interval_s: float = CPU_INTERVAL_S) -> Result:
         busy, cpus, round(load1, 2), round(load5, 2), round(load15, 2), round(load1 / cpus, 2)
     )
     found = above("host_cpu", "host", busy, target.bands["cpu_percent"], "CPU %")
-    return Result.of(
-        "host_cpu",
-        f"Host CPU over {interval_s:g} s (top)",
+    return Outcome(
         [row],
         [found] if found else [],
         {
@@ -144,29 +152,22 @@ class DataRoot:
     fs_percent: float
 
 
-def docker_data_root(client: DockerClient, target: Target) -> Result:
+@docker_check("docker_data_root", "Docker data-root")
+def docker_data_root(client: DockerClient, target: Target) -> Outcome:
     """Docker's data-root (`docker info`), what Docker keeps there (images, containers,
     volumes, build cache, as `docker system df` adds them up) and the use of the file system
     holding it, against the disk band."""
-    check, title = "docker_data_root", "Docker data-root"
-    try:
-        path = str(client.info().get("DockerRootDir", ""))
-        docker_bytes = sum(r.size_bytes for r in disk_usage(client.df()))
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    path = str(client.info().get("DockerRootDir", ""))
+    docker_bytes = float(sum(r.size_bytes for r in disk_usage(client.df())))
     try:
         fs = mount_usage(path)
     except OSError:
-        return Result.of(
-            check,
-            title,
+        return Outcome(
             metrics={"docker.total_bytes": docker_bytes},
             notes=[f"{path} is not visible here (remote engine?): run this on the Docker host"],
         )
-    row = DataRoot(path, docker_bytes, fs.size_bytes, fs.used_bytes, fs.free_bytes, fs.percent)
-    return Result.of(
-        check,
-        title,
+    row = DataRoot(path, int(docker_bytes), fs.size_bytes, fs.used_bytes, fs.free_bytes, fs.percent)
+    return Outcome(
         [row],
         _disk_findings(target, [fs]),
         {"docker.total_bytes": docker_bytes, "host.docker_root.percent": fs.percent},

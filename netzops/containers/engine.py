@@ -14,17 +14,16 @@ from docker import DockerClient
 from docker.errors import NotFound
 from docker.models.containers import Container
 
+from netzops.checks import Outcome
 from netzops.containers import compose
 from netzops.containers.status import (
-    ENGINE_ERRORS,
     PROJECT,
     SERVICE,
-    engine_down,
+    check,
     project_containers,
 )
 from netzops.errors import NetzopsError
 from netzops.findings import Finding, Priority
-from netzops.results import Result
 from netzops.targets import Target
 
 RECLAIM_HINT_BYTES = 1 << 30  # reclaimable ≥ 1 GiB: suggest `docker system prune` (our choice)
@@ -94,14 +93,11 @@ def disk_usage(df: dict[str, Any]) -> list[DiskUsage]:
     return [_images(df), _containers(df), _volumes(df), _build_cache(df)]
 
 
-def system_df(client: DockerClient, hint_bytes: int = RECLAIM_HINT_BYTES) -> Result:
+@check("docker_disk_usage", "Docker disk usage (docker system df)")
+def system_df(client: DockerClient, hint_bytes: int = RECLAIM_HINT_BYTES) -> Outcome:
     """`docker system df`: images, containers, volumes and build cache (count, active, size,
     reclaimable); a P3 hint when `docker system prune` could free ≥ `hint_bytes`."""
-    check, title = "docker_disk_usage", "Docker disk usage (docker system df)"
-    try:
-        rows = disk_usage(client.df())
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    rows = disk_usage(client.df())
     metrics: dict[str, float] = {}
     for r in rows:
         key = "docker." + r.type.lower().replace("local ", "").replace(" ", "_")
@@ -115,7 +111,7 @@ def system_df(client: DockerClient, hint_bytes: int = RECLAIM_HINT_BYTES) -> Res
     findings = (
         [
             Finding(
-                check,
+                "docker_disk_usage",
                 "docker",
                 Priority.P3,
                 f"{free / 1e9:.1f} GB reclaimable "
@@ -127,7 +123,7 @@ def system_df(client: DockerClient, hint_bytes: int = RECLAIM_HINT_BYTES) -> Res
         if free >= hint_bytes
         else []
     )
-    return Result.of(check, title, rows, findings, metrics)
+    return Outcome(rows, findings, metrics)
 
 
 # --- volumes --------------------------------------------------------------------------------
@@ -143,19 +139,16 @@ class Volume:
     mountpoint: str
 
 
-def project_volumes(client: DockerClient, target: Target) -> Result:
+@check("volumes", "Volumes — {target.compose.project}")
+def project_volumes(client: DockerClient, target: Target) -> Outcome:
     """The project's named volumes with their sizes (`docker system df -v`, instead of
     `du -sh /var/lib/docker/volumes/<name>/_data`) and the containers using them."""
-    check, title = "volumes", f"Volumes — {target.compose.project}"
-    try:
-        df = client.df()
-        users: dict[str, list[str]] = defaultdict(list)
-        for c in project_containers(client, target.compose.project):
-            for mount in c.attrs.get("Mounts") or []:
-                if mount.get("Type") == "volume":
-                    users[mount.get("Name", "")].append(c.name)
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    df = client.df()
+    users: dict[str, list[str]] = defaultdict(list)
+    for c in project_containers(client, target.compose.project):
+        for mount in c.attrs.get("Mounts") or []:
+            if mount.get("Type") == "volume":
+                users[mount.get("Name", "")].append(c.name)
     mine = [
         v
         for v in df.get("Volumes") or []
@@ -177,7 +170,7 @@ def project_volumes(client: DockerClient, target: Target) -> Result:
         for r in rows
         if r.size_bytes is not None
     }
-    return Result.of(check, title, rows, metrics=metrics)
+    return Outcome(rows, metrics=metrics)
 
 
 # --- networks -------------------------------------------------------------------------------
@@ -193,21 +186,18 @@ class Endpoint:
     mac: str
 
 
-def network(client: DockerClient, target: Target, name: str | None = None) -> Result:
+@check("network", "Networks — {target.compose.project}")
+def network(client: DockerClient, target: Target, name: str | None = None) -> Outcome:
     """`docker network inspect NAME`: the containers on it and their addresses. Without a
     name: every network the project's containers are attached to."""
-    check, title = "network", f"Networks — {name or target.compose.project}"
-    try:
-        mine = project_containers(client, target.compose.project)
-        names = (
-            [name]
-            if name
-            else sorted({n for c in mine for n in c.attrs["NetworkSettings"].get("Networks") or {}})
-        )
-        services = {c.id: c.labels.get(SERVICE, "") for c in mine}
-        members = {n: _members(client, n) for n in names}
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    mine = project_containers(client, target.compose.project)
+    names = (
+        [name]
+        if name
+        else sorted({n for c in mine for n in c.attrs["NetworkSettings"].get("Networks") or {}})
+    )
+    services = {c.id: c.labels.get(SERVICE, "") for c in mine}
+    members = {n: _members(client, n) for n in names}
     rows = sorted(
         (
             _endpoint(n, cid, info, services)
@@ -218,16 +208,15 @@ def network(client: DockerClient, target: Target, name: str | None = None) -> Re
         key=lambda r: (r.network, r.container),
     )
     missing = [
-        Finding(check, n, Priority.P2, f"no network named {n}")
+        Finding("network", n, Priority.P2, f"no network named {n}")
         for n, found in members.items()
         if found is None
     ]
-    return Result.of(
-        check,
-        title,
+    return Outcome(
         rows,
         missing + ([] if name else detached(mine)),
         {f"network.{n}.containers": sum(r.network == n for r in rows) for n in names},
+        title=f"Networks — {name}" if name else None,
     )
 
 
@@ -343,37 +332,27 @@ def _needed(target: Target) -> list[tuple[str, str, list[int]]]:
     return needs
 
 
-def port_conflicts(client: DockerClient, target: Target, ports: list[int] | None = None) -> Result:
+@check("port_conflicts", "Port conflicts — {target.compose.project}")
+def port_conflicts(client: DockerClient, target: Target, ports: list[int] | None = None) -> Outcome:
     """Host ports the target needs (its compose file's published ports, or `ports`) that a
     program other than the project's own containers listens on (`netstat -tlnp | grep
     :PORT`). A taken fixed port is P1 (the service cannot start); a taken part of a port
     range is P3 (fewer replicas fit), all of it P1."""
-    check, title = "port_conflicts", f"Port conflicts — {target.compose.project}"
+    check = "port_conflicts"
     try:
         needs = _needed(target) if ports is None else [("(asked)", "", list(ports))]
-        ours = _published(client, target)
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
     except (NetzopsError, subprocess.TimeoutExpired) as exc:
-        return Result.of(
-            check,
-            title,
-            findings=[
-                Finding(check, target.compose.project, Priority.P2, f"ports unknown: {exc}"[:240])
-            ],
-        )
+        why = f"ports unknown: {exc}"[:240]
+        return Outcome(findings=[Finding(check, target.compose.project, Priority.P2, why)])
+    ours = _published(client, target)
     listening = _listeners()
     rows = [
         _use(service, ip, port, group, ours, listening)
         for service, ip, group in needs
         for port in group
     ]
-    return Result.of(
-        check,
-        title,
-        rows,
-        _port_findings(check, rows),
-        {"ports.conflicts": sum(r.conflict for r in rows)},
+    return Outcome(
+        rows, _port_findings(check, rows), {"ports.conflicts": sum(r.conflict for r in rows)}
     )
 
 

@@ -19,6 +19,7 @@ from docker.errors import DockerException
 from docker.models.containers import Container
 from requests.exceptions import RequestException
 
+from netzops.checks import Outcome, checker
 from netzops.findings import Finding, Priority, above
 from netzops.results import Result
 from netzops.targets import Target
@@ -163,13 +164,14 @@ def engine_down(check: str, title: str, exc: BaseException) -> Result:
     return Result.of(check, title, findings=[Finding(check, "docker", Priority.P0, why)])
 
 
-def service_status(client: DockerClient, target: Target) -> Result:
+#: The Docker check decorator (see `netzops.checks`): an engine that does not answer → P0.
+check = checker("containers", ENGINE_ERRORS, engine_down)
+
+
+@check("service_status", "Service status — {target.compose.project}")
+def service_status(client: DockerClient, target: Target) -> Outcome:
     """`docker compose ps` + health: every service's containers, state and health."""
-    title = f"Service status — {target.compose.project}"
-    try:
-        states = [container_state(c) for c in project_containers(client, target.compose.project)]
-    except ENGINE_ERRORS as exc:
-        return engine_down("service_status", title, exc)
+    states = [container_state(c) for c in project_containers(client, target.compose.project)]
     services = list(dict.fromkeys([*target.services, *(s.service for s in states)]))
     findings: list[Finding] = []
     metrics: dict[str, float] = {}
@@ -191,7 +193,7 @@ def service_status(client: DockerClient, target: Target) -> Result:
                 f"{len(degraded)} services degraded: {names}",
             )
         )
-    return Result.of("service_status", title, states, findings, metrics)
+    return Outcome(states, findings, metrics)
 
 
 @dataclass(frozen=True)
@@ -258,17 +260,18 @@ def container_stats(container: Container) -> ContainerStats:
     )
 
 
-def stats(client: DockerClient, target: Target) -> Result:
+@check(
+    "container_stats",
+    "Container resources — {target.compose.project}",
+    emits=("container_memory", "container_cpu"),
+)
+def stats(client: DockerClient, target: Target) -> Outcome:
     """`docker stats --no-stream` for the project's running containers, against thresholds."""
-    title = f"Container resources — {target.compose.project}"
-    try:
-        running = [
-            c for c in project_containers(client, target.compose.project) if c.status == "running"
-        ]
-        with ThreadPoolExecutor(max_workers=max(1, len(running))) as pool:
-            rows = list(pool.map(container_stats, running))
-    except ENGINE_ERRORS as exc:
-        return engine_down("container_stats", title, exc)
+    running = [
+        c for c in project_containers(client, target.compose.project) if c.status == "running"
+    ]
+    with ThreadPoolExecutor(max_workers=max(1, len(running))) as pool:
+        rows = list(pool.map(container_stats, running))
     findings: list[Finding] = []
     metrics: dict[str, float] = {}
     for r in rows:
@@ -292,7 +295,7 @@ def stats(client: DockerClient, target: Target) -> Result:
         ):
             if found:
                 findings.append(found)
-    return Result.of("container_stats", title, rows, findings, metrics)
+    return Outcome(rows, findings, metrics)
 
 
 def _single(rows: list[ContainerStats], service: str) -> bool:
@@ -306,21 +309,18 @@ class EnvName:
     name: str
 
 
-def env_names(client: DockerClient, target: Target, service: str) -> Result:
+@check("env_names", "Environment variable names — {service}")
+def env_names(client: DockerClient, target: Target, service: str) -> Outcome:
     """The NAMES of the environment variables of the service's containers (runbook: "verify
     environment variables"). Values never leave this function: they may be secrets."""
     target.check_service(service)
-    title = f"Environment variable names — {service}"
-    try:
-        found = project_containers(client, target.compose.project, service)
-        rows = [
-            EnvName(service, c.name, entry.partition("=")[0])
-            for c in found
-            for entry in c.attrs.get("Config", {}).get("Env") or []
-        ]
-    except ENGINE_ERRORS as exc:
-        return engine_down("env_names", title, exc)
-    return Result.of("env_names", title, sorted(rows, key=lambda r: (r.container, r.name)))
+    found = project_containers(client, target.compose.project, service)
+    rows = [
+        EnvName(service, c.name, entry.partition("=")[0])
+        for c in found
+        for entry in c.attrs.get("Config", {}).get("Env") or []
+    ]
+    return Outcome(sorted(rows, key=lambda r: (r.container, r.name)))
 
 
 @dataclass(frozen=True)
@@ -354,7 +354,8 @@ def _node_memory(container: Container) -> NodeMemory:
     )
 
 
-def node_heap(client: DockerClient, target: Target, service: str = "backend") -> Result:
+@check("node_heap", "Node.js memory (new node process) — {service}")
+def node_heap(client: DockerClient, target: Target, service: str = "backend") -> Outcome:
     """The runbook's `docker exec netzwaechter-backend node -e "console.log(process.memoryUsage())"`
     in every running replica.
 
@@ -363,15 +364,11 @@ def node_heap(client: DockerClient, target: Target, service: str = "backend") ->
     server's own heap; the server's memory is what `stats` shows for the container. The
     backend exposes no heap endpoint, so this is what the runbook does, kept as it is."""
     target.check_service(service)
-    check, title = "node_heap", f"Node.js memory (new node process) — {service}"
-    try:
-        running = [
-            c
-            for c in project_containers(client, target.compose.project, service)
-            if c.status == "running"
-        ]
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    running = [
+        c
+        for c in project_containers(client, target.compose.project, service)
+        if c.status == "running"
+    ]
     rows, findings = [], []
     for c in running:
         try:
@@ -379,8 +376,11 @@ def node_heap(client: DockerClient, target: Target, service: str = "backend") ->
         except (*ENGINE_ERRORS, ValueError, KeyError) as exc:
             findings.append(
                 Finding(
-                    check, c.name, Priority.P3, f"node -e failed: {type(exc).__name__}: {exc}"[:240]
+                    "node_heap",
+                    c.name,
+                    Priority.P3,
+                    f"node -e failed: {type(exc).__name__}: {exc}"[:240],
                 )
             )
-    metrics = {f"node.{r.container}.heap_used_bytes": r.heap_used_bytes for r in rows}
-    return Result.of(check, title, rows, findings, metrics)
+    metrics = {f"node.{r.container}.heap_used_bytes": float(r.heap_used_bytes) for r in rows}
+    return Outcome(rows, findings, metrics)

@@ -1,6 +1,6 @@
 """Everything netzops knows about PostgreSQL (psycopg 3), one module per DBA domain.
 
-client       `Database` (lazy, read-only monitoring or admin role), `connect`, the `probe` idiom
+client       `Database` (lazy, read-only monitoring or admin role), `connect`, the `check` decorator
 queries      the SQL files in sql/, one per query and server version
 server       connectivity, database and table sizes
 activity     connections, active / long-running / idle-in-transaction / blocked queries
@@ -30,7 +30,7 @@ from netzops.postgres.activity import (
     idle_in_transaction,
     long_running_queries,
 )
-from netzops.postgres.client import Database, Outcome, connect, probe, unavailable
+from netzops.postgres.client import Database, connect, unavailable
 from netzops.postgres.indexes import (
     DuplicateIndex,
     IndexUsage,
@@ -73,7 +73,6 @@ __all__ = [
     "DeadTuples",
     "DuplicateIndex",
     "IndexUsage",
-    "Outcome",
     "Ping",
     "Statement",
     "TableSize",
@@ -95,7 +94,6 @@ __all__ = [
     "long_running_queries",
     "missing_indexes",
     "ping",
-    "probe",
     "set_user_active",
     "set_user_role",
     "slow_queries",

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from netzops.checks import Outcome
 from netzops.findings import Finding, Priority, above, below
-from netzops.postgres.client import Database, Outcome, probe
+from netzops.postgres.client import Database, check
 
 IDLE_IN_TRANSACTION = ("idle in transaction", "idle in transaction (aborted)")
 
@@ -18,7 +19,7 @@ class ConnectionState:
     connections: int
 
 
-@probe("postgres_connections", "PostgreSQL connections by state")
+@check("postgres_connections", "PostgreSQL connections by state")
 def connections(db: Database) -> Outcome:
     """Client connections by state against the runbook's pool band (5–20).
 
@@ -88,14 +89,14 @@ def _metrics(name: str, found: list[Activity]) -> dict[str, float]:
     return {f"postgres.{name}": float(len(found)), f"postgres.{name}.max_seconds": longest}
 
 
-@probe("postgres_active_queries", "PostgreSQL active queries")
+@check("postgres_active_queries", "PostgreSQL active queries")
 def active_queries(db: Database) -> Outcome:
     """Runbook "Check database performance": every client session running a query now."""
     found = sessions(db, ("active",), timedelta(0))
     return Outcome(found, metrics=_metrics("active_queries", found))
 
 
-@probe("postgres_long_running_queries", "PostgreSQL long-running queries")
+@check("postgres_long_running_queries", "PostgreSQL long-running queries")
 def long_running_queries(
     db: Database,
     min_duration: timedelta = timedelta(minutes=5),  # runbook "Kill long-running query": 5 min
@@ -117,7 +118,7 @@ def long_running_queries(
     return Outcome(found, findings, _metrics("long_running_queries", found))
 
 
-@probe("postgres_idle_in_transaction", "PostgreSQL sessions idle in transaction")
+@check("postgres_idle_in_transaction", "PostgreSQL sessions idle in transaction")
 def idle_in_transaction(
     db: Database,
     min_duration: timedelta = timedelta(minutes=5),  # same bar as the runbook's 5 minutes
@@ -153,7 +154,7 @@ class BlockedQuery:
     blocking_queries: str | None
 
 
-@probe("postgres_blocked_queries", "PostgreSQL blocked queries")
+@check("postgres_blocked_queries", "PostgreSQL blocked queries")
 def blocked_queries(
     db: Database,
     min_wait: timedelta = timedelta(seconds=30),  # a lock wait past a usual request timeout

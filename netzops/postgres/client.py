@@ -8,19 +8,18 @@ use the admin role.
 
 from __future__ import annotations
 
-import functools
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, Literal, ParamSpec, TypeVar
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
+from netzops.checks import checker
 from netzops.errors import AuthenticationFailed, BadInput, TargetUnreachable
 from netzops.findings import Finding, Priority
 from netzops.postgres import queries
@@ -220,38 +219,15 @@ def unavailable(check: str, title: str, exc: TargetUnreachable) -> Result:
     return Result.of(check, title, findings=[finding], metrics={"postgres.up": 0.0})
 
 
-@dataclass
-class Outcome:
-    """What a check found; `probe` turns it into the check's Result."""
+def _down(check: str, title: str, exc: Exception) -> Result:
+    """Unreachable database → P0 (`unavailable`); a query the server refuses (permissions,
+    missing objects) → P2 naming the server's reason."""
+    if isinstance(exc, TargetUnreachable):
+        return unavailable(check, title, exc)
+    why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    finding = Finding(check, "postgres", Priority.P2, f"check failed: {why}"[:240])
+    return Result.of(check, title, findings=[finding])
 
-    records: Sequence[Any] = ()
-    findings: Sequence[Finding] = ()
-    metrics: dict[str, float] = field(default_factory=dict)
-    notes: Sequence[str] = ()
 
-
-def probe(check: str, title: str) -> Callable[[Callable[P, Outcome]], Callable[P, Result]]:
-    """Make a check of an Outcome-returning function: unreachable database → P0 finding;
-    a query the server refuses (permissions, missing objects) → P2 finding."""
-
-    def wrap(body: Callable[P, Outcome]) -> Callable[P, Result]:
-        @functools.wraps(body)
-        def run(*args: P.args, **kwargs: P.kwargs) -> Result:
-            try:
-                out = body(*args, **kwargs)
-            except TargetUnreachable as exc:
-                return unavailable(check, title, exc)
-            except psycopg.DatabaseError as exc:
-                why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                return Result.of(
-                    check,
-                    title,
-                    findings=[
-                        Finding(check, "postgres", Priority.P2, f"check failed: {why}"[:240])
-                    ],
-                )
-            return Result.of(check, title, out.records, out.findings, out.metrics, out.notes)
-
-        return run
-
-    return wrap
+#: The PostgreSQL check decorator (see `netzops.checks`).
+check = checker("postgres", (TargetUnreachable, psycopg.DatabaseError), _down)

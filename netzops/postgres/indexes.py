@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from netzops.checks import Outcome
 from netzops.findings import Finding, Priority
-from netzops.postgres.client import Database, Outcome, probe
+from netzops.postgres.client import Database, check
 
 STATS_NOTE = "scan counts are cumulative since the last statistics reset, on this server only"
 
@@ -32,14 +33,14 @@ def _mb(size: int) -> str:
     return f"{size / 1_048_576:.1f} MB"
 
 
-@probe("postgres_index_usage", "PostgreSQL index usage")
+@check("postgres_index_usage", "PostgreSQL index usage")
 def index_usage(db: Database) -> Outcome:
     """Runbook "Check index usage": every user index, least scanned first."""
     found = db.rows("index_usage", IndexUsage)
     return Outcome(found, metrics={"postgres.indexes.count": float(len(found))}, notes=[STATS_NOTE])
 
 
-@probe("postgres_unused_indexes", "PostgreSQL unused indexes")
+@check("postgres_unused_indexes", "PostgreSQL unused indexes")
 def unused_indexes(
     db: Database,
     max_scans: int = 50,  # pgHero unused_indexes(max_scans: 50)
@@ -78,7 +79,7 @@ class DuplicateIndex:
     covering_definition: str
 
 
-@probe("postgres_duplicate_indexes", "PostgreSQL duplicate indexes")
+@check("postgres_duplicate_indexes", "PostgreSQL duplicate indexes")
 def duplicate_indexes(db: Database) -> Outcome:
     """B-tree indexes whose columns lead another index on the same table (P3 each)."""
     found = db.rows("duplicate_indexes", DuplicateIndex)
@@ -119,7 +120,7 @@ def seq_share(t: TableStats) -> float:
     return t.seq_scan / scans if scans else 0.0
 
 
-@probe("postgres_missing_indexes", "PostgreSQL tables read by sequential scans")
+@check("postgres_missing_indexes", "PostgreSQL tables read by sequential scans")
 def missing_indexes(
     db: Database,
     min_rows: int = 10_000,  # below this a sequential scan is cheap (a hint, not a rule)

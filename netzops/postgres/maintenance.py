@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from netzops.checks import Outcome
 from netzops.findings import Finding, Priority
-from netzops.postgres.client import Database, Outcome, probe
+from netzops.postgres.client import Database, check
 from netzops.postgres.indexes import TableStats
 
 
@@ -61,7 +62,7 @@ def _vacuum_due(d: DeadTuples) -> Finding:
     )
 
 
-@probe("postgres_dead_tuples", "PostgreSQL dead tuples and bloat")
+@check("postgres_dead_tuples", "PostgreSQL dead tuples and bloat")
 def dead_tuples(db: Database) -> Outcome:
     """Dead tuples per table, most first, with a bloat estimate; P3 "VACUUM due" where they
     pass the point at which autovacuum would vacuum the table (its own settings)."""
@@ -88,7 +89,7 @@ class CacheHits:
     hit_percent: float | None
 
 
-@probe("postgres_cache_hit_rate", "PostgreSQL cache hit rate")
+@check("postgres_cache_hit_rate", "PostgreSQL cache hit rate")
 def cache_hit_rate(
     db: Database,
     min_percent: float = 99.0,  # pgHero cache_hit_rate_threshold
@@ -156,7 +157,7 @@ def _xid_finding(
     )
 
 
-@probe("postgres_transaction_id_danger", "PostgreSQL transaction-ID wraparound")
+@check("postgres_transaction_id_danger", "PostgreSQL transaction-ID wraparound")
 def transaction_id_danger(
     db: Database,
     danger_left: int = 10_000_000,  # pgHero transaction_id_danger(threshold: 10000000)
@@ -181,7 +182,7 @@ class Checkpoints:
     stats_reset: datetime | None
 
 
-@probe("postgres_checkpoints", "PostgreSQL checkpoints")
+@check("postgres_checkpoints", "PostgreSQL checkpoints")
 def checkpoints(
     db: Database,
     min_checkpoints: int = 10,  # too few checkpoints to judge the ratio

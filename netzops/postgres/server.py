@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from netzops.errors import TargetUnreachable
-from netzops.postgres.client import Database, Outcome, probe, unavailable
-from netzops.results import Result
+from netzops.checks import Outcome
+from netzops.postgres.client import Database, check
 
 
 @dataclass(frozen=True)
@@ -23,19 +22,14 @@ class Ping:
     latency_ms: float = 0.0
 
 
-def ping(db: Database) -> Result:
+@check("postgres_ping", "PostgreSQL connectivity")
+def ping(db: Database) -> Outcome:
     """pg_isready and `SELECT 1` in one: connect, query, latency."""
-    title = "PostgreSQL connectivity"
     start = time.perf_counter()
-    try:
-        found: Sequence[Ping] = db.rows("ping", Ping)
-    except TargetUnreachable as exc:
-        return unavailable("postgres_ping", title, exc)
+    found: Sequence[Ping] = db.rows("ping", Ping)
     latency = round((time.perf_counter() - start) * 1000.0, 1)
     row = Ping(**{**found[0].__dict__, "latency_ms": latency})
-    return Result.of(
-        "postgres_ping", title, [row], metrics={"postgres.up": 1.0, "postgres.ping_ms": latency}
-    )
+    return Outcome([row], metrics={"postgres.up": 1.0, "postgres.ping_ms": latency})
 
 
 @dataclass(frozen=True)
@@ -45,7 +39,7 @@ class DatabaseSize:
     size: str
 
 
-@probe("postgres_database_size", "PostgreSQL database size")
+@check("postgres_database_size", "PostgreSQL database size")
 def database_size(db: Database) -> Outcome:
     """Runbook "Check database size": pg_database_size of the target's database."""
     found = db.rows("database_size", DatabaseSize)
@@ -63,7 +57,7 @@ class TableSize:
     estimated_rows: int
 
 
-@probe("postgres_table_sizes", "PostgreSQL table sizes")
+@check("postgres_table_sizes", "PostgreSQL table sizes")
 def table_sizes(db: Database) -> Outcome:
     """Runbook "List tables" / "Check table sizes": every user table, largest first."""
     found = db.rows("table_sizes", TableSize)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from netzops.checks import Outcome
 from netzops.findings import Finding, Priority
 from netzops.postgres.activity import short
-from netzops.postgres.client import Database, Outcome, probe
+from netzops.postgres.client import Database, check
 
 CHECK = "postgres_slow_queries"
 
@@ -53,7 +54,7 @@ def _judge(s: Statement, slow_ms: float, min_calls: int, budget_ms: float) -> Fi
     )
 
 
-@probe(CHECK, "PostgreSQL slow queries (pg_stat_statements)")
+@check(CHECK, "PostgreSQL slow queries (pg_stat_statements)")
 def slow_queries(
     db: Database,
     limit: int = 10,  # runbook "Check slow queries": LIMIT 10

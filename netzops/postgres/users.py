@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from netzops.checks import Outcome
 from netzops.findings import Finding, Priority
-from netzops.postgres.client import Database, Outcome, probe
+from netzops.postgres.client import Database, check
 
 ROLES = ("admin", "operator", "viewer")  # the users.role CHECK constraint of the schema
 
@@ -22,7 +23,7 @@ class User:
     created_at: datetime
 
 
-@probe("postgres_users", "Application users")
+@check("postgres_users", "Application users")
 def users(db: Database, username: str | None = None) -> Outcome:
     """Every user (id, username, email, role, is_active, created_at), or just `username`:
     a P3 finding when that user does not exist or is disabled (login issues)."""

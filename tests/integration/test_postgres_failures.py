@@ -214,9 +214,10 @@ def test_missing_pg_stat_statements_is_a_p3_hint(
 
 def test_a_refused_query_is_a_finding_not_an_exception(target: Target) -> None:
     """Permission problems or missing objects end the check, never the report."""
-    from netzops.postgres.client import Outcome, probe
+    from netzops.checks import Outcome
+    from netzops.postgres.client import check
 
-    @probe("demo_check", "Demo")
+    @check("demo_check", "Demo")
     def reads_missing_table(db: postgres.Database) -> Outcome:
         db.connection().execute("SELECT * FROM netzops_no_such_table")
         return Outcome()
