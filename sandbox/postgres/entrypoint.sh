@@ -25,6 +25,9 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "netzwaechter-postgres: database initialised and seeded"
 fi
 
+# max_prepared_transactions > 0 lets the checks' tests leave a prepared transaction behind;
+# archive_mode=on with an archive command that discards WAL (production archives it) and fails
+# while /tmp/archive-fails exists in the container: the archiver check's test creates it.
 exec setpriv --reuid=postgres --regid=postgres --init-groups "$BIN/postgres" -D "$PGDATA" \
   -c listen_addresses='*' \
   -c shared_preload_libraries=pg_stat_statements \
@@ -32,4 +35,7 @@ exec setpriv --reuid=postgres --regid=postgres --init-groups "$BIN/postgres" -D 
   -c track_io_timing=on \
   -c log_min_duration_statement="${SLOW_STATEMENT_MS:-200}" \
   -c log_line_prefix='%m [%p] %q%u@%d ' \
-  -c max_connections=100
+  -c max_connections=100 \
+  -c max_prepared_transactions=10 \
+  -c archive_mode=on \
+  -c "archive_command=test ! -e /tmp/archive-fails"
