@@ -92,8 +92,8 @@ class Schedule(_Strict):
     @field_validator("at", mode="before")
     @classmethod
     def _at_text(cls, value: object) -> object:
-        if isinstance(value, int):  # YAML 1.1 reads 06:00 as the sexagesimal number 360
-            raise ValueError('write the time in quotes, e.g. at: "06:00"')
+        if isinstance(value, int):  # YAML 1.1 reads 7:30 as the sexagesimal number 450
+            raise ValueError(f'write the time in quotes, e.g. at: "07:30" (YAML read {value})')
         return value
 
     @field_validator("at")
