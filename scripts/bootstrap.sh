@@ -22,6 +22,8 @@ need_packages() {
   command -v setpriv >/dev/null || missing+=(util-linux)
   command -v check_postgres >/dev/null || command -v check_postgres.pl >/dev/null || missing+=(check-postgres)
   ls /usr/share/postgresql/*/extension/pgstattuple.control >/dev/null 2>&1 || missing+=(postgresql-contrib)
+  command -v chromium >/dev/null || missing+=(chromium)          # screenshot tests (Playwright drives it)
+  command -v systemd-analyze >/dev/null || missing+=(systemd)    # schedule install: systemd-analyze verify
   printf '%s\n' "${missing[@]}"
 }
 
