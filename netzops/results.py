@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date, datetime, timedelta
@@ -23,7 +24,9 @@ _BADGE = {"P0": "#b00020", "P1": "#d35400", "P2": "#b7950b", "P3": "#2471a3"}
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-safe form of a row value."""
+    """A JSON-safe form of a row value: strict JSON, so NaN and ±Infinity become None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, timedelta):
@@ -35,6 +38,25 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+def json_safe(value: Any) -> Any:
+    """`value` as strict JSON can hold it (`allow_nan=False`): non-finite floats become None,
+    datetimes ISO text, timedeltas seconds, other objects their str."""
+    return _plain(value)
+
+
+def finite_metrics(metrics: Mapping[str, Any]) -> tuple[dict[str, float], list[str]]:
+    """The finite numeric metrics, and the names of those left out (NaN, ±Infinity, not a
+    number): a metric is a number or absent, never a token strict JSON readers reject."""
+    kept, left = {}, []
+    for name, value in metrics.items():
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if number is not None and math.isfinite(number):
+            kept[str(name)] = float(number) if isinstance(number, float) else number
+        else:
+            left.append(str(name))
+    return kept, left
 
 
 def as_row(record: Any) -> dict[str, Any]:
@@ -57,6 +79,17 @@ class Result:
     metrics: dict[str, float] = field(default_factory=dict)
     actions: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Shown instead of "✔ no findings" when the rows carry findings listed elsewhere
+    #: (a sweep summary, the escalation table).
+    verdict: str | None = None
+
+    def __post_init__(self) -> None:
+        self.metrics, left = finite_metrics(self.metrics)
+        if left:
+            self.notes.append(
+                f"Left out, not a finite number: {', '.join(sorted(left))} (a counter reset, "
+                "an empty interval or a value the server could not compute)."
+            )
 
     @classmethod
     def of(
@@ -105,6 +138,8 @@ class Result:
             ordered = sorted(self.findings, key=lambda f: f.priority)
             items = "".join(_finding_html(f) for f in ordered)
             parts.append(f"<ul>{items}</ul>")
+        elif self.verdict is not None:
+            parts.append(f"<p>{html.escape(self.verdict)}</p>")
         else:
             parts.append("<p>✔ no findings</p>")
         if self.rows:
@@ -123,7 +158,7 @@ class Result:
         return {
             "text/plain": str(self),
             "text/html": self._repr_html_(),
-            MIME_TYPE: json.loads(json.dumps(self.to_json(), default=str)),
+            MIME_TYPE: json.loads(json.dumps(json_safe(self.to_json()), allow_nan=False)),
         }
 
 

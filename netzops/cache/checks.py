@@ -6,6 +6,7 @@ KEYS) and a bounded MONITOR sample. Guarded actions live in `netzops.cache.actio
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections import Counter
@@ -39,8 +40,22 @@ def connect(target: Target) -> redis.Redis:
         socket_timeout=rc.timeout_s,
         retry=Retry(NoBackoff(), 0),
         decode_responses=True,
+        # Key names are bytes: one that is not UTF-8 decodes to lone surrogates and encodes
+        # back to exactly its bytes, so SCAN, TTL and UNLINK handle it (show it: `shown`).
+        encoding_errors="surrogateescape",
         client_name="netzops",
     )
+
+
+def shown(name: str) -> str:
+    """A key name as a person reads it: bytes that are not UTF-8 as `\\xff` escapes
+    (`session:\\xff\\xfe-bin`); a UTF-8 name is unchanged."""
+    return raw(name).decode("utf-8", "backslashreplace")
+
+
+def raw(name: str) -> bytes:
+    """The exact bytes of a key name read through `connect`'s client."""
+    return name.encode("utf-8", "surrogateescape")
 
 
 def unavailable(check: str, title: str, exc: redis.RedisError) -> Result:
@@ -105,25 +120,45 @@ class Memory:
     used_percent: float | None  # of maxmemory; None while maxmemory is 0 (unbounded)
 
 
+def unreadable(check: str, title: str, what: str, exc: Exception) -> Result:
+    """The result of a check whose Redis answered with fields netzops cannot read (a missing
+    field, an odd type): a P3 finding naming it, not an exception."""
+    why = f"{type(exc).__name__}: {exc}"[:200]
+    return Result.of(
+        check,
+        title,
+        findings=[Finding(check, "redis", Priority.P3, f"{what}: unexpected answer ({why})")],
+    )
+
+
+def memory_row(data: dict[str, Any]) -> Memory:
+    """`INFO memory` (Redis 5 … 7.4) as a row; `maxmemory` and its policy default to 0 and
+    noeviction when absent; a fragmentation ratio that is missing or not finite is 0.
+    Raises KeyError/ValueError when `used_memory` is missing or not a number."""
+    limit = int(data.get("maxmemory", 0) or 0)
+    used = int(data["used_memory"])
+    ratio = float(data.get("mem_fragmentation_ratio") or 0.0)
+    return Memory(
+        used,
+        int(data.get("used_memory_rss", used)),
+        int(data.get("used_memory_peak", used)),
+        ratio if math.isfinite(ratio) else 0.0,
+        limit,
+        str(data.get("maxmemory_policy", "noeviction")),
+        round(used * 100.0 / limit, 2) if limit > 0 else None,
+    )
+
+
 def memory(client: redis.Redis, target: Target) -> Result:
     """`INFO memory`: used, RSS, peak, fragmentation, maxmemory and its policy."""
     check, title = "redis_memory", "Redis memory"
     try:
-        data = info(client, "memory")
+        row = memory_row(info(client, "memory"))
     except redis.RedisError as exc:
         return unavailable(check, title, exc)
-    limit = int(data["maxmemory"])
-    used = int(data["used_memory"])
-    percent = round(used * 100.0 / limit, 2) if limit else None
-    row = Memory(
-        used,
-        int(data["used_memory_rss"]),
-        int(data["used_memory_peak"]),
-        float(data["mem_fragmentation_ratio"]),
-        limit,
-        str(data["maxmemory_policy"]),
-        percent,
-    )
+    except (KeyError, TypeError, ValueError) as exc:
+        return unreadable(check, title, "INFO memory", exc)
+    limit, used, percent = row.maxmemory, row.used_memory, row.used_percent
     metrics = {
         "redis.used_memory_bytes": float(used),
         "redis.used_memory_rss_bytes": float(row.used_memory_rss),
@@ -172,23 +207,41 @@ class StatsSample:
 
 @dataclass(frozen=True)
 class CacheStats:
+    """Counters in the interval are None when a counter went backwards between the samples
+    (a restart or CONFIG RESETSTAT): a difference across a reset means nothing."""
+
     interval_s: float
-    hits: int
-    misses: int
-    hit_rate_percent: float | None  # in the interval; None when there were no lookups
-    cumulative_hit_rate_percent: float | None  # since the server started
-    evicted_keys: int
-    expired_keys: int
-    ops_per_sec: float
+    hits: int | None
+    misses: int | None
+    hit_rate_percent: float | None  # in the interval; None without lookups or after a reset
+    cumulative_hit_rate_percent: float | None  # since the server started (or stats reset)
+    evicted_keys: int | None
+    expired_keys: int | None
+    ops_per_sec: float | None
     evicted_keys_total: int
     expired_keys_total: int
+    counters_reset: bool = False
+
+
+_COUNTERS = (
+    "keyspace_hits",
+    "keyspace_misses",
+    "evicted_keys",
+    "expired_keys",
+    "total_commands_processed",
+)
 
 
 def sample_stats(client: redis.Redis) -> StatsSample:
     """One sample of the cumulative counters (raises redis.RedisError)."""
-    data = info(client, "stats")
+    return stats_sample(info(client, "stats"), time.monotonic())
+
+
+def stats_sample(data: dict[str, Any], at: float) -> StatsSample:
+    """`INFO stats` (Redis 5 … 7.4) as a sample taken at `at` (raises KeyError/ValueError
+    when a counter is missing or not a number)."""
     return StatsSample(
-        time.monotonic(),
+        at,
         *(
             int(data[f])
             for f in (
@@ -212,29 +265,30 @@ def hit_rate(before: StatsSample, after: StatsSample, target: Target) -> Result:
     so only a difference says what happens now."""
     check = "redis_stats"
     span = max(after.at - before.at, 1e-6)
-    hits = after.keyspace_hits - before.keyspace_hits
-    misses = after.keyspace_misses - before.keyspace_misses
-    commands = after.total_commands_processed - before.total_commands_processed
+    delta = {f: getattr(after, f) - getattr(before, f) for f in _COUNTERS}
+    if any(d < 0 for d in delta.values()):
+        return _after_reset(after, span, target)
+    hits, misses = delta["keyspace_hits"], delta["keyspace_misses"]
     row = CacheStats(
         round(span, 3),
         hits,
         misses,
         _rate(hits, misses),
         _rate(after.keyspace_hits, after.keyspace_misses),
-        after.evicted_keys - before.evicted_keys,
-        after.expired_keys - before.expired_keys,
-        round(commands / span, 2),
+        delta["evicted_keys"],
+        delta["expired_keys"],
+        round(delta["total_commands_processed"] / span, 2),
         after.evicted_keys,
         after.expired_keys,
     )
     metrics = {
         "redis.hits": float(hits),
         "redis.misses": float(misses),
-        "redis.evicted_keys": float(row.evicted_keys),
-        "redis.expired_keys": float(row.expired_keys),
+        "redis.evicted_keys": float(delta["evicted_keys"]),
+        "redis.expired_keys": float(delta["expired_keys"]),
         "redis.evicted_keys_total": float(after.evicted_keys),
         "redis.expired_keys_total": float(after.expired_keys),
-        "redis.ops_per_sec": row.ops_per_sec,
+        "redis.ops_per_sec": round(delta["total_commands_processed"] / span, 2),
         "redis.instantaneous_ops_per_sec": float(after.instantaneous_ops_per_sec),
     }
     if row.hit_rate_percent is not None:
@@ -249,6 +303,45 @@ def hit_rate(before: StatsSample, after: StatsSample, target: Target) -> Result:
         _stats_findings(row, target),
         metrics,
         _stats_notes(row),
+    )
+
+
+def _after_reset(after: StatsSample, span: float, target: Target) -> Result:
+    """The result when a counter went backwards between the samples: no interval figures,
+    the rate since the reset, and a note saying why."""
+    since = _rate(after.keyspace_hits, after.keyspace_misses)
+    row = CacheStats(
+        round(span, 3),
+        None,
+        None,
+        None,
+        since,
+        None,
+        None,
+        None,
+        after.evicted_keys,
+        after.expired_keys,
+        True,
+    )
+    metrics = {
+        "redis.counters_reset": 1.0,
+        "redis.evicted_keys_total": float(after.evicted_keys),
+        "redis.expired_keys_total": float(after.expired_keys),
+        "redis.instantaneous_ops_per_sec": float(after.instantaneous_ops_per_sec),
+    }
+    if since is not None:
+        metrics["redis.hit_rate_cumulative_percent"] = since
+    note = (
+        f"Counters went backwards during the {row.interval_s:g} s interval (a restart or "
+        "CONFIG RESETSTAT): no figures for the interval; the rate shown is since the reset."
+    )
+    return Result.of(
+        "redis_stats",
+        "Redis hit rate and counters",
+        [row],
+        _stats_findings(row, target),
+        metrics,
+        [note],
     )
 
 
@@ -273,7 +366,7 @@ def _stats_findings(row: CacheStats, target: Target) -> list[Finding]:
     else:
         low = None
     found = [low] if low else []
-    if row.evicted_keys > 0:
+    if row.evicted_keys:
         found.append(
             Finding(
                 "redis_stats",
@@ -288,6 +381,8 @@ def _stats_findings(row: CacheStats, target: Target) -> list[Finding]:
 
 
 def _stats_notes(row: CacheStats) -> list[str]:
+    if row.hit_rate_percent is None and row.cumulative_hit_rate_percent is None:
+        return [f"No lookups in the {row.interval_s:g} s interval nor since start: no rate."]
     if row.hit_rate_percent is None:
         return [
             f"No lookups in the {row.interval_s:g} s interval; the rate since start is "
@@ -305,6 +400,8 @@ def stats(client: redis.Redis, target: Target, interval_s: float = 5.0) -> Resul
         after = sample_stats(client)
     except redis.RedisError as exc:
         return unavailable("redis_stats", "Redis hit rate and counters", exc)
+    except (KeyError, TypeError, ValueError) as exc:
+        return unreadable("redis_stats", "Redis hit rate and counters", "INFO stats", exc)
     return hit_rate(before, after, target)
 
 
@@ -360,12 +457,13 @@ def clients(client: redis.Redis) -> Result:
 
 @dataclass(frozen=True)
 class KeySample:
-    key: str
+    key: str  # as `shown`: non-UTF-8 bytes escaped
     ttl_s: int | None  # None: no expiry
 
 
 def scan(client: redis.Redis, pattern: str) -> Iterator[str]:
-    """Key names matching `pattern`, by SCAN (KEYS would block the server)."""
+    """Key names matching `pattern`, by SCAN (KEYS would block the server); with `connect`'s
+    client a name that is not UTF-8 comes as lone surrogates (see `shown`, `raw`)."""
     yield from client.scan_iter(match=pattern, count=SCAN_COUNT)
 
 
@@ -395,7 +493,9 @@ def keys(client: redis.Redis, pattern: str, sample: int = 10, ttl: bool = True) 
     except redis.RedisError as exc:
         return unavailable(check, title, exc)
     # the sample are the first keys scanned, so their TTLs lead the list
-    rows = [KeySample(n, ttls[i] if ttl and ttls[i] >= 0 else None) for i, n in enumerate(names)]
+    rows = [
+        KeySample(shown(n), ttls[i] if ttl and ttls[i] >= 0 else None) for i, n in enumerate(names)
+    ]
     return Result.of(
         check, title, rows, metrics={"redis.keys.count": float(count), **_ttl_metrics(ttls)}
     )

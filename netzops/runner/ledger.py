@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from netzops.results import json_safe
+
 GENESIS = "0" * 64
 
 
@@ -36,7 +38,7 @@ def file_hash(path: Path) -> str:
 
 def _entry_hash(entry: dict[str, Any]) -> str:
     body = {k: v for k, v in entry.items() if k != "hash"}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -59,9 +61,9 @@ def append(path: Path, entry: dict[str, Any]) -> dict[str, Any]:
         for line in fh:
             if line.strip():
                 last = line
-        chained = {**entry, "prev": json.loads(last)["hash"] if last else GENESIS}
+        chained = {**json_safe(entry), "prev": json.loads(last)["hash"] if last else GENESIS}
         chained["hash"] = _entry_hash(chained)
-        fh.write(json.dumps(chained, sort_keys=True) + "\n")
+        fh.write(json.dumps(chained, sort_keys=True, allow_nan=False) + "\n")
         fh.flush()
         _write_head(path, chained["hash"])
     return chained

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
 from netzops.findings import Finding, worst
-from netzops.results import MIME_TYPE
+from netzops.results import MIME_TYPE, json_safe
 from netzops.secrets import scrub
 
 ROWS_KEPT = 200  # rows of each result copied into the side-car (the notebook has them all)
@@ -74,9 +73,10 @@ def failing_cell(nb: Any) -> dict[str, Any] | None:
 
 
 def scrub_notebook(path: Path) -> Any:
-    """Rewrite the notebook at `path` with secret values masked everywhere; return it."""
+    """Rewrite the notebook at `path` with secret values masked everywhere and as strict
+    JSON (a NaN or ±Infinity some output carried becomes null); return it."""
     text = path.read_text()
-    clean = scrub(text)
+    clean = scrub(strict_json_text(text))
     if clean != text:
         path.write_text(clean)
     return nbformat.reads(clean, as_version=4)
@@ -94,13 +94,23 @@ def write_html(nb: Any, path: Path) -> None:
 
 
 def write_sidecar(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(scrub(json.dumps(data, indent=2, sort_keys=True, default=_json_default)))
+    """The side-car: strict JSON (`allow_nan=False`; non-finite numbers are null)."""
+    text = json.dumps(json_safe(data), indent=2, sort_keys=True, allow_nan=False)
+    path.write_text(scrub(text))
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+def strict_json_text(text: str) -> str:
+    """`text` (a JSON document) unchanged if it is strict JSON, else re-written with every
+    NaN/Infinity/-Infinity token as null (as nbformat would write it, indent 1)."""
+    found: list[str] = []
+
+    def constant(token: str) -> None:
+        found.append(token)
+
+    data = json.loads(text, parse_constant=constant)
+    if not found:
+        return text
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def summary(collected: Collected) -> dict[str, Any]:

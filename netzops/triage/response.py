@@ -53,11 +53,16 @@ def procedure_for(finding: Finding) -> Procedure | None:
     return next((p for p in procedures().values() if finding.check in p.checks), None)
 
 
-def load_contacts(path: Path | None = None) -> Contacts:
-    """parameters/contacts.yaml when present, else the shipped example (roles, no people)."""
+def load_contacts(path: Path | str | None = None) -> Contacts:
+    """`path`; without one (None or ""), parameters/contacts.yaml when present, else the
+    shipped example (roles, no people)."""
     folder = parameters_dir()
-    chosen = path or next(
-        p for p in (folder / "contacts.yaml", folder / "contacts.example.yaml") if p.exists()
+    chosen = (
+        Path(path)
+        if path
+        else next(
+            p for p in (folder / "contacts.yaml", folder / "contacts.example.yaml") if p.exists()
+        )
     )
     return Contacts(**read_mapping(chosen, "contacts file"))
 
@@ -70,21 +75,37 @@ class Response:
     respond_within: str
     procedure: str
     steps: list[str]
+    cause: str = ""  # the cause this finding is evidence or a consequence of
 
 
-def responses(findings: list[Finding]) -> Result:
-    """Each finding (most urgent first) with the runbook's response procedure."""
+def responses(findings: list[Finding], causes: Result | None = None) -> Result:
+    """Each finding (most urgent first) with its response procedure: the procedure of the
+    cause it belongs to (evidence or consequence) when `causes` (triage.causes) is given,
+    else the one of its check."""
     rows = []
     for f in sorted(findings, key=lambda f: f.priority):
+        text = f"[{f.priority.name}] {f.check} {f.subject}: {f.summary}"
+        mine = next(
+            (
+                c
+                for c in (causes.rows if causes else [])
+                if text in c["evidence"] + c["consequences"]
+            ),
+            None,
+        )
         proc = procedure_for(f)
+        title, steps = (proc.title, proc.steps) if proc else ("—", [])
+        if mine is not None:
+            title, steps = mine["procedure"], list(mine["steps"])
         rows.append(
             Response(
                 f.priority.name,
                 f.subject,
                 f.summary,
                 f.priority.response,
-                proc.title if proc else "—",
-                proc.steps if proc else [],
+                title,
+                steps,
+                f"#{mine['rank']} {mine['cause']}" if mine else "",
             )
         )
     return Result.of("alert_responses", "Alert response procedures", rows, findings)
@@ -135,7 +156,9 @@ def escalation(found: list[Finding] | Result, contacts: Contacts) -> Result:
         ]
     on_call = contacts.on_call
     notes = [f"On call: {on_call.get('schedule', '')} {on_call.get('channel', '')}"]
-    return Result.of("escalation", "Escalation", rows, notes=notes)
+    paged = Result.of("escalation", "Escalation", rows, notes=notes)
+    paged.verdict = f"{len(rows)} to escalate (findings listed above)" if rows else None
+    return paged
 
 
 def _page(
