@@ -25,20 +25,22 @@ target: str = "sandbox"  # target file in parameters/targets/
 contacts_file: str = ""  # contacts YAML; empty: parameters/contacts.yaml or the example
 
 # %%
-from pathlib import Path
-
 from netzops import load_target, triage
 
 stack = load_target(target)
-contacts = triage.load_contacts(Path(contacts_file) if contacts_file else None)
+contacts = triage.load_contacts(contacts_file)
 
 # %%
 results = triage.sweep(stack)
 findings = triage.findings_from(results)
+causes = triage.causes(results, stack)
+triage.escalation(causes, contacts)
+
+# %%
 triage.summary(results)
 
 # %%
-triage.responses(findings)
+triage.responses(findings, causes)
 
 # %%
 triage.escalation(findings, contacts)

@@ -16,8 +16,10 @@
 #
 # Runbook: *Troubleshooting Guide* — seven scenarios: service won't start, database
 # connection errors, Redis connection issues, slow performance, high memory usage, login
-# issues, SSL certificate issues. `symptom` picks one; `auto` runs every diagnosis and
-# says which scenarios match what it found.
+# issues, SSL certificate issues. Every run sweeps all checks (concurrently, within a
+# deadline) and ranks the causes: the most likely first, with the next step and evidence.
+# `symptom` adds one scenario's diagnoses; `auto` ranks the scenarios with evidence and
+# lists the others as ruled out.
 
 # %%
 from typing import Literal  # the choices of the parameters below
@@ -36,18 +38,17 @@ symptom: Literal[
 ] = "auto"  # which scenario to diagnose; auto: all
 
 # %%
-from IPython.display import display
-
 from netzops import load_target, triage
 
 stack = load_target(target)
-chosen = list(triage.SCENARIOS) if symptom == "auto" else [symptom]
-found = triage.diagnose(stack, chosen)
+found = triage.diagnose(stack, symptom)
+found.causes
 
 # %%
-triage.verdict(found)
+found.scenarios
 
 # %%
-for results in found.values():
-    for result in results:
-        display(result)
+from IPython.display import display
+
+for result in found.results:
+    display(result)

@@ -156,7 +156,13 @@ def escalation(found: list[Finding] | Result, contacts: Contacts) -> Result:
         ]
     on_call = contacts.on_call
     notes = [f"On call: {on_call.get('schedule', '')} {on_call.get('channel', '')}"]
-    paged = Result.of("escalation", "Escalation", rows, notes=notes)
+    by_cause = isinstance(found, Result)
+    paged = Result.of(
+        "escalation_by_cause" if by_cause else "escalation",
+        "Escalation — by cause" if by_cause else "Escalation",
+        rows,
+        notes=notes,
+    )
     paged.verdict = f"{len(rows)} to escalate (findings listed above)" if rows else None
     return paged
 

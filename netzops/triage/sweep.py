@@ -72,14 +72,18 @@ def registry(target: Target, clients: Clients) -> dict[str, Check]:
         Check("backend_error_rate", lambda: logs.request_rates(c.docker, t), "docker", "docker"),
         Check(
             "backend_error_rate_5m",
-            lambda: recent(logs.request_rates(c.docker, t, since=SHORT_WINDOW)),
+            lambda: recent(
+                logs.request_rates(c.docker, t, since=SHORT_WINDOW), "request_error_rate_recent"
+            ),
             "docker",
             "docker",
         ),
         Check("nginx_error_rate", lambda: logs.nginx_error_rate(c.docker, t), "docker", "docker"),
         Check(
             "nginx_error_rate_5m",
-            lambda: recent(logs.nginx_error_rate(c.docker, t, since=SHORT_WINDOW)),
+            lambda: recent(
+                logs.nginx_error_rate(c.docker, t, since=SHORT_WINDOW), "nginx_error_rate_recent"
+            ),
             "docker",
             "docker",
         ),
@@ -106,11 +110,15 @@ def registry(target: Target, clients: Clients) -> dict[str, Check]:
     return {check.name: check for check in checks}
 
 
-def recent(result: Result) -> Result:
-    """A result over the short window, told apart from the hour's: its findings say
-    "last 5 minutes" and its metrics carry `.5m` before the last part."""
+def recent(result: Result, check: str) -> Result:
+    """A result over the short window, told apart from the hour's: its check and findings
+    are named `check`, its findings say "last 5 minutes", its metrics carry `.5m` before
+    the last part."""
+    result.check = check
     result.title += " — last 5 minutes"
-    result.findings = [replace(f, summary=f"{f.summary} (last 5 minutes)") for f in result.findings]
+    result.findings = [
+        replace(f, check=check, summary=f"{f.summary} (last 5 minutes)") for f in result.findings
+    ]
     result.metrics = {
         f"{k.rpartition('.')[0]}.5m.{k.rpartition('.')[2]}": v for k, v in result.metrics.items()
     }
