@@ -160,7 +160,9 @@ def run(
     observe: Callable[[Plan], Any] | None = None,
     verify: Callable[[Any, Any], bool] | None = None,
 ) -> Result:
-    """Plan; without `confirm` return the dry run. With it, check, re-plan, act, verify."""
+    """Plan; without `confirm` (None or "") return the dry run. With it, check, re-plan,
+    act, verify."""
+    confirm = confirm or None
     first = plan()
     title = f"{first.action} on {target.name}"
     if confirm is None:

@@ -16,6 +16,7 @@ from netzops.findings import Band, thresholds
 from netzops.paths import project_root, targets_dir
 from netzops.secrets import SecretRef
 
+ALL = "all"  # the word for every service, as notebooks and the CLI take it
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -137,6 +138,10 @@ class Target(_Strict):
             known = ", ".join(self.services)
             raise UnknownService(f"unknown service {service!r}; {self.name} has: {known}")
         return service
+
+    def service_or_all(self, service: str | None) -> str | None:
+        """A known service, or None for every service (`None`, `""` or `"all"`)."""
+        return None if service in (None, "", ALL) else self.check_service(str(service))
 
 
 def load_target(name: str, folder: Path | None = None) -> Target:

@@ -36,7 +36,6 @@ from netzops import cache, load_target
 
 stack = load_target(target)
 redis = cache.connect(stack)
-confirmation = confirm or None
 
 # %% [markdown]
 # ## Connectivity and memory (`redis-cli ping`, `INFO memory`)
@@ -71,12 +70,12 @@ if monitor_seconds > 0:
 
 # %%
 if delete_pattern:
-    display(cache.delete_keys(redis, stack, delete_pattern, confirmation))
+    display(cache.delete_keys(redis, stack, delete_pattern, confirm))
 
 # %%
 if flush:
-    display(cache.flushdb(redis, stack, confirmation))
+    display(cache.flushdb(redis, stack, confirm))
 
 # %%
 if maxmemory_policy:
-    display(cache.set_maxmemory_policy(redis, stack, maxmemory_policy, confirmation))
+    display(cache.set_maxmemory_policy(redis, stack, maxmemory_policy, confirm))

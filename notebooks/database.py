@@ -38,7 +38,6 @@ from netzops import load_target, postgres
 stack = load_target(target)
 db = postgres.connect(stack)
 long_running = timedelta(minutes=long_query_minutes)
-confirmation = confirm or None
 
 # %% [markdown]
 # ## Size and tables
@@ -70,9 +69,8 @@ postgres.blocked_queries(db)
 # %%
 admin = postgres.connect(stack, role="admin")
 if cancel_long_queries:
-    display(postgres.cancel_backend(admin, confirm=confirmation, min_duration=long_running))
+    display(postgres.cancel_backend(admin, confirm=confirm, min_duration=long_running))
 if terminate_long_queries:
-    display(postgres.terminate_backend(admin, confirm=confirmation, min_duration=long_running))
+    display(postgres.terminate_backend(admin, confirm=confirm, min_duration=long_running))
 if vacuum_table:
-    table = None if vacuum_table == "*" else vacuum_table
-    display(postgres.vacuum(admin, table, confirm=confirmation))
+    display(postgres.vacuum(admin, vacuum_table, confirm=confirm))

@@ -30,13 +30,12 @@ from netzops import containers, load_target, logs
 
 stack = load_target(target)
 docker = containers.connect(stack)
-chosen = None if service == "all" else service
 
 # %% [markdown]
 # ## Log lines
 
 # %%
-logs.view(docker, stack, chosen, tail=tail, since=since, pattern=pattern or None, ignore_case=True)
+logs.view(docker, stack, service, tail=tail, since=since, pattern=pattern, ignore_case=True)
 
 # %% [markdown]
 # ## Log analysis

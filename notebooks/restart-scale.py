@@ -34,11 +34,10 @@ from netzops import containers, load_target
 
 stack = load_target(target)
 docker = containers.connect(stack)
-chosen = None if service == "all" else service
 actions = {
-    "restart": lambda: containers.restart(docker, stack, chosen, confirm or None),
-    "recreate": lambda: containers.recreate(docker, stack, service, confirm or None),
-    "scale": lambda: containers.scale(docker, stack, service, replicas, confirm or None),
+    "restart": lambda: containers.restart(docker, stack, service, confirm),
+    "recreate": lambda: containers.recreate(docker, stack, service, confirm),
+    "scale": lambda: containers.scale(docker, stack, service, replicas, confirm),
 }
 
 # %%

@@ -34,14 +34,13 @@ from IPython.display import display
 from netzops import load_target, postgres
 
 stack = load_target(target)
-confirmation = confirm or None
 
 # %%
-postgres.users(postgres.connect(stack), username or None)
+postgres.users(postgres.connect(stack), username)
 
 # %%
 admin = postgres.connect(stack, role="admin")
 if username and new_role:
-    display(postgres.set_user_role(admin, username, new_role, confirmation))
+    display(postgres.set_user_role(admin, username, new_role, confirm))
 if username and set_active:
-    display(postgres.set_user_active(admin, username, set_active == "true", confirmation))
+    display(postgres.set_user_active(admin, username, set_active == "true", confirm))

@@ -118,8 +118,7 @@ def restart(
     """`docker compose restart [SERVICE]`: the plan names each container (id) to restart;
     confirmed, each is restarted through the Engine API in turn, then the action waits until
     all serve again. Verified: every one serves and has a newer StartedAt."""
-    if service:
-        target.check_service(service)
+    service = target.service_or_all(service)
     project, subject = target.compose.project, service or "all services"
     order = {} if service else startup_order(target)
 

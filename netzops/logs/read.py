@@ -70,8 +70,7 @@ def read(
     """`docker logs --timestamps [--since] [--until] [--tail]` of the service's containers
     (all services when None), read in parallel; one Source per container, or per container
     and stream with `split_streams`."""
-    if service:
-        target.check_service(service)
+    service = target.service_or_all(service)
     if tail is not None and tail < 0:
         raise BadInput(f"tail must be ≥ 0, not {tail}")
     now = datetime.now(UTC)

@@ -270,9 +270,11 @@ def vacuum(
     statement_timeout: timedelta = timedelta(minutes=30),  # longer: a maintenance window job
     lock_timeout: timedelta = timedelta(seconds=5),  # give way to the app, do not queue
 ) -> Result:
-    """VACUUM (ANALYZE) one table or the whole database, in autocommit, with session-level
-    statement and lock timeouts. Verified by each table's last_vacuum moving on."""
+    """VACUUM (ANALYZE) one table or, with `table` None or "*", the whole database, in
+    autocommit, with session-level statement and lock timeouts. Verified by each table's
+    last_vacuum moving on."""
     timeouts = {"statement_timeout": _ms(statement_timeout), "lock_timeout": _ms(lock_timeout)}
+    table = None if table == "*" else table
     if table is not None and not table.strip():
         raise BadInput("vacuum: an empty table name; pass None to vacuum the whole database")
     query, names = (

@@ -26,7 +26,9 @@ class User:
 @check("postgres_users", "Application users")
 def users(db: Database, username: str | None = None) -> Outcome:
     """Every user (id, username, email, role, is_active, created_at), or just `username`:
-    a P3 finding when that user does not exist or is disabled (login issues)."""
+    a P3 finding when that user does not exist or is disabled (login issues). An empty
+    `username` means every user."""
+    username = username or None
     found = db.rows("users", User, {"username": username})
     if username is not None:
         why = (

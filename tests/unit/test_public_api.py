@@ -8,7 +8,6 @@ import types
 
 import pytest
 
-import netzops
 from netzops import errors
 
 PACKAGES = [
