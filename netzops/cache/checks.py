@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -593,3 +594,70 @@ def _command_line(watch: Any) -> str:
         return str(watch.next_command()["command"]) or "(unparsed)"
     except (AttributeError, TypeError, ValueError):
         return "(unparsed)"
+
+
+# --- persistence (RDB snapshots) ------------------------------------------------------------
+
+RDB_MAX_AGE_S = 24 * 3600  # our choice: at most a day of unsaved changes lost on a crash
+
+
+@dataclass(frozen=True)
+class Persistence:
+    save_rules: str  # CONFIG GET save: "" when RDB snapshots are off
+    last_save: datetime  # LASTSAVE: the last *successful* save
+    age_seconds: float
+    last_bgsave_status: str  # rdb_last_bgsave_status: ok | err
+    changes_since_save: int
+    bgsave_in_progress: bool
+    aof_enabled: bool
+
+
+def persistence(client: redis.Redis, max_age_s: float = RDB_MAX_AGE_S) -> Result:
+    """Age of the last successful RDB save (`LASTSAVE`) and `rdb_last_bgsave_status`
+    (INFO persistence). A failed last save is P1 (Redis then refuses writes while
+    stop-writes-on-bgsave-error is on); unsaved changes older than `max_age_s` P2; no
+    persistence at all (no save rules, no AOF) P3. Metrics: redis.rdb_last_save_age_seconds,
+    redis.rdb_changes_since_save, redis.rdb_last_bgsave_ok."""
+    check, title = "redis_persistence", "Redis persistence (LASTSAVE, last BGSAVE)"
+    try:
+        facts = info(client, "persistence")
+        last = client.lastsave()
+        rules = str(client.config_get("save").get("save", ""))
+    except redis.RedisError as exc:
+        return unavailable(check, title, exc)
+    try:
+        when = last if isinstance(last, datetime) else datetime.fromtimestamp(int(last), UTC)
+        when = when if when.tzinfo else when.astimezone(UTC)
+        row = Persistence(
+            rules,
+            when,
+            round((datetime.now(UTC) - when).total_seconds(), 1),
+            str(facts["rdb_last_bgsave_status"]),
+            int(facts["rdb_changes_since_last_save"]),
+            bool(int(facts["rdb_bgsave_in_progress"])),
+            bool(int(facts.get("aof_enabled", 0))),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        return unreadable(check, title, "INFO persistence", exc)
+    metrics = {
+        "redis.rdb_last_save_age_seconds": row.age_seconds,
+        "redis.rdb_changes_since_save": float(row.changes_since_save),
+        "redis.rdb_last_bgsave_ok": float(row.last_bgsave_status == "ok"),
+    }
+    return Result.of(check, title, [row], _persistence_findings(check, row, max_age_s), metrics)
+
+
+def _persistence_findings(check: str, row: Persistence, max_age_s: float) -> list[Finding]:
+    if row.last_bgsave_status != "ok":
+        why = f"last background save failed ({row.last_bgsave_status}); last good save "
+        why += f"{row.age_seconds / 3600:.1f} h ago"
+        return [Finding(check, "redis", Priority.P1, why, row.last_bgsave_status, "ok")]
+    if not row.save_rules and not row.aof_enabled:
+        return [Finding(check, "redis", Priority.P3, "no persistence: RDB and AOF are off")]
+    if row.changes_since_save and row.age_seconds > max_age_s:
+        why = (
+            f"{row.changes_since_save} changes unsaved; last successful RDB save "
+            f"{row.age_seconds / 3600:.1f} h ago"
+        )
+        return [Finding(check, "redis", Priority.P2, why, row.age_seconds, max_age_s)]
+    return []

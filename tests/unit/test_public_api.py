@@ -14,7 +14,16 @@ PACKAGES = [
     "netzops",
     *(
         f"netzops.{name}"
-        for name in ("containers", "postgres", "cache", "logs", "triage", "runner")
+        for name in (
+            "containers",
+            "postgres",
+            "cache",
+            "logs",
+            "triage",
+            "runner",
+            "backups",
+            "maintenance",
+        )
     ),
 ]
 
