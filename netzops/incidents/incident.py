@@ -45,6 +45,7 @@ STATUSES = ("Investigating", "Identified", "Monitoring", "Resolved")
 ID = re.compile(r"^INC-\d{8}-\d{6}$")
 LOOKBACK = timedelta(minutes=15)  # impact looked for before detection: Detection + Triage
 CHANGES = timedelta(hours=24)  # "recent changes" (runbook Triage: review recent changes)
+EPISODE_GAP_S = 90  # 5xx further apart start a new error episode (as the post-mortem's)
 CHANGE_ACTIONS = {"create", "destroy", "restart", "oom", "kill"}
 
 
@@ -110,8 +111,9 @@ def audit(record: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def affected_users(client: DockerClient, target: Target, since: datetime) -> dict[str, Any]:
-    """From nginx's access log since `since`: requests, 5xx answers, the first one, failing
-    endpoints and distinct clients (all / with a 5xx). Empty counts when unreadable."""
+    """From nginx's access log since `since`: requests, 5xx answers, the first 5xx of the
+    latest error episode, failing endpoints and distinct clients (all / with a 5xx). Empty
+    counts when unreadable."""
     frontend = "frontend" if "frontend" in target.services else target.services[0]
     requests = errors = 0
     first: str | None = None
@@ -122,10 +124,14 @@ def affected_users(client: DockerClient, target: Target, since: datetime) -> dic
         sources = logs.read(client, target, frontend, since=since)
     except ENGINE_ERRORS:
         sources = []
-    for minute in (e for src in sources for e in tl.access(src)):
+    last: str | None = None
+    for minute in sorted((e for src in sources for e in tl.access(src)), key=lambda e: e.time):
         requests += minute.data["requests"]
         errors += minute.data["errors_5xx"]
-        first = min(filter(None, [first, minute.data["first_5xx"]]), default=None)
+        if minute.data["first_5xx"]:  # the latest episode's start (5xx < 90 s apart)
+            gap = _seconds(last, minute.data["first_5xx"])
+            first = minute.data["first_5xx"] if first is None or gap > EPISODE_GAP_S else first
+            last = minute.data["last_5xx"]
         hurt.update(minute.data["clients_5xx"])
         failing.update(minute.data["failing"])
     for src in sources:
@@ -139,6 +145,10 @@ def affected_users(client: DockerClient, target: Target, since: datetime) -> dic
         "clients_5xx": len(hurt),
         "failing_endpoints": dict(failing.most_common(10)),
     }
+
+
+def _seconds(a: str | None, b: str) -> float:
+    return (jr.parse_time(b) - jr.parse_time(a)).total_seconds() if a else float("inf")
 
 
 def affected_services(target: Target, results: list[Result]) -> list[str]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -70,10 +71,18 @@ def iso_nano(time_nano: int) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    """An RFC 3339 time with up to 9 fraction digits as an aware datetime (µs)."""
-    head, _, frac = text.rstrip("Z").partition(".")
-    micro = (frac + "000000")[:6] if frac else "000000"
-    return datetime.fromisoformat(f"{head}.{micro}+00:00")
+    """An RFC 3339 time (Z or an offset, up to 9 fraction digits) as an aware UTC datetime
+    (µs); BadInput-free: a malformed text raises ValueError."""
+    found = _RFC3339.match(text.strip())
+    if not found:
+        raise ValueError(f"not an RFC 3339 time: {text!r}")
+    head, frac, zone = found.groups()
+    micro = ((frac or "")[1:] + "000000")[:6]
+    offset = "+00:00" if zone in (None, "Z", "z") else zone
+    return datetime.fromisoformat(f"{head}.{micro}{offset}").astimezone(UTC)
+
+
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(\.\d+)?(Z|z|[+-]\d\d:\d\d)?$")
 
 
 def _nano(when: datetime) -> int:
@@ -132,6 +141,7 @@ class Recorder:
     seen: set[Key] = field(default_factory=set)  # keys at `last_nano` (boundary dedup)
     stop: bool = False
     stream: Any = None
+    reason: str = ""  # why the stream was lost last
 
     def __post_init__(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -261,8 +271,10 @@ class Recorder:
                     self.catch_up(lost_at, started)
                     started, lost_at, attempt = [], None, 0
                     self.live()
-                except (*ENGINE_ERRORS, ValueError):
-                    pass
+                except Exception as exc:  # engine gone, stream cut, bad frame: reconnect
+                    self.reason = f"{type(exc).__name__}: {exc}"[:200]
+                else:
+                    self.reason = "the event stream ended"
                 lost_at = lost_at or time.time_ns()
                 time.sleep(RETRY_S[min(attempt, len(RETRY_S) - 1)])
                 attempt += 1

@@ -3,7 +3,9 @@ window, time to detect / acknowledge / mitigate / resolve, root-cause candidates
 plot, and the runbook's post-mortem headings as Markdown next to the incident record.
 
 Definitions (all from recorded evidence, never from memory):
-    impact window   first to last 5xx answer in nginx's access log inside the window
+    impact window   first to last 5xx answer in nginx's access log of the error episode under
+                    way at detection (5xx less than 90 s apart form one episode); without an
+                    incident, the episode with the most failed requests
     TTD             detection (incident opened) − impact start
     TTA             first update naming a commander − detection
     TTM             first update with status Monitoring or Resolved − impact start
@@ -38,25 +40,55 @@ BEFORE = timedelta(minutes=10)  # window opened this long before the incident's 
 AFTER = timedelta(minutes=2)  # and closed this long after its resolution
 FAILING = {"down", "unhealthy", "error", "gap"}
 FOLLOW = timedelta(minutes=10)  # what a failing event "preceded": failures this soon after
+EPISODE_GAP = timedelta(seconds=90)  # 5xx further apart than this are separate episodes (ours)
+
+
+@dataclass
+class Episode:
+    """A run of 5xx answers with no pause longer than EPISODE_GAP."""
+
+    first: datetime
+    last: datetime
+    failed: int = 0
+    clients: set[str] = field(default_factory=set)
 
 
 @dataclass
 class Impact:
+    """User-facing errors from the access log's minutes: every episode, and the one chosen
+    as the incident's impact (see `choose`)."""
+
     first: datetime | None = None
     last: datetime | None = None
     failed: int = 0
     requests: int = 0
     clients: set[str] = field(default_factory=set)
+    episodes: list[Episode] = field(default_factory=list)
 
     def add(self, data: dict[str, Any]) -> None:
         self.requests += int(data["requests"])
         if not data["errors_5xx"]:
             return
         first, last = jr.parse_time(data["first_5xx"]), jr.parse_time(data["last_5xx"])
-        self.first = min(self.first or first, first)
-        self.last = max(self.last or last, last)
-        self.failed += int(data["errors_5xx"])
-        self.clients.update(data["clients_5xx"])
+        if not self.episodes or first - self.episodes[-1].last > EPISODE_GAP:
+            self.episodes.append(Episode(first, last))
+        episode = self.episodes[-1]
+        episode.last = last
+        episode.failed += int(data["errors_5xx"])
+        episode.clients.update(data["clients_5xx"])
+
+    def choose(self, detected: datetime | None) -> None:
+        """The impact: the episode under way at detection (or the last one before it); with
+        no detection time, the episode with the most failed requests."""
+        if not self.episodes:
+            return
+        if detected is not None:
+            before = [e for e in self.episodes if e.first <= detected + EPISODE_GAP]
+            chosen = before[-1] if before else self.episodes[0]
+        else:
+            chosen = max(self.episodes, key=lambda e: e.failed)
+        self.first, self.last = chosen.first, chosen.last
+        self.failed, self.clients = chosen.failed, chosen.clients
 
 
 @dataclass
@@ -275,6 +307,7 @@ def build(
                 continue
         lanes.add(e)
         entries.append(e)
+    impact.choose(jr.parse_time(record["detected"]) if record else None)
     title = record["id"] if record else f"{low:%Y-%m-%d %H:%M}–{high:%H:%M} UTC"
     pm = PostMortem(title, low, high, record, entries, lanes.close(high), series, impact, missing)
     pm.markdown = write_markdown(pm)
@@ -327,7 +360,7 @@ def swimlanes(pm: PostMortem) -> Chart:
     if pm.impact.first and pm.impact.last:
         lanes_ax.axvspan(pm.impact.first, pm.impact.last, color="#b00020", alpha=0.08)
     lanes_ax.set_yticks(range(len(names)), names)
-    lanes_ax.set_ylim(-0.6, len(names) - 0.4)
+    lanes_ax.set_ylim(len(names) - 0.4, -0.6)  # first service on top
     lanes_ax.set_title(f"{pm.title}: down (red), unhealthy (amber), impact window (shaded)")
     minutes = [jr.parse_time(s["minute"]) for s in pm.series]
     rate_ax.bar(

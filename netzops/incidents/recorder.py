@@ -60,17 +60,27 @@ def status(target_name: str) -> Status:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return Status(target_name, False, None, None, None)
-    pid = int(data.get("pid", 0))
-    return Status(target_name, _alive(pid), pid, data.get("journal"), data.get("started"))
+    pid = int(data.get("pid") or 0) or None
+    alive = pid is not None and _alive(pid)
+    return Status(target_name, alive, pid, data.get("journal"), data.get("started"))
+
+
+def _remember(target_name: str, pid: int | None, journal: str) -> None:
+    pid_file(target_name).parent.mkdir(parents=True, exist_ok=True)
+    record = {"pid": pid, "journal": journal, "started": datetime.now(UTC).isoformat()}
+    pid_file(target_name).write_text(json.dumps(record) + "\n")
 
 
 def start(target: Target, journal: Path | None = None) -> Status:
     """Start `netzops events record` detached (own session, no terminal) unless one runs;
-    returns once it is up (its first journal line written) or raises after WAIT_S."""
+    returns once it is up (its first journal line written) or raises after WAIT_S. A
+    restarted recorder continues the journal its predecessor wrote (kept in the pid file),
+    so a journal stays one file whichever outputs folder the starting process has."""
     now = status(target.name)
     if now.running:
         return now
-    path = journal or journal_path(target.name)
+    kept = Path(now.journal) if now.journal else None
+    path = journal or (kept if kept and kept.parent.is_dir() else journal_path(target.name))
     path.parent.mkdir(parents=True, exist_ok=True)
     before = path.stat().st_size if path.exists() else 0
     log = path.with_suffix(".log").open("ab")
@@ -85,9 +95,7 @@ def start(target: Target, journal: Path | None = None) -> Status:
         env=os.environ.copy(),
     )
     log.close()
-    pid_file(target.name).parent.mkdir(parents=True, exist_ok=True)
-    record = {"pid": proc.pid, "journal": str(path), "started": datetime.now(UTC).isoformat()}
-    pid_file(target.name).write_text(json.dumps(record) + "\n")
+    _remember(target.name, proc.pid, str(path))
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -108,5 +116,6 @@ def stop(target_name: str) -> Status:
             time.sleep(0.05)
         if _alive(now.pid):
             os.kill(now.pid, signal.SIGKILL)
-    pid_file(target_name).unlink(missing_ok=True)
+    if now.journal:
+        _remember(target_name, None, now.journal)  # the next start continues this journal
     return status(target_name)

@@ -166,6 +166,12 @@ def _postgres_kind(payload: bytes) -> tuple[str, bool] | None:
     return None
 
 
+def _message(payload: bytes, postgres: bool) -> str:
+    """The line's message without its own timestamp and level (a sample for the group)."""
+    message = (payload.partition(b":  ")[2] or payload) if postgres else lp.level_of(payload)[1]
+    return message.decode(errors="replace").strip()[:200]
+
+
 @dataclass
 class _Group:
     first: datetime
@@ -197,7 +203,7 @@ def _grouped(src: Source, postgres: bool) -> Iterator[Entry]:
         if found is None or when is None:
             continue
         kind, single = found
-        text = payload.decode(errors="replace")[:200]
+        text = _message(payload, postgres)
         if single:
             pending.append(Entry(when, "postgres", src.service, kind, kind.split()[0], data={}))
         elif kind in groups:
@@ -210,7 +216,8 @@ def _grouped(src: Source, postgres: bool) -> Iterator[Entry]:
 
 def _group_entry(src: Source, kind: str, group: _Group, postgres: bool) -> Entry:
     times = f"{group.first:%H:%M:%S}–{group.last:%H:%M:%S}"
-    event = f"{kind} ×{group.count} ({times}): {lp.kind(group.sample, 80)}"
+    sample = lp.kind(group.sample, 80) if kind == "error" else group.sample[:90]
+    event = f"{kind} ×{group.count} ({times}): {sample}"
     return Entry(
         group.first,
         "postgres" if postgres else "logs",

@@ -1,0 +1,286 @@
+"""Issue 9, end to end on the real sandbox: PostgreSQL stopped for about 30 s during traffic,
+an incident opened and resolved around it with the incident notebook, then the post-mortem
+notebook. Its timeline, impact window and TTD/TTR are compared with what `docker events`
+reported live and with what the clients saw."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from netzops import containers, incidents
+from netzops.incidents import journal as jr
+from netzops.incidents.postmortem import PostMortem
+from netzops.sandbox import stack, traffic
+from netzops.targets import Target
+from tests.conftest import sh
+from tests.notebooks.helpers import POSTGRES, Record, docker_ps_health, run
+
+OUTAGE_S = 30.0
+
+
+@dataclass
+class Probe:
+    """GET /api/users through the frontend every 0.1 s: (time answered, status)."""
+
+    url: str
+    seen: list[tuple[float, int]] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        with httpx.Client(verify=False, timeout=5) as http:
+            while not self.stop.is_set():
+                try:
+                    status = http.get(self.url).status_code
+                except httpx.HTTPError:
+                    status = 0
+                self.seen.append((time.time(), status))
+                time.sleep(0.1)
+
+    def failures(self) -> list[float]:
+        return [t for t, s in self.seen if s >= 500 or s == 0]
+
+
+def _wait(what: str, test: object, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not test():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def _healthy(name: str) -> bool:
+    return sh("docker", "inspect", "-f", "{{.State.Health.Status}}", name).strip() == "healthy"
+
+
+@dataclass
+class Outage:
+    stop_live: tuple[int, str]  # (timeNano, action) of postgres die, from `docker events`
+    start_live: tuple[int, str]
+    probe: Probe
+    opened: Record
+    monitoring: Record
+    resolved: Record
+    postmortem: Record
+    pm: PostMortem
+    journal: Path
+
+
+@pytest.fixture(scope="module")
+def outage(sandbox: Target) -> Iterator[Outage]:
+    incidents.start_recorder(sandbox)
+    journal = Path(str(incidents.recorder_status("sandbox").journal))
+    since = f"{time.time():.3f}"
+    live = subprocess.Popen(
+        [
+            "docker",
+            "events",
+            "--since",
+            since,
+            "--filter",
+            f"container={POSTGRES}",
+            "--filter",
+            "event=die",
+            "--filter",
+            "event=start",
+            "--format",
+            "{{json .}}",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    probe = Probe(sandbox.http.frontend_url.rstrip("/") + "/api/users")
+
+    def load_until_stopped() -> None:  # mixed traffic in 2-second slices until told to stop
+        while not probe.stop.is_set():
+            traffic.generate(sandbox.http.frontend_url, 2, 10_000, False)
+
+    load = threading.Thread(target=load_until_stopped)
+    prober = threading.Thread(target=probe.run)
+    load.start()
+    prober.start()
+    try:
+        time.sleep(5)  # normal traffic first
+        sh("docker", "stop", POSTGRES)
+        stopped = time.monotonic()
+        _wait("a failing request", lambda: probe.failures(), 30)
+        opened = run(
+            "incident", "commander=test-oncall", "summary=API answers 5xx", "next_update_minutes=10"
+        )
+        incident = opened.side["results"][0]["title"].rsplit(" ", 1)[-1]
+        time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - stopped)))
+        sh("docker", "start", POSTGRES)
+        _wait("postgres healthy", lambda: _healthy(POSTGRES), 120)
+        _wait("backend healthy", lambda: all(docker_ps_health().values()), 120)
+        _wait("requests answered again", lambda: probe.seen[-1][1] == 200, 60)
+        monitoring = run(
+            "incident",
+            f"incident={incident}",
+            "status=Monitoring",
+            "summary=database started again, watching",
+        )
+        time.sleep(3)
+    finally:
+        probe.stop.set()
+        prober.join()
+        load.join()
+        live.terminate()
+        if sh("docker", "inspect", "-f", "{{.State.Running}}", POSTGRES).strip() != "true":
+            sh("docker", "start", POSTGRES)  # leave the stack as found, whatever failed
+            _wait("postgres healthy", lambda: _healthy(POSTGRES), 120)
+    resolved = run(
+        "incident",
+        f"incident={incident}",
+        "status=Resolved",
+        "summary=PostgreSQL was stopped; started again",
+    )
+    events = [json.loads(line) for line in (live.communicate()[0] or "").splitlines() if line]
+    die = next((e["timeNano"], e["Action"]) for e in events if e["Action"] == "die")
+    start = next((e["timeNano"], e["Action"]) for e in events if e["Action"] == "start")
+    postmortem = run("postmortem", f"incident={incident}")
+    client = containers.connect(sandbox)
+    pm = incidents.postmortem(client, sandbox, incident)
+    stack.maintain_database(client)
+    yield Outage(die, start, probe, opened, monitoring, resolved, postmortem, pm, journal)
+
+
+def _instant(value: object) -> float:
+    return jr.parse_time(str(value).replace("+00:00", "Z")).timestamp()
+
+
+def test_timeline_holds_postgres_die_and_start_as_docker_reported_them(outage: Outage) -> None:
+    rows = outage.postmortem.result("timeline")["rows"]
+    pg = [r for r in rows if r["source"] == "journal" and r["service"] == "postgres"]
+    die = next(r for r in pg if r["event"].startswith("die"))
+    start = next(r for r in pg if r["event"].startswith("start"))
+    assert _instant(die["time"]) < _instant(start["time"])
+    assert abs(_instant(die["time"]) - outage.stop_live[0] / 1e9) <= 1.0
+    assert abs(_instant(start["time"]) - outage.start_live[0] / 1e9) <= 1.0
+    assert "(exit 0)" in die["event"]
+    times = [_instant(r["time"]) for r in rows]
+    assert times == sorted(times), "the timeline is in time order"
+
+
+def test_backend_errors_and_5xx_overlap_the_outage(outage: Outage) -> None:
+    down, up = outage.stop_live[0] / 1e9, outage.start_live[0] / 1e9
+    rows = outage.postmortem.result("timeline")["rows"]
+    backend = [r for r in rows if r["source"] == "logs" and r["service"] == "backend"]
+    assert any(down - 1 <= _instant(r["time"]) <= up + 5 for r in backend), backend[:5]
+    nginx = [r for r in rows if r["source"] == "nginx"]
+    assert nginx and all(" 5xx" in r["event"] for r in nginx)
+    assert any(down - 60 <= _instant(r["time"]) <= up + 5 for r in nginx)
+    pg_log = [r["event"] for r in rows if r["source"] == "postgres"]
+    assert any(e.startswith("shutdown") for e in pg_log) and any(
+        e.startswith("ready") for e in pg_log
+    )
+
+
+def test_impact_window_matches_what_clients_saw(outage: Outage) -> None:
+    failures = outage.probe.failures()
+    impact = outage.pm.impact
+    assert impact.first and impact.last and failures
+    assert abs(impact.first.timestamp() - failures[0]) <= 5.0
+    assert abs(impact.last.timestamp() - failures[-1]) <= 5.0
+    assert impact.failed >= len(failures) and len(impact.clients) >= 1
+    side = outage.postmortem.result("impact")
+    assert side["metrics"]["impact.failed_requests"] == impact.failed
+
+
+def test_ttd_and_ttr_come_from_the_incident_updates(outage: Outage) -> None:
+    record = outage.pm.record
+    assert record is not None and record["status"] == "Resolved"
+    assert [u["status"] for u in record["updates"]] == ["Investigating", "Monitoring", "Resolved"]
+    start = outage.pm.impact.first
+    assert start is not None
+    metrics = outage.postmortem.result("response_times")["metrics"]
+    detected, resolved = _instant(record["detected"]), _instant(record["resolved"])
+    assert metrics["incident.ttd_s"] == pytest.approx(detected - start.timestamp(), abs=0.01)
+    assert metrics["incident.ttr_s"] == pytest.approx(resolved - start.timestamp(), abs=0.01)
+    assert metrics["incident.tta_s"] == pytest.approx(0.0, abs=0.01)  # opened with a commander
+    mitigated = _instant(record["updates"][1]["at"])
+    assert metrics["incident.ttm_s"] == pytest.approx(mitigated - start.timestamp(), abs=0.01)
+
+
+def test_opening_run_fills_the_template_and_finds_the_outage(outage: Outage) -> None:
+    opened = outage.opened
+    text = "\n".join(r["line"] for r in opened.result("communication")["rows"])
+    for label in (
+        "INCIDENT NOTIFICATION",
+        "Severity: P",
+        "Status: Investigating",
+        "Start Time: 20",
+        "Impact: ",
+        "Incident Commander: test-oncall",
+    ):
+        assert label in text
+    record = outage.pm.record
+    assert record is not None and record["severity"] in ("P0", "P1")
+    assert record["severity_from"] == "sweep"
+    assert "postgres" in record["affected"]["services"]
+    assert record["affected"]["users"]["errors_5xx"] > 0
+    assert any(f["priority"] == "P0" for f in opened.side["findings"])
+    clock = opened.result("phase_clock")["rows"]
+    assert [r["phase"] for r in clock][:2] == ["Detection", "Triage"] and clock[1][
+        "state"
+    ] == "current"
+
+
+def test_every_update_is_a_ledger_entry(outage: Outage) -> None:
+    from netzops.paths import outputs_dir
+
+    lines = [json.loads(x) for x in (outputs_dir() / "ledger.jsonl").read_text().splitlines()]
+    record = outage.pm.record
+    assert record is not None
+    updates = [
+        a
+        for line in lines
+        for a in line.get("actions") or []
+        if a.get("action") == "incident_update" and a.get("subject") == record["id"]
+    ]
+    assert [u["outcome"].split(":")[0] for u in updates] == [
+        "Investigating",
+        "Monitoring",
+        "Resolved",
+    ]
+
+
+def test_markdown_and_html_exist_and_hold_no_secret(outage: Outage, sandbox: Target) -> None:
+    assert outage.pm.markdown is not None
+    markdown = outage.pm.markdown.read_text()
+    for heading in ("## Timeline", "## Root cause", "## Improvements", "## Action items"):
+        assert heading in markdown
+    assert "postgres" in markdown and "die" in markdown
+    html = outage.postmortem.html.read_text()
+    assert "<img" in html or "image/png" in html, "the swimlane plot is in the HTML"
+    secrets = [s for s in sandbox.resolve_secrets() if len(s) >= 4]
+    assert secrets
+    for text in (
+        markdown,
+        html,
+        outage.opened.html.read_text(),
+        Path(str(outage.pm.markdown).replace(".postmortem.md", ".json")).read_text(),
+    ):
+        assert not any(s in text for s in secrets)
+
+
+def test_the_journal_recorded_the_outage(outage: Outage) -> None:
+    lines = list(jr.read(outage.journal))
+    nanos = [int(x["time_nano"]) for x in lines]
+    assert nanos == sorted(nanos)
+    got = {(int(x["time_nano"]), x["action"]) for x in lines if x.get("container") == POSTGRES}
+    assert (outage.stop_live[0], "die") in got and (outage.start_live[0], "start") in got
+
+
+def test_postmortem_of_a_window_without_incident_names_missing_sources(sandbox: Target) -> None:
+    now = datetime.now(UTC).timestamp()
+    pm = incidents.postmortem(containers.connect(sandbox), sandbox, "", now - 120, now)
+    assert pm.record is None and pm.markdown and pm.markdown.exists()
+    assert all(r["measure"] and r["value"] == "—" for r in pm.times().rows)
