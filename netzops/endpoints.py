@@ -9,6 +9,7 @@ from itertools import takewhile
 from urllib.parse import urlsplit
 
 import httpx
+from docker import DockerClient
 
 from netzops import containers
 from netzops.errors import BadInput
@@ -40,22 +41,29 @@ def probe(http: httpx.Client, name: str, url: str) -> Probe:
     start = time.perf_counter()
     try:
         response = http.get(url)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return Probe(name, url, None, None, False, f"{type(exc).__name__}: {exc}"[:200])
     latency = round((time.perf_counter() - start) * 1000.0, 1)
     return Probe(name, url, response.status_code, latency, response.is_success, "")
 
 
-def service_urls(target: Target, url: str) -> dict[str, str]:
+def service_urls(target: Target, url: str, docker: DockerClient | None = None) -> dict[str, str]:
     """`url` as {name: url}. A `compose://SERVICE:PORT` URL names every running replica of
     that service by its published host port (replicas of a scaled service get ports from a
-    range, so no single URL reaches them all)."""
+    range, so no single URL reaches them all), asked of the engine through `docker` (the
+    caller's client; without one, a client made and closed for this call). Raises one of
+    `containers.ENGINE_ERRORS` when the engine does not answer (`health` makes it a finding)."""
     if not url.startswith("compose://"):
         return {"": url}
+    if docker is None:
+        own = containers.connect(target)
+        try:
+            return service_urls(target, url, own)
+        finally:
+            own.close()
     service, _, port = url.removeprefix("compose://").partition(":")
-    client = containers.connect(target)
     urls = {}
-    for c in containers.project_containers(client, target.compose.project, service):
+    for c in containers.project_containers(docker, target.compose.project, service):
         binds = (c.attrs["NetworkSettings"].get("Ports") or {}).get(f"{port}/tcp") or []
         if c.status == "running" and binds:
             replica = c.labels.get(containers.NUMBER, "1")
@@ -65,19 +73,40 @@ def service_urls(target: Target, url: str) -> dict[str, str]:
     return urls or {"": f"http://{service}.invalid:{port}"}  # none running: the probe fails
 
 
-def health_urls(target: Target) -> dict[str, str]:
+def health_urls(target: Target, docker: DockerClient | None = None) -> dict[str, str]:
     """The runbook's HTTP health checks: frontend GET /health, backend GET /api/users
-    (every backend replica when the target reaches them through compose)."""
+    (every backend replica when the target reaches them through compose; engine errors
+    raise as in `service_urls`)."""
     checks = {"frontend": target.http.frontend_url.rstrip("/") + "/health"}
-    for suffix, url in service_urls(target, target.http.backend_url).items():
+    for suffix, url in service_urls(target, target.http.backend_url, docker).items():
         checks[f"backend{suffix}"] = url.rstrip("/") + "/api/users"
     return checks
 
 
-def health(http: httpx.Client, target: Target) -> Result:
-    """The HTTP health checks with status and latency, against the 200 ms budget."""
-    probes = [probe(http, name, url) for name, url in health_urls(target).items()]
+def _unresolved(target: Target, exc: BaseException) -> Finding:
+    """The finding for backend replicas the engine could not name: that check is not made,
+    the others are (the engine itself is service_status's P0)."""
+    why = f"{type(exc).__name__}: {exc}"[:160]
+    return Finding(
+        "http_health",
+        "backend",
+        Priority.P2,
+        f"backend health not checked: its replicas ({target.http.backend_url}) are found "
+        f"through the Docker engine, which did not answer ({why})",
+    )
+
+
+def health(http: httpx.Client, target: Target, docker: DockerClient | None = None) -> Result:
+    """The HTTP health checks with status and latency, against the 200 ms budget. Backend
+    replicas behind a `compose://` URL are found through `docker` (see `service_urls`); an
+    engine that does not answer leaves that one check out with a P2 finding."""
     findings: list[Finding] = []
+    try:
+        urls = health_urls(target, docker)
+    except containers.ENGINE_ERRORS as exc:
+        urls = {"frontend": target.http.frontend_url.rstrip("/") + "/health"}
+        findings.append(_unresolved(target, exc))
+    probes = [probe(http, name, url) for name, url in urls.items()]
     metrics: dict[str, float] = {}
     for p in probes:
         metrics[f"http.{p.name}.up"] = float(p.ok)

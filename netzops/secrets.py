@@ -11,9 +11,11 @@ from __future__ import annotations
 import html
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from itertools import product
 from pathlib import Path
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -53,15 +55,50 @@ class SecretRef(BaseModel):
         raise BadInput(f"secret not set: environment variable {self.env} is empty")
 
 
+def _markup(value: str) -> str:
+    """HTML escaping as Jinja/markupsafe (nbconvert's templates) write it."""
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&#34;")
+        .replace("'", "&#39;")
+    )
+
+
+#: Every way a string is encoded on its way into a record file: JSON strings (ASCII-only and
+#: UTF-8, as json and nbformat write them), Python's repr/ascii (either quote style: the
+#: quote a repr picks depends on the whole string), HTML (html.escape, markupsafe, text
+#: only) and URLs (path and form encoding).
+ENCODINGS: dict[str, Callable[[str], str]] = {
+    "json": lambda v: json.dumps(v)[1:-1],
+    "json-utf8": lambda v: json.dumps(v, ensure_ascii=False)[1:-1],
+    "repr": lambda v: repr(v)[1:-1],
+    "repr-single": lambda v: repr(v + '"')[1:-2],
+    "ascii": lambda v: ascii(v)[1:-1],
+    "ascii-single": lambda v: ascii(v + '"')[1:-2],
+    "html": html.escape,
+    "html-text": lambda v: html.escape(v, quote=False),
+    "markup": _markup,
+    "url": lambda v: quote(v, safe=""),
+    "url-path": quote,
+    "url-form": lambda v: quote_plus(v, safe=""),
+}
+DEPTH = 3  # encodings applied in a row (repr in HTML in JSON: a notebook's HTML output)
+
+
+def encoded_forms(value: str, depth: int = DEPTH) -> set[str]:
+    """`value` and every encoding of it by up to `depth` of `ENCODINGS` in a row."""
+    found = {value}
+    layer = {value}
+    for _ in range(depth):
+        layer = {encode(v) for v, encode in product(layer, ENCODINGS.values())} - found
+        found |= layer
+    return found
+
+
 def _forms(value: str) -> set[str]:
-    """The value as it appears in JSON strings, HTML and URLs, besides itself."""
-    return {
-        value,
-        json.dumps(value)[1:-1],
-        html.escape(value),
-        quote(value, safe=""),
-        json.dumps(html.escape(value))[1:-1],
-    }
+    return encoded_forms(value)
 
 
 def remember(value: str) -> str:
@@ -96,3 +133,15 @@ def scrub(text: str) -> str:
         if value in text:
             text = text.replace(value, MASK)
     return text
+
+
+def scrub_tree(value: Any, scrub: Callable[[str], str] = scrub) -> Any:
+    """`value` (parsed JSON: dicts, lists, strings, numbers) with `scrub` applied to every
+    string and key, so secrets go before the tree is serialised again."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [scrub_tree(v, scrub) for v in value]
+    if isinstance(value, dict):
+        return {scrub(str(k)): scrub_tree(v, scrub) for k, v in value.items()}
+    return value

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import psycopg
+
 from netzops.checks import Outcome
 from netzops.findings import Finding, Priority
 from netzops.postgres.activity import short
@@ -20,7 +22,11 @@ CHECK = "postgres_slow_queries"
 @dataclass(frozen=True)
 class Feature:
     schema: str | None
-    preloaded: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    answered: int
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,18 @@ def _judge(s: Statement, slow_ms: float, min_calls: int, budget_ms: float) -> Fi
     )
 
 
+def _unanswered(db: Database, schema: str) -> str | None:
+    """None when the view answers; else why not (the server's word decides, not the spelling
+    of shared_preload_libraries)."""
+    try:
+        db.rows(
+            "statements_answer", Answer, identifiers={"statements": (schema, "pg_stat_statements")}
+        )
+    except psycopg.errors.ObjectNotInPrerequisiteState:
+        return NOT_LOADED
+    return None
+
+
 @check(CHECK, "PostgreSQL slow queries (pg_stat_statements)")
 def slow_queries(
     db: Database,
@@ -63,16 +81,16 @@ def slow_queries(
 ) -> Outcome:
     """Top `limit` statements of this database by mean time; P3 when slow and frequent,
     P2 when a statement's mean alone exceeds the target's API budget (api_response_ms)."""
-    feature = db.rows("statements_feature", Feature)[0]
-    if feature.schema is None or not feature.preloaded:
-        why = NOT_INSTALLED if feature.schema is None else NOT_LOADED
-        hint = Finding(CHECK, "pg_stat_statements", Priority.P3, why)
+    schema = db.rows("statements_feature", Feature)[0].schema
+    why = NOT_INSTALLED if schema is None else _unanswered(db, schema)
+    if schema is None or why is not None:
+        hint = Finding(CHECK, "pg_stat_statements", Priority.P3, why or NOT_LOADED)
         return Outcome(findings=[hint], metrics={"postgres.statements.available": 0.0})
     found = db.rows(
         "slow_queries",
         Statement,
         {"limit": limit},
-        {"statements": (feature.schema, "pg_stat_statements")},
+        {"statements": (schema, "pg_stat_statements")},
     )
     budget = db.target.bands["api_response_ms"].warn or float("inf")
     findings = [f for s in found if (f := _judge(s, slow_ms, min_calls, budget))]

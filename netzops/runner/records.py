@@ -15,7 +15,7 @@ import nbformat
 
 from netzops.findings import Finding, worst
 from netzops.results import MIME_TYPE, json_safe
-from netzops.secrets import scrub
+from netzops.secrets import scrub, scrub_tree
 
 ROWS_KEPT = 200  # rows of each result copied into the side-car (the notebook has them all)
 
@@ -76,7 +76,9 @@ def scrub_notebook(path: Path) -> Any:
     """Rewrite the notebook at `path` with secret values masked everywhere and as strict
     JSON (a NaN or ±Infinity some output carried becomes null); return it."""
     text = path.read_text()
-    clean = scrub(strict_json_text(text))
+    nb = nbformat.reads(strict_json_text(text), as_version=4)  # multi-line strings joined
+    body = nbformat.writes(nbformat.from_dict(scrub_tree(nb, scrub)))  # values, then write
+    clean = scrub(body if body.endswith("\n") else body + "\n")  # the text: every encoding
     if clean != text:
         path.write_text(clean)
     return nbformat.reads(clean, as_version=4)

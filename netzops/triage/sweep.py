@@ -51,7 +51,7 @@ def registry(target: Target, clients: Clients) -> dict[str, Check]:
         Check("service_status", lambda: status(c), "docker", "docker"),
         Check("container_stats", lambda: stats(c), "docker", "docker"),
         Check("network", lambda: containers.network(c.docker, t), "docker", "docker"),
-        Check("http_health", lambda: endpoints.health(c.http, t), "frontend", "http"),
+        Check("http_health", lambda: endpoints.health(c.http, t, c.docker), "frontend", "http"),
         Check("api_response", lambda: api_sample(c, api), "backend", "http"),
         Check("postgres_ping", lambda: postgres.ping(c.db), "postgres", "db", "db"),
         Check("postgres_connections", lambda: postgres.connections(c.db), "postgres", "db", "db"),

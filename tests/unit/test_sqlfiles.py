@@ -17,7 +17,14 @@ SOURCES = sorted(SQL_DIR.parent.glob("*.py")) + sorted(  # the postgres and back
 )
 FILES = sorted(SQL_DIR.glob("*.sql"))
 #: Queries whose {name} placeholders are filled with psycopg.sql.Identifier.
-WITH_IDENTIFIERS = {"slow_queries", "vacuum_table", "row_count", "create_database", "drop_database"}
+WITH_IDENTIFIERS = {
+    "slow_queries",
+    "statements_answer",
+    "vacuum_table",
+    "row_count",
+    "create_database",
+    "drop_database",
+}
 #: Calls naming a query by a literal: db.rows("name", ...), _step(db, "name", b) ...
 USE = re.compile(
     r"""\b(?:rows|execute|render|_step|_signal|_change)\((?:db, )?"""
