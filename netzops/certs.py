@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
 
+from netzops.checks import Outcome, checker
 from netzops.findings import Finding, Priority, remaining
 from netzops.results import Result
 from netzops.targets import Target, Tls
@@ -118,7 +119,15 @@ def inspect(tls: Tls, now: datetime | None = None) -> CertInfo:
     )
 
 
-def check(target: Target) -> Result:
+def _failed(check: str, title: str, exc: Exception) -> Result:
+    """A certificate that cannot be read at all (not a failed handshake: that is per
+    endpoint, P0)."""
+    why = f"cannot read the certificate: {type(exc).__name__}: {exc}"[:240]
+    return Result.of(check, title, findings=[Finding(check, "tls", Priority.P1, why)])
+
+
+@checker("certs", (ValueError,), _failed)("tls", "TLS certificates")
+def check(target: Target) -> Outcome:
     """Every TLS endpoint of the target: days left against thresholds, name match, trust."""
     rows: list[CertInfo] = []
     findings: list[Finding] = []
@@ -157,4 +166,4 @@ def check(target: Target) -> Result:
                     "tls", tls.name, Priority.P1, f"certificate not trusted: {info.verify_error}"
                 )
             )
-    return Result.of("tls", "TLS certificates", rows, findings, metrics)
+    return Outcome(rows, findings, metrics)

@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from netzops.errors import BadInput, NetzopsError
+from netzops.checks import Outcome, checker
+from netzops.errors import NetzopsError
 from netzops.findings import Finding, Priority
 from netzops.paths import project_root
 from netzops.results import Result
@@ -68,21 +69,29 @@ class Dependency:
     condition: str
 
 
-def dependencies(target: Target) -> Result:
-    """Which service waits for which, read from the compose file's depends_on."""
-    if not target.compose.file:
-        raise BadInput(f"target {target.name} names no compose file")
-    path = Path(target.compose.file)
-    path = path if path.is_absolute() else project_root() / path
-    services = (yaml.safe_load(path.read_text()) or {}).get("services", {})
+def _unreadable(check: str, title: str, exc: Exception) -> Result:
+    """The compose file could not be read or resolved: the stack cannot be changed (P1)."""
+    why = f"compose config invalid: {exc}"[:500]
+    return Result.of(check, title, findings=[Finding(check, "compose", Priority.P1, why)])
+
+
+#: The compose check decorator (see `netzops.checks`).
+check = checker("compose", (NetzopsError, subprocess.TimeoutExpired, OSError), _unreadable)
+
+
+@check("dependencies", "Service dependencies (compose depends_on)")
+def dependencies(target: Target) -> Outcome:
+    """Which service waits for which, from the resolved configuration (`compose config`:
+    interpolation, `extends` and profiles applied, `depends_on` always in its long form)."""
+    services = compose_config(target).get("services") or {}
     rows = []
-    for name, spec in services.items():
+    for name, spec in sorted(services.items()):
         needs = spec.get("depends_on") or {}
         if isinstance(needs, list):
             needs = {n: {"condition": "service_started"} for n in needs}
         conditions = sorted({str(v.get("condition", "service_started")) for v in needs.values()})
         rows.append(Dependency(name, sorted(needs), ", ".join(conditions)))
-    return Result.of("dependencies", "Service dependencies (compose depends_on)", rows)
+    return Outcome(rows)
 
 
 # --- compose configuration ------------------------------------------------------------------
@@ -103,24 +112,17 @@ class ConfigCheck:
     message: str
 
 
-def config_check(target: Target) -> Result:
+@check("compose_config", "Compose configuration — {target.compose.project}")
+def config_check(target: Target) -> Outcome:
     """`docker compose config -q`: does the compose file (with its .env) parse and validate?
     An invalid file is a P1 finding (the stack cannot be started or changed) with compose's
     message."""
-    check, title = "compose_config", f"Compose configuration — {target.compose.project}"
     file = target.compose.file or "(compose default)"
     try:
         run(target, "config", "-q", timeout_s=60)
     except (NetzopsError, subprocess.TimeoutExpired, OSError) as exc:
         message = str(exc)[:500]
-        return Result.of(
-            check,
-            title,
-            [ConfigCheck(file, False, message)],
-            [
-                Finding(
-                    check, target.compose.project, Priority.P1, f"compose config invalid: {message}"
-                )
-            ],
-        )
-    return Result.of(check, title, [ConfigCheck(file, True, "")])
+        why = f"compose config invalid: {message}"
+        finding = Finding("compose_config", target.compose.project, Priority.P1, why)
+        return Outcome([ConfigCheck(file, False, message)], [finding])
+    return Outcome([ConfigCheck(file, True, "")])
