@@ -20,9 +20,11 @@ from docker.models.containers import Container
 from requests.exceptions import RequestException
 
 from netzops.checks import Outcome, checker
+from netzops.errors import BadInput
 from netzops.findings import Finding, Priority, above
 from netzops.results import Result
 from netzops.targets import Target
+from netzops.times import parse_time
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
@@ -78,9 +80,14 @@ class ContainerState:
 
 
 def _parse_time(text: str | None) -> datetime | None:
+    """An engine timestamp (RFC 3339, nanoseconds, any offset) as aware UTC; None for
+    Go's zero time (never started) and for text that is not a time."""
     if not text or text.startswith("0001-"):
         return None
-    return datetime.fromisoformat(text[:26].rstrip("Z") + "+00:00" if "." in text else text)
+    try:
+        return parse_time(text)
+    except BadInput:
+        return None
 
 
 def _ports(attrs: dict[str, Any]) -> str:
@@ -94,7 +101,7 @@ def _ports(attrs: dict[str, Any]) -> str:
 
 def container_state(container: Container, now: datetime | None = None) -> ContainerState:
     attrs = container.attrs
-    state = attrs["State"]
+    state = attrs.get("State") or {}  # the oldest engines and a container being removed
     health = state.get("Health") or {}
     log = health.get("Log") or []
     started = _parse_time(state.get("StartedAt"))
@@ -214,10 +221,11 @@ class ContainerStats:
 def cpu_percent(stats: dict[str, Any]) -> float:
     """docker stats' CPU %: cpu delta / system delta × online CPUs × 100 (may exceed 100).
     Without `online_cpus` (older engines) the number of per-CPU counters, else 1."""
-    cpu, pre = stats["cpu_stats"], stats.get("precpu_stats") or {}
-    cpu_delta = cpu["cpu_usage"]["total_usage"] - pre.get("cpu_usage", {}).get("total_usage", 0)
+    cpu, pre = stats.get("cpu_stats") or {}, stats.get("precpu_stats") or {}
+    usage = cpu.get("cpu_usage") or {}  # empty for a container that just stopped
+    cpu_delta = usage.get("total_usage", 0) - (pre.get("cpu_usage") or {}).get("total_usage", 0)
     system_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
-    online = cpu.get("online_cpus") or len(cpu["cpu_usage"].get("percpu_usage") or []) or 1
+    online = cpu.get("online_cpus") or len(usage.get("percpu_usage") or []) or 1
     if system_delta <= 0 or cpu_delta < 0:
         return 0.0
     return float(cpu_delta / system_delta * online * 100.0)
