@@ -89,7 +89,13 @@ def main() -> None:
     show_default=True,
     help="exit 1 when a finding is at least this urgent (P0..P3)",
 )
-@click.option("--cell-timeout", default=600, show_default=True, help="seconds per cell")
+@click.option(
+    "--cell-timeout",
+    default=600,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="seconds per cell (at least 1)",
+)
 def run(
     name: str,
     target: str,

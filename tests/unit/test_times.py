@@ -180,3 +180,21 @@ def test_runs_refuses_a_bad_time_with_exit_2(outputs: Path, since: str) -> None:
     done = CliRunner().invoke(main, ["runs", "--since", since])
     assert done.exit_code == 2
     assert "not a time" in done.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "logs", "-p", "since=yesterday"], "parameter since: not a time"),
+        (["run", "logs", "-p", "since=-1h"], "parameter since: not a time"),
+        (["run", "logs", "--cell-timeout", "0"], "--cell-timeout"),
+        (["runs", "--until", "soon"], "not a time"),
+    ],
+)
+def test_cli_refuses_bad_options_with_exit_2_before_a_kernel(
+    outputs: Path, args: list[str], message: str
+) -> None:
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 2, done.output
+    assert message in done.output
+    assert not list(outputs.glob("sandbox/*/*.ipynb"))  # nothing ran
