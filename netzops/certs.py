@@ -7,6 +7,7 @@ second, verifying handshake says whether clients would trust it.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass
@@ -79,13 +80,42 @@ def _names(cert: x509.Certificate) -> list[str]:
     ]
 
 
+def host_key(name: str) -> str:
+    """A host name as DNS compares it (RFC 4343, 6125): lower case, no trailing dot,
+    internationalised names as their A-label; an IP address in its one canonical form."""
+    text = name.strip().rstrip(".")
+    try:
+        return ipaddress.ip_address(text.strip("[]")).compressed
+    except ValueError:
+        pass
+    try:
+        return text.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return text.lower()
+
+
 def _matches(server_name: str, names: list[str]) -> bool:
+    """Whether a certificate for `names` (SANs) serves `server_name`: host names compared
+    case-insensitively; a wildcard `*.example.com` stands for exactly one left-most label
+    (not example.com, not a.b.example.com) and never for an IP address."""
+    wanted = host_key(server_name)
+    label, _, parent = wanted.partition(".")
     for name in names:
-        if name == server_name:
+        key = host_key(name.replace("*.", "wildcard.", 1) if name.startswith("*.") else name)
+        if not name.startswith("*.") and key == wanted:
             return True
-        if name.startswith("*.") and server_name.split(".", 1)[-1] == name[2:]:
+        wild = name.startswith("*.") and label and parent and key.partition(".")[2] == parent
+        if wild and not _is_ip(wanted):
             return True
     return False
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def served(tls: Tls) -> x509.Certificate:

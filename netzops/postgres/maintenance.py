@@ -120,7 +120,12 @@ def cache_hit_rate(
         found,
         findings,
         metrics,
-        ["percent of block reads served from shared_buffers, since the stats reset"],
+        ["percent of block reads served from shared_buffers, since the stats reset"]
+        + [
+            f"{c.scope}: no block reads since the stats reset, so no rate (not 0 %, not 100 %)"
+            for c in found
+            if c.hit_percent is None
+        ],
     )
 
 

@@ -87,8 +87,17 @@ def test_pg_stat_statements_is_judged_by_whether_its_view_answers(
     db = postgres.connect(own)  # no monitor role there: the admin user, trust auth
     try:
         result = postgres.slow_queries(db, min_calls=1)
+        rates = postgres.cache_hit_rate(db)
     finally:
         db.close()
+    reads = psql_in(
+        name, "SELECT coalesce(sum(heap_blks_hit + heap_blks_read), 0) FROM pg_statio_user_tables"
+    )
+    if reads.stdout.strip() == "0":  # a fresh server: no user table was ever read
+        tables = next(r for r in rates.rows if r["scope"] == "tables")
+        assert tables["hit_percent"] is None
+        assert any(n.startswith("tables: no block reads") for n in rates.notes)
+        assert "postgres.cache_hit_rate.tables" not in rates.metrics
     hints = [f.summary for f in result.findings if f.subject == "pg_stat_statements"]
     if answers.returncode == 0:  # psql reads the view: netzops lists statements
         assert hints == []
