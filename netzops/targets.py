@@ -15,6 +15,7 @@ from netzops.errors import BadInput, UnknownService, UnknownTarget
 from netzops.findings import Band, thresholds
 from netzops.paths import project_root, targets_dir
 from netzops.secrets import SecretRef
+from netzops.yamltext import TextKeepingLoader, typed
 
 ALL = "all"  # the word for every service, as notebooks and the CLI take it
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -151,7 +152,13 @@ def load_target(name: str, folder: Path | None = None) -> Target:
     path = (folder or targets_dir()) / f"{name}.yaml"
     if not path.is_file():
         raise UnknownTarget(f"no target {name!r}: {path} does not exist")
-    target = parse_target(yaml.safe_load(path.read_text()), str(path))
+    raw = yaml.load(path.read_text(), Loader=TextKeepingLoader)  # a SafeLoader
+    data = (  # notebook parameters keep their written text, like parameter files
+        {k: v if k == "parameters" else typed(v) for k, v in raw.items()}
+        if isinstance(raw, dict)
+        else typed(raw)
+    )
+    target = parse_target(data, str(path))
     if target.name != name:
         raise BadInput(
             f"{path}: its name is {target.name!r}; a target file must carry the "

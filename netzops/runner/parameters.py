@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from netzops.errors import BadInput
 from netzops.paths import read_mapping
 from netzops.times import TIME_PARAMETERS, check_time
+from netzops.yamltext import TextKeepingLoader, Written
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # used with fullmatch
 INT_RANGE = (-(2**63), 2**63 - 1)  # a signed 64-bit integer (PostgreSQL bigint)
@@ -162,39 +161,7 @@ def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     return result
 
 
-class Written(str):
-    """A plain YAML scalar that YAML would type implicitly (`2026-11-27T10:00:00Z` a datetime,
-    `off` a boolean, `0777` an int): its written text, with YAML's value in `typed`. A `str`
-    parameter gets the text, other types get `typed` (as papermill does for its YAML)."""
-
-    typed: Any
-
-    def __new__(cls, text: str, typed: Any) -> Written:
-        made = super().__new__(cls, text)
-        made.typed = typed
-        return made
-
-
-class _TextKeepingLoader(yaml.SafeLoader):
-    """The safe loader, but plain scalars keep their written text (see `Written`)."""
-
-
-def _keeping(tag: str) -> None:
-    typed_constructor = yaml.SafeLoader.yaml_constructors[tag]
-
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-        typed = typed_constructor(loader, node)
-        plain = isinstance(node, yaml.ScalarNode) and node.style is None
-        return Written(str(node.value), typed) if plain else typed
-
-    _TextKeepingLoader.add_constructor(tag, construct)
-
-
-for _tag in ("bool", "int", "float", "timestamp"):
-    _keeping(f"tag:yaml.org,2002:{_tag}")
-
-
 def read_file(path: Path) -> dict[str, Any]:
     """A YAML parameter file (safe loader), which must be a mapping. Plain scalars keep their
     written text for `str` parameters (`since: 2026-11-27T10:00:00Z`, `pattern: off`)."""
-    return read_mapping(path, "parameter file", _TextKeepingLoader)
+    return read_mapping(path, "parameter file", TextKeepingLoader)

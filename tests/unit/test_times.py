@@ -198,3 +198,18 @@ def test_cli_refuses_bad_options_with_exit_2_before_a_kernel(
     assert done.exit_code == 2, done.output
     assert message in done.output
     assert not list(outputs.glob("sandbox/*/*.ipynb"))  # nothing ran
+
+
+def test_target_files_keep_the_written_text_of_notebook_parameters(tmp_path: Path) -> None:
+    from netzops.paths import targets_dir
+    from netzops.targets import load_target
+
+    text = (targets_dir() / "sandbox.yaml").read_text()
+    assert "\nparameters:" not in text
+    (tmp_path / "sandbox.yaml").write_text(
+        text + "\nparameters:\n  logs:\n    since: 2026-11-27T10:00:00Z\n    pattern: off\n"
+    )
+    target = load_target("sandbox", tmp_path)
+    params = merge(notebooks.load("logs").parameters, target.parameters["logs"])
+    assert (params["since"], params["pattern"]) == ("2026-11-27T10:00:00Z", "off")
+    assert target == load_target("sandbox").model_copy(update={"parameters": target.parameters})
