@@ -59,7 +59,7 @@ def _rows(client: DockerClient, target: Target) -> dict[str, dict[str, str]]:
 
 def test_every_item_of_the_runbook_with_a_status(client: DockerClient, target: Target) -> None:
     result = maintenance.schedule(client, target)
-    shown = {}
+    shown: dict[str, list[str]] = {}
     for r in result.rows:
         shown.setdefault(r["every"], []).append(r["item"])
         assert r["status"] in ("done", "due", "overdue")
