@@ -98,6 +98,7 @@ class Cause:
     rank: int
     priority: str
     cause: str
+    subject: str  # what the cause is about (a service, a check's subject)
     next_step: str
     evidence: list[str]
     consequences: list[str]
@@ -165,6 +166,7 @@ def _supported(
 @dataclass
 class _Found:
     rule: str
+    subject: str
     priority: Priority
     title: str
     next_step: str
@@ -208,6 +210,7 @@ def _fire(
     top = worst(evidence_findings) or Priority.P3
     return _Found(
         name,
+        first.subject,
         Priority[rule.priority] if rule.priority else top,
         rule.title.format(**ctx),
         " ".join(rule.next_step.format(**ctx).split()),
@@ -247,6 +250,7 @@ def _leftovers(findings: list[Finding], taken: set[int]) -> list[_Found]:
         found.append(
             _Found(
                 f"check:{f.check}",
+                f.subject,
                 f.priority,
                 f"{f.subject}: {f.summary}",
                 proc.steps[0] if proc and proc.steps else "Look at the check's rows below.",
@@ -277,6 +281,7 @@ def find(results: list[Result], target: Target) -> list[Cause]:
                 rank,
                 c.priority.name,
                 c.title,
+                c.subject,
                 c.next_step,
                 c.evidence,
                 c.consequences,

@@ -153,9 +153,9 @@ def fault(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def first_new(rows: list[dict[str, Any]], before: list[dict[str, Any]]) -> dict[str, Any]:
-    """The first cause not already there before the fault (by rule and title)."""
-    old = {(b["rule"], b["cause"]) for b in before}
-    new = [r for r in rows if (r["rule"], r["cause"]) not in old]
+    """The first cause not already there before the fault (by rule and subject)."""
+    old = {(b["rule"], b["subject"]) for b in before}
+    new = [r for r in rows if (r["rule"], r["subject"]) not in old]
     assert new, rows
     return new[0]
 
