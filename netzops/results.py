@@ -149,7 +149,10 @@ class Result:
 
     def __str__(self) -> str:
         lines = [self.title]
-        lines += [f"  [{f.priority.name}] {f.subject}: {f.summary}" for f in self.findings]
+        lines += [
+            f"  [{f.priority.name}] {f.subject}: {units.finding_text(f.summary, f.value)}"
+            for f in self.findings
+        ]
         if self.rows:
             lines.append(units.table_text(self.rows))
         return "\n".join(lines)
@@ -168,4 +171,5 @@ def _finding_html(finding: Finding) -> str:
         f'<span style="background:{color};color:#fff;padding:0 .4em;border-radius:3px">'
         f"{finding.priority.name}</span>"
     )
-    return f"<li>{badge} <b>{html.escape(finding.subject)}</b>: {html.escape(finding.summary)}</li>"
+    text = units.finding_text(finding.summary, finding.value)  # human units
+    return f"<li>{badge} <b>{html.escape(finding.subject)}</b>: {html.escape(text)}</li>"

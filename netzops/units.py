@@ -274,3 +274,45 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     for row in rows:
         seen.update(dict.fromkeys(row))
     return list(seen)
+
+
+# --- finding summaries ("error rate % 14.62 > 5" → "error rate 14.6 % > 5 %") -------------
+
+_COMPARED = re.compile(
+    r"^(?P<what>.+?) (?P<value>-?[\d.]+) (?P<op>[<>]) (?P<limit>-?[\d.]+)(?P<rest>( \(.*\))?)$"
+)
+
+
+def finding_unit(summary: str, value: float | str | None = None) -> str:
+    """The unit of a finding's value, read from its summary: "error rate % 14.6 > 5" and
+    "… 9.5 % …" are percent, "… 369 ms" milliseconds, "… 12 days" days; else ''."""
+    match = _COMPARED.match(summary)
+    if match:
+        what = match["what"]
+        return "percent" if "%" in what else "ms" if what.endswith(" ms") else ""
+    number = f"{value:g}" if isinstance(value, int | float) else None
+    for kind, pattern in (("percent", r" ?%"), ("ms", r" ?ms\b"), ("days", r" days?\b")):
+        if number and re.search(rf"(?<![\d.]){re.escape(number)}{pattern}", summary):
+            return kind
+    return ""
+
+
+def in_unit(value: float | str | None, kind: str) -> str:
+    """`value` in the unit `kind` (size, ms, seconds, percent, days, '' for a number)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return value
+    return _FORMAT.get(kind, number)(float(value))
+
+
+def finding_text(summary: str, value: float | str | None = None) -> str:
+    """A finding's summary in human units: "error rate % 14.62 > 5" → "error rate 14.6 % >
+    5 %", "disk use % 23.1 > 80 (last 5 minutes)" keeps its tail; others as written."""
+    match = _COMPARED.match(summary)
+    if not match:
+        return summary
+    kind = finding_unit(summary, value)
+    what = match["what"].removesuffix(" %").removesuffix(" ms").strip()
+    shown, limit = (in_unit(float(match[k]), kind) for k in ("value", "limit"))
+    return f"{what} {shown} {match['op']} {limit}{match['rest']}"

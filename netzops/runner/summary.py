@@ -167,52 +167,21 @@ def _esc(text: object) -> str:
     return html.escape(str(text))
 
 
-_COMPARED = re.compile(r"^(?P<what>.+?) (?P<value>-?[\d.]+) (?P<op>[<>]) (?P<limit>-?[\d.]+)$")
-
-
 def unit_of(finding: Finding) -> str:
-    """The unit of a finding's value, read from its summary: "error rate % 14.6 > 5" and
-    "… 9.5 % …" are percent, "… 369 ms" milliseconds, "… 12 days" days; else a count."""
-    text, value = finding.summary, finding.value
-    number = f"{value:g}" if isinstance(value, int | float) else None
-    match = _COMPARED.match(text)
-    if match:
-        what = match["what"]
-        return "percent" if "%" in what else "ms" if what.endswith(" ms") else ""
-    if number and re.search(rf"(?<![\d.]){re.escape(number)} ?%", text):
-        return "percent"
-    if number and re.search(rf"(?<![\d.]){re.escape(number)} ?ms\b", text):
-        return "ms"
-    if number and re.search(rf"(?<![\d.]){re.escape(number)} days?\b", text):
-        return "days"
-    return ""
-
-
-def _fmt(value: float | str | None, kind: str) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        return value
-    return units.metric("x_" + kind if kind else "x", float(value))
+    """The unit of a finding's value, read from its summary (`units.finding_unit`)."""
+    return units.finding_unit(finding.summary, finding.value)
 
 
 def value_text(finding: Finding) -> str:
     """ "14.6 % (limit 5 %)" — the finding's value against its threshold, in its unit."""
     kind = unit_of(finding)
-    value, limit = _fmt(finding.value, kind), _fmt(finding.threshold, kind)
+    value, limit = units.in_unit(finding.value, kind), units.in_unit(finding.threshold, kind)
     return f"{value} (limit {limit})" if value and limit else value
 
 
 def finding_text(finding: Finding) -> str:
-    """The finding's summary in human units: "error rate % 14.59 > 5" → "error rate
-    14.6 % > 5 %"; other summaries as written."""
-    match = _COMPARED.match(finding.summary)
-    if not match:
-        return finding.summary
-    kind = unit_of(finding)
-    what = match["what"].removesuffix(" %").removesuffix(" ms").strip()
-    value, limit = (_fmt(float(match[k]), kind) for k in ("value", "limit"))
-    return f"{what} {value} {match['op']} {limit}"
+    """The finding's summary in human units (`units.finding_text`)."""
+    return units.finding_text(finding.summary, finding.value)
 
 
 def _procedure(finding: Finding) -> str:

@@ -149,3 +149,18 @@ def test_result_shows_human_units_raw_in_frame() -> None:
     assert "21860352" not in result._repr_html_()
     assert int(result.to_frame()["memory_bytes"][0]) == 21860352
     assert result.to_json()["rows"][0]["memory_bytes"] == 21860352
+
+
+def test_finding_summaries_in_human_units() -> None:
+    assert units.finding_text("error rate % 14.62 > 5", 14.62) == "error rate 14.6 % > 5 %"
+    assert (
+        units.finding_text("error rate % 9.35 > 5 (last 5 minutes)", 9.35)
+        == "error rate 9.35 % > 5 % (last 5 minutes)"
+    )
+    assert units.finding_text("p95 ms 250 > 200", 250) == "p95 250 ms > 200 ms"
+    assert units.finding_text("client connections 1 < 5", 1) == "client connections 1 < 5"
+    assert (
+        units.finding_text("9 slow queries, slowest 369 ms", 9) == "9 slow queries, slowest 369 ms"
+    )
+    assert units.finding_unit("9 slow queries, slowest 369 ms", 369.0) == "ms"
+    assert units.finding_unit("9 slow queries, slowest 369 ms", 9) == ""
