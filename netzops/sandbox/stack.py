@@ -13,6 +13,7 @@ import docker
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from docker.errors import DockerException, ImageNotFound
+from docker.models.containers import Container
 
 from netzops import certs, containers
 from netzops.containers import compose
@@ -99,11 +100,29 @@ def ensure_backend_packages() -> None:
     )
 
 
+#: Lists the container's processes as "pid<TAB>title" (nginx sets each worker's title).
+_PROCESSES = (
+    'for p in /proc/[0-9]*; do printf "%s\\t" "${p#/proc/}"; '
+    'tr "\\0" " " < "$p/cmdline"; echo; done'
+)
+
+
+def nginx_workers(frontend: Container) -> dict[str, str]:
+    """The nginx worker processes of the frontend container: {pid: title}; an old worker
+    after a reload is titled "nginx: worker process is shutting down"."""
+    out = frontend.exec_run(["/bin/sh", "-c", _PROCESSES]).output.decode(errors="replace")
+    pairs = (line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+    return {pid: title.strip() for pid, title in pairs if title.startswith("nginx: worker")}
+
+
 def set_certificate(
-    days: float, client: docker.DockerClient | None = None, wait_s: float = 10
+    days: float, client: docker.DockerClient | None = None, wait_s: float = 30
 ) -> Path:
     """A new certificate valid for `days` (≤ 0: expired). With a client, nginx reloads it
-    and this returns once the frontend serves the new certificate."""
+    and this returns once every worker that served the old one has exited (`nginx -s
+    reload` is graceful: old workers finish their connections first, and until they are
+    told to quit they still accept new ones) and a fresh handshake shows the new
+    certificate. Raises NetzopsError when the reload fails or that takes over `wait_s`."""
     cert = tlscert.write(state() / "certs", days)
     if client is None:
         return cert
@@ -113,17 +132,25 @@ def set_certificate(
         return cert
     if frontend.status != "running":
         return cert
-    frontend.exec_run(
+    old = set(nginx_workers(frontend))
+    done = frontend.exec_run(
         ["/usr/sbin/nginx", "-e", "stderr", "-c", "/sandbox/frontend/nginx.conf", "-s", "reload"]
     )
+    if done.exit_code != 0:
+        why = done.output.decode(errors="replace").strip()[-300:]
+        raise NetzopsError(f"nginx -s reload failed ({done.exit_code}): {why}")
     wanted = x509.load_pem_x509_certificate(cert.read_bytes()).fingerprint(hashes.SHA256())
     tls = load_target("sandbox").tls[0]
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
-        if certs.served(tls).fingerprint(hashes.SHA256()) == wanted:
+        workers = nginx_workers(frontend)
+        fresh = bool(workers) and not old & set(workers)
+        if fresh and certs.served(tls).fingerprint(hashes.SHA256()) == wanted:
             return cert
-        time.sleep(0.2)
-    raise NetzopsError(f"nginx did not serve the new certificate within {wait_s:g} s")
+        time.sleep(0.1)
+    raise NetzopsError(
+        f"nginx did not serve the new certificate from new workers only within {wait_s:g} s"
+    )
 
 
 def up(target: Target | None = None, cert_days: float = 90, wait_s: float = 240) -> Result:
