@@ -4,6 +4,7 @@ Prometheus textfile parsed by the official client, and schedules checked by syst
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -273,3 +274,26 @@ def test_bad_schedules_refused_in_one_line(tmp_path: Path, monkeypatch: pytest.M
     path.write_text(SCHEDULES)
     with pytest.raises(BadInput, match="no schedule 'nope'"):
         schedules.load("nope")
+
+
+def test_runs_as_html_page(tmp_path: Path) -> None:
+    _write_run(tmp_path, "r1", NOW - timedelta(hours=2), {"host.disk./.percent": 20.0})
+    out = tmp_path / "pages" / "runs.html"
+    out.parent.mkdir()
+    done = subprocess.run(
+        [
+            str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "netzops"),
+            "runs",
+            "--html",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NETZOPS_OUTPUTS": str(tmp_path)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    page = out.read_text()
+    assert "<td>monitoring</td>" in page or ">monitoring<" in page
+    assert "<code>r1</code>" in page and "hours ago" in page
+    assert "2026-11-30T04:00:00+00:00" in page  # the full time in the tooltip
