@@ -97,8 +97,8 @@ def write_html(nb: Any, path: Path) -> None:
 
 def write_sidecar(path: Path, data: dict[str, Any]) -> None:
     """The side-car: strict JSON (`allow_nan=False`; non-finite numbers are null)."""
-    text = json.dumps(json_safe(data), indent=2, sort_keys=True, allow_nan=False)
-    path.write_text(scrub(text))
+    clean = scrub_tree(json_safe(data), scrub)  # values first, then the text
+    path.write_text(scrub(json.dumps(clean, indent=2, sort_keys=True, allow_nan=False)))
 
 
 def strict_json_text(text: str) -> str:
