@@ -2,9 +2,12 @@
 
 jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which compiles a
 grammar for IRI format checks at import time: about 3 s on every start. Notebook schemas
-use no IRI formats, so the CLI goes without it.
+use no IRI formats, so the CLI goes without it. jupytext's Jupyter contents managers import
+jupyter_server and tornado; the CLI only converts notebooks, so it goes without them too.
 """
 
 import sys
 
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+for _manager in ("jupytext.sync_contentsmanager", "jupytext.async_contentsmanager"):
+    sys.modules.setdefault(_manager, None)  # type: ignore[arg-type]

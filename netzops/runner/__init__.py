@@ -3,15 +3,30 @@ the record.
 
     notebooks   the runbook notebooks (jupytext py:percent sources) and their catalog
     parameters  the typed parameters cell, parameter files and `-p` assignments
-    kernels     the `netzops` kernelspec and the kernel manager
+    kernels     the `netzops` kernelspec and the pool of warm kernels
+    engine      the papermill engine that runs a notebook on a warm kernel
     execution   one run: validate, execute with papermill, write the record, append the ledger
     records     executed notebook → scrubbed .ipynb, HTML and side-car JSON
     ledger      the append-only, hash-chained ledger of runs
-    reports     several notebooks as one report with a summary page
+    reports     several notebooks as one report (in parallel over the pool) with a summary page
+
+The names below load `execution` on first use (PEP 562): a kernel that imports a small part
+of the runner (its extension) does not pay for papermill, jupytext and nbformat.
 """
 
 from __future__ import annotations
 
-from netzops.runner.execution import Exit, RunResult, execute, prepare
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from netzops.runner.execution import Exit, RunResult, execute, prepare
 
 __all__ = ["Exit", "RunResult", "execute", "prepare"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module 'netzops.runner' has no attribute {name!r}")
+    from netzops.runner import execution
+
+    return getattr(execution, name)

@@ -1,35 +1,40 @@
 """Run a runbook notebook headless with papermill and keep the record.
 
-parameters merged (notebook defaults < parameter files < target < -p flags), checked
-→ papermill executes a converted copy in the pinned kernel
-→ outputs/<target>/<date>/<time>-<notebook>.{ipynb,html,json} + a ledger line
+One run, in small steps:
+    prepare       parameters merged (notebook defaults < parameter files < target < -p flags),
+                  checked — BadInput before any kernel starts
+    run_notebook  papermill executes a converted copy in a warm kernel from a `kernels.Pool`
+                  (engine `netzops-warm`); the kernel is discarded in the background
+    keep          the record: outputs/<target>/<date>/<time>-<notebook>.{ipynb,html,json},
+                  every file scrubbed with the run's `Scrubber`
+    exit_code     from the error and the worst finding against --fail-on
+    ledger_entry  what the ledger keeps of the run (appended by `keep`)
+`execute` does all of it for one notebook; `runner.reports` runs many over one pool.
 """
 
 from __future__ import annotations
 
 import getpass
 import logging
-import os
 import platform
+import re
 import socket
-import uuid
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from netzops import __version__
 from netzops.errors import BadInput
-from netzops.findings import Priority, worst
-from netzops.guard import HEADLESS_ENV
+from netzops.findings import Finding, Priority, worst
 from netzops.paths import outputs_dir, project_root
-from netzops.runner import kernels, ledger, records
+from netzops.runner import kernels
 from netzops.runner.notebooks import Notebook
 from netzops.runner.parameters import merge
-from netzops.secrets import scrub
+from netzops.secrets import Scrubber
 from netzops.targets import Target
 
 #: What the ledger keeps of each guarded action's audit entry (the record has all of it).
@@ -43,6 +48,17 @@ AUDIT_FIELDS = (
     "verified",
     "who",
     "at",
+)
+LEDGER_FIELDS = (
+    "run_id",
+    "notebook",
+    "target",
+    "started",
+    "ended",
+    "duration_s",
+    "status",
+    "exit_code",
+    "worst",
 )
 
 
@@ -65,6 +81,23 @@ class RunResult:
     html: Path
     sidecar: Path
     worst: str | None
+
+
+@dataclass(frozen=True)
+class Executed:
+    """A notebook that ran (or failed to): where its executed copy is, and what went wrong."""
+
+    run_id: str
+    notebook: Notebook
+    target: Target
+    params: dict[str, Any]
+    started: datetime
+    ended: datetime
+    base: Path  # the record's files are base.{ipynb,html,json}
+    error: dict[str, Any] | None
+
+    def path(self, suffix: str) -> Path:
+        return self.base.with_suffix(suffix)
 
 
 def prepare(
@@ -91,12 +124,48 @@ def prepare(
 def _paths(target: str, name: str, started: datetime) -> Path:
     folder = outputs_dir() / target / started.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)
-    base = folder / f"{started.strftime('%H%M%S')}-{name}"
-    suffix = 2
-    while base.with_suffix(".ipynb").exists():
-        base = folder / f"{started.strftime('%H%M%S')}-{name}-{suffix}"
-        suffix += 1
-    return base
+    stem = f"{started.strftime('%H%M%S')}-{name}"
+    suffix = 1
+    while True:  # exclusive creation: parallel runs of one notebook never share a name
+        base = folder / (stem if suffix == 1 else f"{stem}-{suffix}")
+        try:
+            base.with_suffix(".ipynb").touch(exist_ok=False)
+            return base
+        except FileExistsError:
+            suffix += 1
+
+
+_IMPORTS = re.compile(r"^(?:from (netzops) import ([\w, ]+)|import ([\w., ]+))$", re.MULTILINE)
+
+
+def warm_modules(notebook: Notebook) -> tuple[str, ...]:
+    """The modules `notebook` imports (`from netzops import a, b` → netzops.a, netzops.b),
+    for a kernel started for it alone; names that are not modules are skipped there."""
+    found: list[str] = []
+    for match in _IMPORTS.finditer(notebook.path.read_text()):
+        if match[1]:
+            found += [f"netzops.{n.strip()}" for n in match[2].split(",") if n.strip()]
+        else:
+            found += [n.strip().split(" as ")[0] for n in match[3].split(",") if n.strip()]
+    return tuple(dict.fromkeys(found))
+
+
+def own_pool(notebook: Notebook) -> kernels.Pool:
+    """A pool of one kernel, warmed with `notebook`'s imports (a single run); while it
+    starts, this process loads papermill and the HTML exporter (`prewarm`)."""
+    pool = kernels.Pool(kernels.headless_env(), project_root(), 1, 1, warm_modules(notebook))
+    threading.Thread(target=prewarm, name="netzops-prewarm", daemon=True).start()
+    return pool
+
+
+def prewarm() -> None:
+    """Import papermill and build the HTML exporter (what a run needs after its kernel is
+    ready), so that this happens while kernels start rather than after."""
+    import papermill  # noqa: F401
+
+    from netzops.runner import engine, records  # noqa: F401
+
+    records.exporter()
 
 
 def execute(
@@ -105,29 +174,50 @@ def execute(
     params: dict[str, Any],
     fail_on: Priority = Priority.P1,
     cell_timeout_s: int = 600,
+    pool: kernels.Pool | None = None,
 ) -> RunResult:
-    """Execute `notebook` for `target` with checked `params` and write its record."""
+    """Execute `notebook` for `target` with checked `params` and write its record; in a
+    kernel from `pool`, or in one started for this run alone."""
+    own = pool is None
+    kernel_pool = own_pool(notebook) if pool is None else pool
+    try:
+        done = run_notebook(notebook, target, params, kernel_pool, cell_timeout_s)
+        return keep(done, fail_on, Scrubber(target.resolve_secrets()))
+    finally:
+        if own:
+            kernel_pool.close()
+
+
+def run_notebook(
+    notebook: Notebook,
+    target: Target,
+    params: dict[str, Any],
+    pool: kernels.Pool,
+    cell_timeout_s: int = 600,
+) -> Executed:
+    """Execute `notebook` in a warm kernel from `pool` (discarded afterwards, in the
+    background); the executed copy is written as the cells complete."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    kernels.ensure_kernelspec()
+    from netzops.runner.engine import ENGINE
+
     # Parameters are checked by `prepare`; papermill's own inference does not read
     # Literal annotations and would warn about parameters it did not understand.
     logging.getLogger("papermill").setLevel(logging.ERROR)
-    target.resolve_secrets()  # known in memory so every record file can be scrubbed
+    source = notebook.read()
+    km = pool.take()
     started = datetime.now(UTC)
     base = _paths(target.name, notebook.name, started)
-    ipynb, html, sidecar = (base.with_suffix(s) for s in (".ipynb", ".html", ".json"))
     error: dict[str, Any] | None = None
-    os.environ[HEADLESS_ENV] = "1"  # guarded actions in the kernel never wait for input
     try:
         papermill.execute_notebook(
-            notebook.read(),
-            str(ipynb),
+            source,
+            str(base.with_suffix(".ipynb")),
             parameters=params,
+            engine_name=ENGINE,
+            km=km,
             kernel_name=kernels.NAME,
-            kernel_manager_class=kernels.IPCKernelManager,
-            cwd=str(project_root()),
             execution_timeout=cell_timeout_s,
             progress_bar=False,
             log_output=False,
@@ -138,67 +228,77 @@ def execute(
     except Exception as exc:  # kernel died, timeout, ...: the record says what happened
         error = {"cell": None, "ename": type(exc).__name__, "evalue": str(exc)}
     finally:
-        os.environ.pop(HEADLESS_ENV, None)
+        pool.discard(km)
     ended = datetime.now(UTC)
+    return Executed(km.run_id, notebook, target, params, started, ended, base, error)
+
+
+def keep(done: Executed, fail_on: Priority, scrub: Scrubber) -> RunResult:
+    """Write the record of `done` (scrubbed .ipynb, HTML, side-car) and its ledger line."""
+    import nbformat
+
+    from netzops.runner import ledger, records
+
+    ipynb, html, sidecar = (done.path(s) for s in (".ipynb", ".html", ".json"))
     if not ipynb.exists() or ipynb.stat().st_size == 0:  # papermill failed before writing
-        nbformat.write(notebook.read(), str(ipynb))
-    nb = records.scrub_notebook(ipynb)
+        nbformat.write(done.notebook.read(), str(ipynb))
+    nb = records.scrub_notebook(ipynb, scrub)
+    error = done.error
     if error is not None:
-        error = records.failing_cell(nb) or error
+        error = records.failing_cell(nb, scrub) or error
         error["evalue"] = scrub(error["evalue"])[:500]
     collected = records.collect(nb)
-    records.write_html(nb, html)
-    top = worst(collected.findings)
-    exit_code = (
-        Exit.FAILED if error else Exit.FINDINGS if top is not None and top <= fail_on else Exit.OK
-    )
-    status = "failed" if error else "completed"
-    run_id = uuid.uuid4().hex[:12]
+    records.write_html(nb, html, scrub)
+    code = exit_code(error, collected.findings, fail_on)
     side = {
-        "run_id": run_id,
-        "notebook": notebook.name,
-        "target": target.name,
-        "started": started.isoformat(),
-        "ended": ended.isoformat(),
-        "duration_s": round((ended - started).total_seconds(), 2),
-        "status": status,
-        "exit_code": int(exit_code),
+        "run_id": done.run_id,
+        "notebook": done.notebook.name,
+        "target": done.target.name,
+        "started": done.started.isoformat(),
+        "ended": done.ended.isoformat(),
+        "duration_s": round((done.ended - done.started).total_seconds(), 2),
+        "status": "failed" if error else "completed",
+        "exit_code": int(code),
         "fail_on": fail_on.name,
-        "parameters": params,
+        "parameters": done.params,
         "error": error,
-        "versions": _versions(),
+        "versions": versions(),
         "host": socket.gethostname(),
         "user": getpass.getuser(),
         **records.summary(collected),
     }
-    records.write_sidecar(sidecar, side)
-    _log(side, [ipynb, html, sidecar])
-    return RunResult(run_id, notebook.name, status, exit_code, ipynb, html, sidecar, side["worst"])
+    records.write_sidecar(sidecar, side, scrub)
+    ledger.append(outputs_dir() / "ledger.jsonl", ledger_entry(side, [ipynb, html, sidecar]))
+    return RunResult(
+        done.run_id, done.notebook.name, side["status"], code, ipynb, html, sidecar, side["worst"]
+    )
 
 
-def _log(side: dict[str, Any], files: list[Path]) -> None:
+def exit_code(error: dict[str, Any] | None, findings: list[Finding], fail_on: Priority) -> Exit:
+    """FAILED when a cell failed; FINDINGS when a finding is at least as urgent as
+    `fail_on`; else OK."""
+    if error:
+        return Exit.FAILED
+    top = worst(findings)
+    return Exit.FINDINGS if top is not None and top <= fail_on else Exit.OK
+
+
+def ledger_entry(side: dict[str, Any], files: list[Path]) -> dict[str, Any]:
+    """The ledger's line for a run: LEDGER_FIELDS of its side-car, the number of findings,
+    AUDIT_FIELDS of each action and the SHA-256 of each record file (paths relative to the
+    outputs folder)."""
+    from netzops.runner import ledger
+
     root = outputs_dir()
-    entry = {
-        k: side[k]
-        for k in (
-            "run_id",
-            "notebook",
-            "target",
-            "started",
-            "ended",
-            "duration_s",
-            "status",
-            "exit_code",
-            "worst",
-        )
-    }
+    entry = {k: side[k] for k in LEDGER_FIELDS}
     entry["findings"] = len(side["findings"])
     entry["actions"] = [{k: a.get(k) for k in AUDIT_FIELDS} for a in side["actions"]]
     entry["files"] = {str(p.relative_to(root)): ledger.file_hash(p) for p in files if p.exists()}
-    ledger.append(root / "ledger.jsonl", entry)
+    return entry
 
 
-def _versions() -> dict[str, str]:
+@cache
+def versions() -> dict[str, str]:
     from importlib.metadata import version
 
     found = {"netzops": __version__, "python": platform.python_version()}

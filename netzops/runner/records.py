@@ -7,7 +7,10 @@ kernel writes nothing on the side. Every record file is scrubbed of secret value
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +57,7 @@ def collect(nb: Any) -> Collected:
 _ADDED_BY_PAPERMILL = {"papermill-error-cell-tag", "injected-parameters"}
 
 
-def failing_cell(nb: Any) -> dict[str, Any] | None:
+def failing_cell(nb: Any, scrub: Callable[[str], str] = scrub) -> dict[str, Any] | None:
     """The first cell whose output is an error: its index in the source notebook, its first
     line, the error's name and message."""
     source_cells = [
@@ -72,7 +75,7 @@ def failing_cell(nb: Any) -> dict[str, Any] | None:
     return None
 
 
-def scrub_notebook(path: Path) -> Any:
+def scrub_notebook(path: Path, scrub: Callable[[str], str] = scrub) -> Any:
     """Rewrite the notebook at `path` with secret values masked everywhere and as strict
     JSON (a NaN or ±Infinity some output carried becomes null); return it."""
     text = path.read_text()
@@ -84,18 +87,25 @@ def scrub_notebook(path: Path) -> Any:
     return nbformat.reads(clean, as_version=4)
 
 
-def write_html(nb: Any, path: Path) -> None:
-    """The notebook as HTML with code cells hidden (outputs only)."""
+@cache
+def exporter() -> Any:
+    """One HTML exporter per process (its templates load once); callers serialize use."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    body, _ = exporter.from_notebook_node(nb)
+    return HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+_html_lock = threading.Lock()
+
+
+def write_html(nb: Any, path: Path, scrub: Callable[[str], str] = scrub) -> None:
+    """The notebook as HTML with code cells hidden (outputs only)."""
+    with _html_lock:
+        body, _ = exporter().from_notebook_node(nb)
     path.write_text(scrub(body))
 
 
-def write_sidecar(path: Path, data: dict[str, Any]) -> None:
+def write_sidecar(path: Path, data: dict[str, Any], scrub: Callable[[str], str] = scrub) -> None:
     """The side-car: strict JSON (`allow_nan=False`; non-finite numbers are null)."""
     clean = scrub_tree(json_safe(data), scrub)  # values first, then the text
     path.write_text(scrub(json.dumps(clean, indent=2, sort_keys=True, allow_nan=False)))
