@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from netzops.errors import BadInput
 from netzops.findings import Priority
-from netzops.paths import outputs_dir, parameters_dir
+from netzops.paths import outputs_dir, parameters_dir, project_root
 from netzops.runner import notebooks
-from netzops.runner.execution import Exit, RunResult, execute, prepare
+from netzops.runner.execution import Exit, RunResult, prepare
 from netzops.runner.parameters import read_file
 from netzops.targets import NAME, Target, load_target
 
@@ -60,16 +61,48 @@ def plan(report: Report, target: Target) -> list[Planned]:
     return planned
 
 
+def execute_all(
+    steps: list[Planned], target: Target, fail_on: Priority, workers: int | None = None
+) -> list[RunResult]:
+    """Every planned run, at most `workers` at a time (default: one per core) over one pool
+    of warm kernels; the records (HTML, side-car, ledger line) are written by one thread
+    while the next notebooks run. One record per run, as a serial run writes it; the results
+    come back in plan order."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from netzops.runner import kernels
+    from netzops.runner.execution import keep, prewarm, run_notebook
+    from netzops.secrets import Scrubber
+
+    width = max(1, min(len(steps), workers or os.cpu_count() or 1))
+    scrub = Scrubber(target.resolve_secrets())
+    env, cwd = kernels.headless_env(), project_root()
+    with (
+        kernels.Pool(env, cwd, budget=len(steps), size=width) as pool,
+        ThreadPoolExecutor(width, thread_name_prefix="netzops-run") as runners,
+        ThreadPoolExecutor(1, thread_name_prefix="netzops-record") as recorder,
+    ):
+        recorder.submit(prewarm)
+
+        def one(step: Planned) -> Future[RunResult]:
+            done = run_notebook(step.notebook, target, step.params, pool)
+            return recorder.submit(keep, done, fail_on, scrub)
+
+        pending = [runners.submit(one, step) for step in steps]
+        return [future.result().result() for future in pending]
+
+
 def run(
     name: str, target_name: str, fail_on: Priority = Priority.P1
 ) -> tuple[Exit, Path, list[RunResult]]:
-    """Run the report's notebooks in order and write its summary page; returns the exit
-    code (the worst of its runs), the page's path and the runs."""
+    """Run the report's notebooks (in parallel, see `execute_all`) and write its summary
+    page; returns the exit code (the worst of its runs), the page's path and the runs in
+    the report's order."""
     report = load_report(name)
     target = load_target(target_name)
     steps = plan(report, target)
     started = datetime.now(UTC)
-    results = [execute(s.notebook, target, s.params, fail_on) for s in steps]
+    results = execute_all(steps, target, fail_on)
     page = (
         outputs_dir()
         / target.name
