@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
+
 from netzops import guard
 from netzops.errors import BadInput, TargetUnreachable
+from netzops.findings import Finding, Priority
 from netzops.guard import Plan
 from netzops.postgres.activity import sessions, short
 from netzops.postgres.client import Database, unavailable
@@ -39,12 +42,17 @@ def guarded(
     verify: Callable[[Any, Any], bool] | None = None,
     action: str = "action",
 ) -> Result:
-    """guard.run on the database's target; an unreachable database becomes a P0 finding."""
+    """guard.run on the database's target; an unreachable database becomes a P0 finding,
+    a statement the server refused (a lock or statement timeout) a P2 naming its reason."""
     require_admin(db)
     try:
         return guard.run(db.target, plan, act, confirm, observe, verify)
     except TargetUnreachable as exc:
         return unavailable(action, f"{action} on {db.target.name}", exc)
+    except psycopg.OperationalError as exc:
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        refused = Finding(action, "postgres", Priority.P2, f"{action} refused: {why}"[:240])
+        return Result.of(action, f"{action} on {db.target.name}", findings=[refused])
 
 
 @dataclass(frozen=True)
@@ -297,7 +305,7 @@ def vacuum(
         db.rows("session_timeouts", Timeouts, timeouts)
         try:
             return db.execute(query, None, names, deadline_s=deadline)
-        except TargetUnreachable as exc:
+        except (TargetUnreachable, psycopg.OperationalError) as exc:  # timeouts included
             return f"VACUUM did not finish: {exc}"
         finally:
             db.rows("reset_timeouts", Timeouts)

@@ -73,6 +73,8 @@ class Database:
                 application_name="netzops",
                 options=options,
                 autocommit=True,
+                # text as str even from a SQL_ASCII database (psycopg gives bytes there)
+                client_encoding="UTF8",
             )
         except psycopg.OperationalError as exc:
             raise _translate(exc, f"{pg.host}:{pg.port}") from None
@@ -106,6 +108,8 @@ class Database:
             with _deadline(conn, deadline_s or self._deadline_s()):
                 yield conn
         except psycopg.OperationalError as exc:
+            if not _lost(exc):  # the server answered: a refusal of this one statement
+                raise
             self.close()
             raise _translate(exc, self.target.postgres.host) from None
 
@@ -199,6 +203,18 @@ def _hang_up(fileno: int) -> None:
             sock.shutdown(socket.SHUT_RDWR)  # wakes libpq's wait with an EOF
     except OSError:
         pass
+
+
+#: SQLSTATE classes that mean the connection or the server is gone (08 connection
+#: exception, 57P admin shutdown / crash / cannot connect now, 53 insufficient resources).
+_LOST = ("08", "57P", "53")
+
+
+def _lost(exc: psycopg.OperationalError) -> bool:
+    """Whether `exc` means the server cannot be reached (no SQLSTATE: the socket, the
+    client-side deadline) rather than a refusal of one statement (e.g. 55000: a view
+    whose library is not loaded, 55P03: a lock timeout), which the check reports itself."""
+    return exc.sqlstate is None or exc.sqlstate.startswith(_LOST)
 
 
 def _translate(exc: psycopg.OperationalError, where: str) -> TargetUnreachable:

@@ -40,15 +40,18 @@ def write(folder: Path, days: float, common_name: str = "localhost") -> Path:
         .sign(key, hashes.SHA256())
     )
     folder.mkdir(parents=True, exist_ok=True)
-    key_path = folder / "server.key"
-    key_path.write_bytes(
+    key_tmp, cert_tmp = folder / ".server.key.tmp", folder / ".server.crt.tmp"
+    key_tmp.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
     )
-    key_path.chmod(0o600)
-    cert_path = folder / "server.crt"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return cert_path
+    key_tmp.chmod(0o600)
+    cert_tmp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    # renamed into place, key first: nginx never reads a half-written file (the window in
+    # which the new key meets the old certificate is two renames, and nginx reloads after)
+    key_tmp.replace(folder / "server.key")
+    cert_tmp.replace(folder / "server.crt")
+    return folder / "server.crt"

@@ -38,7 +38,11 @@ def test_health_with_the_engine_down_is_a_finding_not_an_exception(
     assert target.http.backend_url.startswith("compose://")
     with endpoints.client(engine_down) as http:
         result = endpoints.health(http, engine_down)
-    frontend = httpx.get(target.http.frontend_url.rstrip("/") + "/health", timeout=5)
+    frontend = httpx.get(
+        target.http.frontend_url.rstrip("/") + "/health",
+        timeout=5,
+        verify=target.http.verify_tls,  # as the target's own client
+    )
     assert [r["name"] for r in result.rows] == ["frontend"]
     assert result.rows[0]["ok"] is frontend.is_success  # measured as curl would see it
     backend = [f for f in result.findings if f.subject == "backend"]

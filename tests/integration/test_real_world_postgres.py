@@ -84,6 +84,9 @@ def test_pg_stat_statements_is_judged_by_whether_its_view_answers(
     for _ in range(3):
         psql_in(name, "SELECT count(*) FROM pg_class")
     answers = psql_in(name, "SELECT count(*) FROM pg_stat_statements")
+    # initdb without a locale: a SQL_ASCII database, whose text psycopg hands out as bytes
+    # unless the session asks for UTF8 (kind A: a value the server legitimately returns)
+    assert psql_in(name, "SHOW server_encoding").stdout.strip() == "SQL_ASCII"
     db = postgres.connect(own)  # no monitor role there: the admin user, trust auth
     try:
         result = postgres.slow_queries(db, min_calls=1)
