@@ -154,7 +154,7 @@ def dump(
 
 
 def _dump(db: Database, server: Server, out: Path, kind: str) -> Manifest:
-    version = server.text(["pg_dump", "--version"]).strip()
+    version = server.version("pg_dump")
     conn = db.connection()
     with conn.transaction():
         db.execute("repeatable_read")

@@ -27,6 +27,8 @@ from netzops.targets import Target
 BLOCK = 1 << 20  # bytes per read or write
 IDLE_S = 600.0  # a tool silent (and not reading) this long is given up on
 STDOUT, STDERR = 1, 2
+_USERS: dict[str, str] = {}  # container id → uid:gid of its main process
+_VERSIONS: dict[str, str] = {}  # "container id:tool" → its --version
 DRAIN = ["sh", "-c", '"$@"; rc=$?; cat >/dev/null; exit $rc', "netzops"]
 
 
@@ -56,7 +58,16 @@ class Server:
         self.client = client
         self.target = target
         self.container = _database_container(client, target)
-        self.user = self.text(["stat", "-c", "%u:%g", "/proc/1"], user="0").strip()
+        known = _USERS.get(self.container.id)  # one container keeps its server's user
+        self.user = known or self.text(["stat", "-c", "%u:%g", "/proc/1"], user="0").strip()
+        _USERS[self.container.id] = self.user
+
+    def version(self, tool: str) -> str:
+        """`<tool> --version` in the container (asked once per container)."""
+        key = f"{self.container.id}:{tool}"
+        if key not in _VERSIONS:
+            _VERSIONS[key] = self.text([tool, "--version"]).strip()
+        return _VERSIONS[key]
 
     def text(self, cmd: list[str], user: str | None = None) -> str:
         """stdout of a short command (versions, listings); TargetUnreachable when it fails."""

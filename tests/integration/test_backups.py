@@ -430,3 +430,16 @@ def test_confirmed_restore_brings_deleted_rows_back_and_unconfirmed_changes_noth
                     timeout=300,
                 )
         stack.up(target)  # grants and the deliberate dead tuples (on-up.sql), backend healthy
+
+
+def test_parallel_restore_reads_a_copy_inside_the_container_and_removes_it(
+    client: DockerClient, target: Target, made: tuple[Result, Path]
+) -> None:
+    result = backups.verify(client, target, made[1].name, jobs=2, amcheck=False)
+    assert not result.findings, result.findings
+    restore = next(r for r in result.rows if r["step"] == "restore")
+    assert restore["detail"].startswith("pg_restore -j 2 into netzops_verify_")
+    scratch = target.backups.server_scratch
+    left = sh("docker", "exec", POSTGRES, "ls", "-a", scratch).split()
+    assert not [name for name in left if name.startswith("netzops-")]
+    assert throwaways() == ""

@@ -1,2 +1,2 @@
--- amcheck: the index's structure and that every heap tuple has its index entry.
-SELECT true AS present FROM (SELECT bt_index_check(%(oid)s::oid::regclass, true)) AS checked
+-- amcheck: the index's structure (and, with heap, that every heap tuple has its entry).
+SELECT true AS present FROM (SELECT bt_index_check(%(oid)s::oid::regclass, %(heap)s)) AS checked
