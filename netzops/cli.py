@@ -51,6 +51,13 @@ class LazyGroup(click.Group):
             self.add_command(getattr(import_module(module), attr), cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Any command's bad input (a time, a name, a value) is exit 2 with one line."""
+        try:
+            return super().invoke(ctx)
+        except BadInput as exc:
+            _fail(str(exc))
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):

@@ -189,6 +189,7 @@ def test_runs_refuses_a_bad_time_with_exit_2(outputs: Path, since: str) -> None:
         (["run", "logs", "-p", "since=-1h"], "parameter since: not a time"),
         (["run", "logs", "--cell-timeout", "0"], "--cell-timeout"),
         (["runs", "--until", "soon"], "not a time"),
+        (["events", "show", "--since", "soon"], "not a time"),  # any command's BadInput
     ],
 )
 def test_cli_refuses_bad_options_with_exit_2_before_a_kernel(
