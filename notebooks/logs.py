@@ -22,7 +22,7 @@
 target: str = "sandbox"  # target file in parameters/targets/
 service: str = "backend"  # a service of the target, or "all"
 tail: int = 100  # last N lines
-since: str = "1h"  # window start: 30s, 15m, 1h, 2d or an ISO time
+since: str = "1h"  # window start: a duration (90s, 1h30m, 2d), Unix seconds or RFC 3339
 pattern: str = ""  # only lines containing this text (case-insensitive); empty: all
 
 # %%

@@ -23,7 +23,7 @@
 # %% tags=["parameters"]
 target: str = "sandbox"  # target file in parameters/targets/
 samples: int = 20  # requests per endpoint for the response-time percentiles
-since: str = "1h"  # window of the log analysis
+since: str = "1h"  # window of the log analysis: a duration (1h30m), Unix seconds or RFC 3339
 
 # %%
 from netzops import cache, certs, containers, endpoints, host, load_target, logs, plots, postgres
