@@ -326,6 +326,7 @@ def _check_pages(summary: Path, change: float) -> None:
             page.goto(summary.as_uri())
             page.screenshot(path=str(DOCS / "report-summary.png"))
             _check_summary(page, change)
+            page.locator(".strip").screenshot(path=str(DOCS / "report-key-figures.png"))
             phone = browser.new_page(viewport={"width": 390, "height": 844})
             phone.goto(summary.as_uri())
             phone.screenshot(path=str(DOCS / "report-summary-phone.png"))
