@@ -24,7 +24,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from netzops.findings import Finding, Priority, worst
+from netzops.findings import Finding, Priority
 from netzops.results import Result
 from netzops.secrets import SecretRef
 from netzops.targets import Target
@@ -207,7 +207,7 @@ def _fire(
     ]
     for f in evidence_findings + explained:
         taken.add(next(i for i, g in enumerate(findings) if g is f))
-    top = worst(evidence_findings) or Priority.P3
+    top = min(f.priority for f in evidence_findings)  # P0 is 0: never `or` a Priority
     return _Found(
         name,
         first.subject,

@@ -14,6 +14,7 @@ tests/integration/test_faults.py`."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import time
@@ -24,8 +25,11 @@ from typing import Any
 import pytest
 
 from netzops import load_target, triage
+from netzops.findings import Priority
+from netzops.runner import notebooks
+from netzops.runner.execution import execute, prepare
 from netzops.sandbox import faults
-from tests.notebooks.helpers import run
+from tests.notebooks.helpers import Record
 
 BUDGET_S = 20.0  # the issue's hard budget for a whole-stack triage while a service hangs
 
@@ -77,6 +81,17 @@ EXPECTED = {
     "slow-queries": Expected("slow_queries", "Slow Performance", ["L1"], "slow-performance", "P2"),
 }
 SUBJECT = {"redis-stopped": "redis", "nginx-stopped": "frontend", "backend-crash-loop": "backend"}
+
+
+def run(name: str, target_name: str) -> Record:
+    """Run notebook `name` headless against the target `target_name`, as `netzops run`."""
+    target = load_target(target_name)
+    notebook = notebooks.load(name)
+    params = prepare(notebook, target, [], {})
+    before = time.time()
+    done = execute(notebook, target, params, Priority.P1, 300)
+    side = json.loads(done.sidecar.read_text())
+    return Record(int(done.exit), side, done.html, done.notebook, before, time.time())
 
 
 def docker(*args: str) -> str:
@@ -192,7 +207,7 @@ def test_fault_names_its_cause_first(
 
 @pytest.mark.parametrize("fault", ["postgres-paused"], indirect=True)
 def test_alerts_with_postgres_paused_finish_within_budget(fault: str) -> None:
-    record = run("alerts", f"target={fault}")
+    record = run("alerts", fault)
     wall = record.after - record.before
     assert wall < BUDGET_S, wall
     assert record.side["error"] is None
@@ -215,7 +230,7 @@ def test_wrong_secret_names_its_source_and_sends_nobody_to_restart_redis(fault: 
         if "redis" in (row["cause"] + " ".join(row["evidence"])).lower():
             text = " ".join([row["next_step"], *row["steps"]]).lower()
             assert not re.search(r"restart|flush|clear", text), row
-    record = run("alerts", f"target={fault}")
+    record = run("alerts", fault)
     responses = record.result("alert_responses")["rows"]
     redis_rows = [r for r in responses if r["subject"] == "redis"]
     assert redis_rows and all(r["procedure"] == top["procedure"] for r in redis_rows)
