@@ -9,6 +9,12 @@ the record.
     records     executed notebook → scrubbed .ipynb, HTML and side-car JSON
     ledger      the append-only, hash-chained ledger of runs
     reports     several notebooks as one report (in parallel over the pool) with a summary page
+    summary     the summary page (findings first, key figures, records) and `runs --html`
+    trends      history from the ledger and side-cars: changes, medians, forecasts
+    textfile    report metrics in the Prometheus text format (node_exporter textfile)
+    schedules   parameters/schedules.yaml → systemd timer + service, or a cron.d line
+    notify      mail (SMTP, STARTTLS + AUTH) and Slack/Mattermost webhook for a schedule
+    schedule_cli  `netzops schedule …` and what `report --notify/--prometheus` does after
 
 The names below load `execution` on first use (PEP 562): a kernel that imports a small part
 of the runner (its extension) does not pay for papermill, jupytext and nbformat.
