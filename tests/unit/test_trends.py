@@ -297,3 +297,60 @@ def test_runs_as_html_page(tmp_path: Path) -> None:
     assert "<td>monitoring</td>" in page or ">monitoring<" in page
     assert "<code>r1</code>" in page and "hours ago" in page
     assert "2026-11-30T04:00:00+00:00" in page  # the full time in the tooltip
+
+
+def _netzops(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    exe = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "netzops"
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, env={**os.environ, **env}, check=False
+    )
+
+
+def test_schedule_cli_install_list_remove(tmp_path: Path) -> None:
+    (tmp_path / "schedules.yaml").write_text(SCHEDULES)
+    env = {schedules.ENV: str(tmp_path / "schedules.yaml")}
+    units = tmp_path / "units"
+    done = _netzops("schedule", "install", "--all", "--unit-dir", str(units), env=env)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in units.iterdir()) == [
+        f"netzops-report-{n}.{kind}"
+        for n in ("hourly", "nightly", "weekly")
+        for kind in ("service", "timer")
+    ]
+    listed = _netzops("schedule", "list", "--json", "--unit-dir", str(units), env=env)
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert {r["name"]: r["installed"] for r in rows} == {
+        "nightly": True,
+        "weekly": True,
+        "hourly": True,
+    }
+    assert next(r for r in rows if r["name"] == "nightly")["tells"] == ["email"]
+    cron = _netzops(
+        "schedule", "install", "nightly", "--cron", "--cron-dir", str(tmp_path), env=env
+    )
+    assert (
+        cron.returncode == 0
+        and (tmp_path / "netzops-nightly").read_text().count("\n15 2 * * * root ") == 1
+    )
+    gone = _netzops(
+        "schedule",
+        "remove",
+        "--all",
+        "--unit-dir",
+        str(units),
+        "--cron-dir",
+        str(tmp_path),
+        env=env,
+    )
+    assert gone.returncode == 0 and not list(units.iterdir())
+    assert not (tmp_path / "netzops-nightly").exists()
+
+
+def test_report_with_unknown_schedule_refused_before_running(tmp_path: Path) -> None:
+    (tmp_path / "schedules.yaml").write_text(SCHEDULES)
+    env = {schedules.ENV: str(tmp_path / "schedules.yaml"), "NETZOPS_OUTPUTS": str(tmp_path / "o")}
+    done = _netzops("report", "daily", "--notify", "nope", env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("netzops: no schedule 'nope'")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
