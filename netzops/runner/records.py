@@ -102,7 +102,9 @@ def write_html(nb: Any, path: Path, scrub: Callable[[str], str] = scrub) -> None
     """The notebook as HTML with code cells hidden (outputs only)."""
     with _html_lock:
         body, _ = exporter().from_notebook_node(nb)
-    path.write_text(scrub(body))
+    from netzops.runner.summary import with_banner  # its findings first (issue 14)
+
+    path.write_text(scrub(with_banner(body, collect(nb).findings)))
 
 
 def write_sidecar(path: Path, data: dict[str, Any], scrub: Callable[[str], str] = scrub) -> None:

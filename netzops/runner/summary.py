@@ -160,7 +160,11 @@ def items(records: Sequence[RecordView], folder: Path, extra: Iterable[Finding] 
 
 
 def _badge(name: str) -> str:
-    return f'<span class="badge" style="background:{COLORS.get(name, "#777")}">{name}</span>'
+    """A priority badge with inline styles (it reads the same in records and mails)."""
+    return (
+        f'<span class="badge" style="background:{COLORS.get(name, "#777")};color:#fff;'
+        f'border-radius:4px;padding:0 .35em;font-weight:600">{name}</span>'
+    )
 
 
 def _esc(text: object) -> str:
@@ -402,3 +406,38 @@ def runs_html(entries: Sequence[Mapping[str, Any]], root: Path, out: Path) -> st
         '<th>worst</th><th class="num">findings</th><th class="num">took</th><th>run</th></tr>'
         "</thead><tbody>" + "".join(rows) + "</tbody></table></body></html>"
     )
+
+
+_BODY = re.compile(r"<body[^>]*>")
+
+
+def with_banner(page: str, findings: Sequence[Finding], limit: int = 5) -> str:
+    """A record's HTML with its findings, worst first, at the top of its body (inline
+    styles: the record keeps nbconvert's stylesheet), so the worst finding is in the first
+    screen however long the record is."""
+    match = _BODY.search(page)
+    if match is None:
+        return page
+    ordered = sorted(findings, key=lambda f: f.priority)
+    if not ordered:
+        banner = (
+            '<div class="netzops-banner" style="margin:12px 24px;padding:.5em .8em;'
+            'border-radius:6px;background:#1e8449;color:#fff;font:15px system-ui,sans-serif">'
+            "✔ No findings in this record.</div>"
+        )
+    else:
+        rows = "".join(
+            f'<li style="margin:.15em 0">{_badge(f.priority.name)} <b>{_esc(f.subject)}</b>: '
+            f"{_esc(finding_text(f))} — {_esc(f.priority.response)}</li>"
+            for f in ordered[:limit]
+        )
+        more = len(ordered) - limit
+        tail = f'<li style="list-style:none">… and {more} more below</li>' if more > 0 else ""
+        color = COLORS[ordered[0].priority.name]
+        banner = (
+            f'<div class="netzops-banner" style="margin:12px 24px;padding:.5em .8em;'
+            f'border:2px solid {color};border-radius:6px;font:15px system-ui,sans-serif">'
+            f"<b>{len(ordered)} finding{'s' if len(ordered) != 1 else ''}, worst first</b>"
+            f'<ul style="margin:.3em 0;padding-left:1.2em">{rows}{tail}</ul></div>'
+        )
+    return page[: match.end()] + banner + page[match.end() :]

@@ -334,7 +334,8 @@ def _check_pages(summary: Path, change: float) -> None:
             for record, name in ((monitoring, "monitoring"), (alerts, "alerts")):
                 page.goto(record.as_uri())
                 page.screenshot(path=str(DOCS / f"record-{name}.png"))
-                _check_record(page, name)
+                worst = json.loads(record.with_suffix(".json").read_text())["worst"]
+                _check_record(page, name, worst)
         finally:
             browser.close()
 
@@ -358,7 +359,9 @@ def _check_summary(page: Page, change: float) -> None:
     assert not _reprs(text), _reprs(text)
 
 
-def _check_record(page: Page, name: str) -> None:
+def _check_record(page: Page, name: str, worst: str) -> None:
+    assert _first_screen(page, ".netzops-banner"), f"{name}: findings not in the first screen"
+    assert page.locator(".netzops-banner .badge").first.inner_text() == worst
     text = page.locator("body").inner_text()
     assert not _reprs(text), (name, _reprs(text)[:5])
     cells = page.evaluate(

@@ -354,3 +354,17 @@ def test_report_with_unknown_schedule_refused_before_running(tmp_path: Path) -> 
     assert done.stderr.strip().startswith("netzops: no schedule 'nope'")
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_record_banner_puts_worst_finding_first() -> None:
+    page = '<html><head></head><body class="jp-Notebook"><h1>Monitoring</h1></body></html>'
+    findings = [
+        Finding("log_errors", "backend", Priority.P3, "314 ERROR lines in the last hour", 314),
+        Finding("request_error_rate", "backend", Priority.P1, "error rate % 14.62 > 5", 14.62, 5),
+    ]
+    shown = summary.with_banner(page, findings)
+    top = shown.split('<body class="jp-Notebook">', 1)[1]
+    assert top.startswith('<div class="netzops-banner"')
+    assert top.index(">P1<") < top.index(">P3<") < top.index("<h1>")
+    assert "error rate 14.6 % &gt; 5 %" in top
+    assert "No findings in this record" in summary.with_banner(page, [])
