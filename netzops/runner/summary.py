@@ -292,7 +292,8 @@ def records_html(records: Sequence[RecordView], folder: Path, now: datetime) -> 
         started = r.side.get("started")
         when = units.timestamp(datetime.fromisoformat(started), now) if started else ""
         rows.append(
-            f'<tr><td><a href="{_esc(os.path.relpath(r.html, folder))}">{_esc(r.name)}</a></td>'
+            f'<tr data-run="{_esc(r.side.get("run_id", ""))}">'
+            f'<td><a href="{_esc(os.path.relpath(r.html, folder))}">{_esc(r.name)}</a></td>'
             f"<td>{_esc(r.status)}</td><td>{badge}</td>"
             f"<td class=num>{len(r.side.get('findings', []))}</td>"
             f"<td class=num>{_esc(when)}</td><td class=num>{_esc(took)}</td></tr>"

@@ -1,7 +1,7 @@
 """`netzops report daily` through the command line: one record per run of
 parameters/reports/daily.yaml, in order, with that run's parameters; an exit code that is
 the worst of its runs (0 or 1: nothing refused, nothing failed); and a summary page whose
-links all reach the records, worst finding first."""
+links all reach the records, worst finding first (the records table of the page)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,22 @@ import yaml
 from tests.conftest import ROOT
 from tests.notebooks.helpers import Record, cli, printed_path
 
-ROW = re.compile(
-    r'<tr><td>([^<]*)</td><td><a href="([^"]*)">([^<]*)</a></td>'
-    r"<td>([^<]*)</td><td>([^<]*)</td></tr>"
+# a row of the summary page's records table: run id, link, name, status, worst (a badge)
+RECORD_ROW = re.compile(
+    r'<tr data-run="([^"]*)"><td><a href="([^"]*)">([^<]*)</a></td>'
+    r"<td>([^<]*)</td><td>(.*?)</td>"
 )
+
+
+def record_rows(page: str) -> list[tuple[str, str, str, str, str]]:
+    """The records table as (worst, link, name, status, run id), in page order."""
+    records = page.split('<h2 id="records">', 1)[1]
+    return [
+        (re.sub(r"<[^>]+>", "", worst), link, name, status, run_id)
+        for run_id, link, name, status, worst in RECORD_ROW.findall(records)
+    ]
+
+
 RANK = {"failed": -1, "P0": 0, "P1": 1, "P2": 2, "P3": 3, "ok": 9}
 
 
@@ -62,7 +74,7 @@ def test_one_record_per_planned_run_in_order(daily: dict[str, Any]) -> None:
 
 def test_summary_links_every_record_worst_first(daily: dict[str, Any]) -> None:
     page: Path = daily["page"]
-    rows = ROW.findall(page.read_text())
+    rows = record_rows(page.read_text())
     by_run = {r.side["run_id"]: r for r in daily["records"]}
     assert sorted(row[4] for row in rows) == sorted(by_run)  # one row per run
     for worst, link, name, status, run_id in rows:
