@@ -252,7 +252,9 @@ def open_incident(
     record: dict[str, Any] = {
         "id": f"INC-{now:%Y%m%d-%H%M%S}",
         "target": target.name,
-        "severity": Priority.parse(severity).name if severity else (top or Priority.P3).name,
+        "severity": Priority.parse(severity).name
+        if severity
+        else (Priority.P3 if top is None else top).name,
         "severity_from": "override" if severity else "sweep",
         "detected": _iso(now),
         "start": users["first_5xx"] or _iso(now),

@@ -34,9 +34,13 @@ from netzops.quantiles import percentile
 
 DOWN = {"die", "kill", "stop", "oom", "pause"}
 UP = {"start", "restart", "unpause"}
-_SHUTDOWN = (b"database system is shut down", b"received fast shutdown request")
+_SHUTDOWN = (b"database system is shut down", b" shutdown request")  # smart, fast, immediate
+_RECOVERY = b"automatic recovery in progress"  # started after a crash or a kill
 _READY = b"ready to accept connections"
-_TERMINATED = b"terminating connection due to administrator command"
+_TERMINATED = (
+    b"terminating connection due to administrator command",
+    b"terminating connection due to unexpected postmaster exit",
+)
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,9 @@ def _postgres_kind(payload: bytes) -> tuple[str, bool] | None:
         return "shutdown", True
     if _READY in payload:
         return "ready to accept connections", True
-    if _TERMINATED in payload:
+    if _RECOVERY in payload:
+        return "crash recovery (not properly shut down)", True
+    if any(t in payload for t in _TERMINATED):
         return "terminated backends", False
     if b" PANIC:  " in payload:
         return "PANIC", False
@@ -170,6 +176,13 @@ def _message(payload: bytes, postgres: bool) -> str:
     """The line's message without its own timestamp and level (a sample for the group)."""
     message = (payload.partition(b":  ")[2] or payload) if postgres else lp.level_of(payload)[1]
     return message.decode(errors="replace").strip()[:200]
+
+
+_SINGLE_KIND = {
+    "shutdown": "down",
+    "ready to accept connections": "up",
+    "crash recovery (not properly shut down)": "error",
+}
 
 
 @dataclass
@@ -205,7 +218,7 @@ def _grouped(src: Source, postgres: bool) -> Iterator[Entry]:
         kind, single = found
         text = _message(payload, postgres)
         if single:
-            pending.append(Entry(when, "postgres", src.service, kind, kind.split()[0], data={}))
+            pending.append(Entry(when, "postgres", src.service, kind, _SINGLE_KIND[kind], data={}))
         elif kind in groups:
             group = groups[kind]
             group.last, group.count = when, group.count + 1
