@@ -105,6 +105,7 @@ class TableStats:
     idx_scan: int | None  # None: the table has no index
     n_live_tup: int
     n_dead_tup: int
+    reltuples: float  # pg_class.reltuples (0 when never analyzed): survives a stats reset
     table_bytes: int
     last_vacuum: datetime | None
     last_autovacuum: datetime | None
@@ -120,6 +121,13 @@ def seq_share(t: TableStats) -> float:
     return t.seq_scan / scans if scans else 0.0
 
 
+def row_count(t: TableStats) -> int:
+    """The table's rows as the planner and autovacuum see them: pg_class.reltuples, or the
+    statistics' n_live_tup when that is larger (rows added since the last ANALYZE). A reset
+    of the statistics (crash, pg_stat_reset()) leaves n_live_tup near 0, reltuples intact."""
+    return max(t.n_live_tup, round(t.reltuples))
+
+
 @check("postgres_missing_indexes", "PostgreSQL tables read by sequential scans")
 def missing_indexes(
     db: Database,
@@ -131,7 +139,7 @@ def missing_indexes(
     found = [
         t
         for t in db.rows("table_stats", TableStats)
-        if t.n_live_tup >= min_rows and t.seq_scan > 0 and seq_share(t) >= min_share
+        if row_count(t) >= min_rows and t.seq_scan > 0 and seq_share(t) >= min_share
     ]
     findings = [
         Finding(
@@ -139,7 +147,7 @@ def missing_indexes(
             f"{t.schema}.{t.table_name}",
             Priority.P3,
             f"{seq_share(t):.0%} of scans are sequential ({t.seq_scan} scans, "
-            f"{t.seq_tup_read} rows read, {t.n_live_tup} rows): missing index?",
+            f"{t.seq_tup_read} rows read, {row_count(t)} rows): missing index?",
             round(seq_share(t), 3),
             min_share,
         )

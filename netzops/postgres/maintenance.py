@@ -8,6 +8,7 @@ from datetime import datetime
 
 from netzops.checks import Outcome
 from netzops.findings import Finding, Priority
+from netzops.postgres import bloat
 from netzops.postgres.client import Database, check
 from netzops.postgres.indexes import TableStats
 
@@ -20,14 +21,16 @@ class DeadTuples:
     n_dead_tup: int
     dead_percent: float
     table_bytes: int
-    estimated_bloat_bytes: int  # table size × dead share: an estimate, not pgstattuple
+    estimated_bloat_bytes: int  # heap beyond the live rows packed (netzops.postgres.bloat)
+    bloat_method: str  # "estimate" (statistics, alignment included) or "no statistics"
     vacuum_threshold: float
     autovacuum_enabled: bool
     last_vacuum: datetime | None
     last_autovacuum: datetime | None
 
 
-def _dead(t: TableStats) -> DeadTuples:
+def _dead(t: TableStats, sizes: dict[tuple[str, str], bloat.TableBloat]) -> DeadTuples:
+    size = sizes.get((t.schema, t.table_name))
     rows = t.n_live_tup + t.n_dead_tup
     share = t.n_dead_tup / rows if rows else 0.0
     return DeadTuples(
@@ -37,7 +40,8 @@ def _dead(t: TableStats) -> DeadTuples:
         t.n_dead_tup,
         round(100 * share, 2),
         t.table_bytes,
-        int(t.table_bytes * share),
+        size.bloat_bytes if size else 0,
+        size.method if size else "no statistics",
         t.vacuum_threshold,
         t.autovacuum_enabled,
         t.last_vacuum,
@@ -56,7 +60,7 @@ def _vacuum_due(d: DeadTuples) -> Finding:
         f"{d.schema}.{d.table_name}",
         Priority.P3,
         f"VACUUM due: {d.n_dead_tup} dead tuples ({d.dead_percent:g} %, "
-        f"~{d.estimated_bloat_bytes / 1_048_576:.1f} MB), {why}",
+        f"~{d.estimated_bloat_bytes / 1_048_576:.1f} MB bloat, {d.bloat_method}), {why}",
         d.n_dead_tup,
         round(d.vacuum_threshold),
     )
@@ -64,10 +68,14 @@ def _vacuum_due(d: DeadTuples) -> Finding:
 
 @check("postgres_dead_tuples", "PostgreSQL dead tuples and bloat")
 def dead_tuples(db: Database) -> Outcome:
-    """Dead tuples per table, most first, with a bloat estimate; P3 "VACUUM due" where they
-    pass the point at which autovacuum would vacuum the table (its own settings)."""
+    """Dead tuples per table, most first, with a bloat estimate (netzops.postgres.bloat,
+    statistics method); P3 "VACUUM due" where they pass the point at which autovacuum would
+    vacuum the table: threshold + scale factor × pg_class.reltuples, per-table reloptions
+    first, then the server's settings (as autovacuum computes it; a statistics reset does
+    not lower it)."""
+    sizes = {(b.schema, b.table_name): b for b in bloat.estimate(db, use_pgstattuple=False)}
     found = sorted(
-        (_dead(t) for t in db.rows("table_stats", TableStats)),
+        (_dead(t, sizes) for t in db.rows("table_stats", TableStats)),
         key=lambda d: (-d.n_dead_tup, d.schema, d.table_name),
     )
     findings = [_vacuum_due(d) for d in found if d.n_dead_tup > d.vacuum_threshold]

@@ -448,8 +448,9 @@ def test_missing_indexes_match_a_psql_count_of_sequential_scans(db: postgres.Dat
     expected = {
         t
         for (t,) in psql_rows(
-            "SELECT schemaname || '.' || relname FROM pg_stat_user_tables "
-            "WHERE n_live_tup >= 10000 AND seq_scan > 0 "
+            "SELECT s.schemaname || '.' || s.relname FROM pg_stat_user_tables s "
+            "JOIN pg_class c ON c.oid = s.relid "
+            "WHERE greatest(n_live_tup, round(c.reltuples)) >= 10000 AND seq_scan > 0 "
             "AND seq_scan::float / (seq_scan + coalesce(idx_scan, 0)) >= 0.5"
         )
     }
@@ -488,7 +489,9 @@ def test_dead_tuples_find_alerts(db: postgres.Database) -> None:
     row = next(r for r in result.rows if r["table_name"] == "alerts")
     assert dead > 0 and abs(row["n_dead_tup"] - dead) <= 10  # no one writes alerts
     assert row["n_live_tup"] == live and row["autovacuum_enabled"] is False
-    assert row["estimated_bloat_bytes"] == pytest.approx(size * dead / (dead + live), rel=0.01)
+    # the bloat estimate of netzops.postgres.bloat (tested against pgstattuple in
+    # test_postgres_dba.py), not table size × dead share
+    assert row["bloat_method"] == "estimate" and 0 <= row["estimated_bloat_bytes"] <= size
     finding = next(f for f in result.findings if f.subject == "public.alerts")
     assert finding.priority == Priority.P3 and "autovacuum is disabled" in finding.summary
     assert result.metrics["postgres.dead_tuples.public.alerts"] == row["n_dead_tup"]

@@ -1,6 +1,8 @@
 -- Per user table: scans, live/dead tuples, maintenance times, and the point at which
--- autovacuum would vacuum it (threshold + scale_factor * live tuples, per-table
--- reloptions first, then the server settings), and whether autovacuum may.
+-- autovacuum would vacuum it (threshold + scale_factor * pg_class.reltuples, per-table
+-- reloptions first, then the server settings: what autovacuum.c's relation_needs_vacanalyze
+-- uses), and whether autovacuum may. reltuples survives a statistics reset; n_live_tup
+-- does not (it restarts near 0 after a crash or pg_stat_reset()). -1: never analyzed.
 SELECT s.schemaname AS schema,
        s.relname AS table_name,
        s.seq_scan,
@@ -8,6 +10,7 @@ SELECT s.schemaname AS schema,
        s.idx_scan,
        s.n_live_tup,
        s.n_dead_tup,
+       greatest(c.reltuples, 0)::float8 AS reltuples,
        pg_table_size(s.relid) AS table_bytes,
        s.last_vacuum,
        s.last_autovacuum,
@@ -17,7 +20,7 @@ SELECT s.schemaname AS schema,
        coalesce(o.threshold::float8, current_setting('autovacuum_vacuum_threshold')::float8)
            + coalesce(o.scale_factor::float8,
                       current_setting('autovacuum_vacuum_scale_factor')::float8)
-             * s.n_live_tup AS vacuum_threshold
+             * greatest(c.reltuples, 0) AS vacuum_threshold
   FROM pg_stat_user_tables s
   JOIN pg_class c ON c.oid = s.relid
   CROSS JOIN LATERAL (
