@@ -39,8 +39,9 @@ from netzops.guard import HEADLESS_ENV
 
 NAME = "netzops"  # the kernelspec (notebooks.KERNEL; not imported: it would load jupytext)
 RUN_ID_ENV = "NETZOPS_RUN_ID"  # the run id of the one notebook a kernel runs
-#: Imported in every kernel before it is handed out (what the notebooks import), without
-#: binding any name in the notebook's namespace.
+#: Imported in a kernel before it is handed out, without binding any name in the notebook's
+#: namespace: by default what the runbook notebooks import; the runner passes the modules
+#: the planned notebooks import (`execution.warm_modules`).
 WARM = (
     "netzops.containers",
     "netzops.postgres",

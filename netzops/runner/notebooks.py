@@ -1,4 +1,9 @@
-"""The catalog of runbook notebooks: jupytext py:percent sources in notebooks/."""
+"""The catalog of runbook notebooks: jupytext py:percent sources in notebooks/.
+
+`load` reads a notebook's title and parameters cell straight from the py:percent text (its
+`# %%` cell markers), so that checking a run's parameters does not import jupytext and a
+kernel can start before it loads; `Notebook.read` converts with jupytext.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import jupytext
 
 from netzops.errors import BadInput
 from netzops.paths import notebooks_dir
@@ -27,6 +30,8 @@ class Notebook:
     def read(self) -> Any:
         """The notebook as an nbformat node (converted in memory from the py:percent file),
         bound to the netzops kernel."""
+        import jupytext
+
         nb = jupytext.read(self.path, fmt="py:percent")
         nb.metadata["kernelspec"] = {
             "name": KERNEL,
@@ -37,17 +42,34 @@ class Notebook:
         return nb
 
 
-def _parameters_cell(nb: Any) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
-            return str(cell.source)
+_MARKER = re.compile(r"^# %%(.*)$", re.MULTILINE)
+
+
+def cells(text: str) -> list[tuple[str, str]]:
+    """(marker options, body) of each cell of a py:percent text, in order; a markdown cell's
+    body without its `# ` comment prefixes; bodies without leading or trailing blank lines
+    (as jupytext reads them)."""
+    parts = _MARKER.split(text)
+    found = []
+    for options, body in zip(parts[1::2], parts[2::2], strict=True):
+        lines = body.strip("\n").splitlines()
+        if "[markdown]" in options:
+            lines = [line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines]
+        found.append((options, "\n".join(lines)))
+    return found
+
+
+def _parameters_cell(text: str) -> str:
+    for options, body in cells(text):
+        if "[markdown]" not in options and re.search(r"tags=\[[^]]*\bparameters\b", options):
+            return body
     return ""
 
 
-def _title(nb: Any, fallback: str) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in str(cell.source).splitlines():
+def _title(text: str, fallback: str) -> str:
+    for options, body in cells(text):
+        if "[markdown]" in options:
+            for line in body.splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
     return fallback
@@ -61,8 +83,8 @@ def load(name: str, folder: Path | None = None) -> Notebook:
     if not path.is_file():
         known = ", ".join(catalog(folder)) or "none"
         raise BadInput(f"no notebook {name!r}; known: {known}")
-    nb = jupytext.read(path, fmt="py:percent")
-    return Notebook(name, path, _title(nb, name), declared(_parameters_cell(nb)))
+    text = path.read_text()
+    return Notebook(name, path, _title(text, name), declared(_parameters_cell(text)))
 
 
 def catalog(folder: Path | None = None) -> list[str]:

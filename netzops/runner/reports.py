@@ -71,14 +71,15 @@ def execute_all(
     from concurrent.futures import Future, ThreadPoolExecutor
 
     from netzops.runner import kernels
-    from netzops.runner.execution import keep, prewarm, run_notebook
+    from netzops.runner.execution import keep, prewarm, run_notebook, warm_modules
     from netzops.secrets import Scrubber
 
     width = max(1, min(len(steps), workers or os.cpu_count() or 1))
     scrub = Scrubber(target.resolve_secrets())
     env, cwd = kernels.headless_env(), project_root()
+    warm = tuple(dict.fromkeys(m for s in steps for m in warm_modules(s.notebook)))
     with (
-        kernels.Pool(env, cwd, budget=len(steps), size=width) as pool,
+        kernels.Pool(env, cwd, budget=len(steps), size=width, warm=warm) as pool,
         ThreadPoolExecutor(width, thread_name_prefix="netzops-run") as runners,
         ThreadPoolExecutor(1, thread_name_prefix="netzops-record") as recorder,
     ):
