@@ -91,7 +91,7 @@ def _recreate_backend(crash: bool) -> Callable[[docker.DockerClient, Target], No
             timeout_s=120,
         )
         if crash:
-            _wait(lambda: _restarts(client, target) >= 2, 60, "the backend to crash twice")
+            _wait(lambda: _restarts(client, target) >= 3, 60, "the backend to crash 3 times")
 
     return act
 

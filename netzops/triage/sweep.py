@@ -24,6 +24,7 @@ from netzops.triage.clients import Clients
 
 DEADLINE_S = 15.0  # the run's deadline: every probe's own timeout is shorter (5 s)
 SAMPLE_REQUESTS = 20  # requests of the API response-time sample (stops at the first timeouts)
+SITES_REQUESTS = 5  # requests to /api/sites, whose time is its database queries' time
 SHORT_WINDOW = "5m"  # error rates are judged over the last 5 minutes as well as the hour
 
 
@@ -47,12 +48,20 @@ def registry(target: Target, clients: Clients) -> dict[str, Check]:
     backups), so alerts, escalation and troubleshooting judge the same facts."""
     c, t = clients, target
     api = t.http.frontend_url.rstrip("/") + "/api/users"
+    sites = t.http.frontend_url.rstrip("/") + "/api/sites"  # the database-heavy endpoint
     checks = [
         Check("service_status", lambda: status(c), "docker", "docker"),
         Check("container_stats", lambda: stats(c), "docker", "docker"),
         Check("network", lambda: containers.network(c.docker, t), "docker", "docker"),
         Check("http_health", lambda: endpoints.health(c.http, t, c.docker), "frontend", "http"),
         Check("api_response", lambda: api_sample(c, api), "backend", "http"),
+        Check(
+            "api_sites_response",
+            lambda: api_sample(c, sites, SITES_REQUESTS, "sites"),
+            "backend",
+            "http",
+            "sites",
+        ),
         Check("postgres_ping", lambda: postgres.ping(c.db), "postgres", "db", "db"),
         Check("postgres_connections", lambda: postgres.connections(c.db), "postgres", "db", "db"),
         Check(
@@ -87,11 +96,12 @@ def registry(target: Target, clients: Clients) -> dict[str, Check]:
             "docker",
             "docker",
         ),
-        Check(
+        Check(  # after the sites sample (its lane): the log then holds the sample's queries
             "slow_queries",
             lambda: logs.slow_queries(c.docker, t, since="1h"),
             "docker",
             "docker",
+            "sites",
         ),
         Check(
             "failed_logins",
@@ -135,11 +145,11 @@ def stats(c: Clients) -> Result:
     return c.once("container_stats", lambda: containers.stats(c.docker, c.target))
 
 
-def api_sample(c: Clients, url: str) -> Result:
-    """The run's one API response-time sample; it stops after the first timeouts."""
+def api_sample(c: Clients, url: str, count: int = SAMPLE_REQUESTS, name: str = "api") -> Result:
+    """The run's one response-time sample of `url`; it stops after the first timeouts."""
     return c.once(
         f"sample {url}",
-        lambda: endpoints.sample(c.http, url, SAMPLE_REQUESTS, name="api", target=c.target),
+        lambda: endpoints.sample(c.http, url, count, name=name, target=c.target),
     )
 
 
