@@ -7,6 +7,12 @@ activity     connections, active / long-running / idle-in-transaction / blocked 
 statements   slow queries from pg_stat_statements
 indexes      index usage, unused, duplicate and missing indexes
 maintenance  dead tuples, cache hit rate, XID wraparound, checkpoints
+bloat        table bloat (alignment-aware estimate, or pgstattuple_approx), method named
+sequences    sequence exhaustion against the column type's limit
+transactions oldest open transaction, prepared transactions, waiting locks, rollback
+             ratio, connections against max_connections (and the backend pools)
+vacuum       vacuum/analyze staleness, freeze age against autovacuum_freeze_max_age
+wal          WAL archiving failures, checkpoint age, replication slots retaining WAL
 users        the application's users
 actions      guarded cancel/terminate, VACUUM (ANALYZE), user role and active changes
 """
@@ -30,6 +36,7 @@ from netzops.postgres.activity import (
     idle_in_transaction,
     long_running_queries,
 )
+from netzops.postgres.bloat import TableBloat, table_bloat
 from netzops.postgres.client import Database, connect, unavailable
 from netzops.postgres.indexes import (
     DuplicateIndex,
@@ -50,6 +57,7 @@ from netzops.postgres.maintenance import (
     dead_tuples,
     transaction_id_danger,
 )
+from netzops.postgres.sequences import SequenceUse, sequence_danger
 from netzops.postgres.server import (
     DatabaseSize,
     Ping,
@@ -59,44 +67,85 @@ from netzops.postgres.server import (
     table_sizes,
 )
 from netzops.postgres.statements import Statement, slow_queries
+from netzops.postgres.transactions import (
+    ConnectionCapacity,
+    OpenTransaction,
+    PreparedTransaction,
+    WaitingLock,
+    connection_capacity,
+    oldest_transaction,
+    prepared_transactions,
+    rollback_ratio,
+    waiting_locks,
+)
 from netzops.postgres.users import ROLES, User, users
+from netzops.postgres.vacuum import FreezeAge, Staleness, freeze_age, maintenance_staleness
+from netzops.postgres.wal import (
+    Archiver,
+    CheckpointAge,
+    ReplicationSlot,
+    checkpoint_age,
+    replication_slots,
+    wal_archiving,
+)
 
 __all__ = [
     "ROLES",
     "Activity",
+    "Archiver",
     "BlockedQuery",
     "CacheHits",
+    "CheckpointAge",
     "Checkpoints",
+    "ConnectionCapacity",
     "ConnectionState",
     "Database",
     "DatabaseSize",
     "DeadTuples",
     "DuplicateIndex",
+    "FreezeAge",
     "IndexUsage",
+    "OpenTransaction",
     "Ping",
+    "PreparedTransaction",
+    "ReplicationSlot",
+    "SequenceUse",
+    "Staleness",
     "Statement",
+    "TableBloat",
     "TableSize",
     "TableStats",
     "User",
+    "WaitingLock",
     "XidAge",
     "active_queries",
     "blocked_queries",
     "cache_hit_rate",
     "cancel_backend",
+    "checkpoint_age",
     "checkpoints",
     "connect",
+    "connection_capacity",
     "connections",
     "database_size",
     "dead_tuples",
     "duplicate_indexes",
+    "freeze_age",
     "idle_in_transaction",
     "index_usage",
     "long_running_queries",
+    "maintenance_staleness",
     "missing_indexes",
+    "oldest_transaction",
     "ping",
+    "prepared_transactions",
+    "replication_slots",
+    "rollback_ratio",
+    "sequence_danger",
     "set_user_active",
     "set_user_role",
     "slow_queries",
+    "table_bloat",
     "table_sizes",
     "terminate_backend",
     "transaction_id_danger",
@@ -104,4 +153,6 @@ __all__ = [
     "unused_indexes",
     "users",
     "vacuum",
+    "waiting_locks",
+    "wal_archiving",
 ]

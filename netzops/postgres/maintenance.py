@@ -10,7 +10,7 @@ from netzops.checks import Outcome
 from netzops.findings import Finding, Priority
 from netzops.postgres import bloat
 from netzops.postgres.client import Database, check
-from netzops.postgres.indexes import TableStats
+from netzops.postgres.indexes import TableStats, row_count
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class DeadTuples:
 
 def _dead(t: TableStats, sizes: dict[tuple[str, str], bloat.TableBloat]) -> DeadTuples:
     size = sizes.get((t.schema, t.table_name))
-    rows = t.n_live_tup + t.n_dead_tup
+    rows = row_count(t) + t.n_dead_tup  # reltuples: n_live_tup is ~0 after a stats reset
     share = t.n_dead_tup / rows if rows else 0.0
     return DeadTuples(
         t.schema,
