@@ -172,3 +172,101 @@ def docker_data_root(client: DockerClient, target: Target) -> Outcome:
         _disk_findings(target, [fs]),
         {"docker.total_bytes": docker_bytes, "host.docker_root.percent": fs.percent},
     )
+
+
+@dataclass(frozen=True)
+class Inodes:
+    mount: str
+    device: str
+    inodes: int
+    used: int
+    free: int
+    percent: float  # of inodes in use, as `df -i` shows it
+
+
+def inode_usage(path: str, device: str = "") -> Inodes | None:
+    """`df -i` for one mount (None for file systems without an inode limit: btrfs, …)."""
+    st = os.statvfs(path)
+    if st.f_files == 0:
+        return None
+    used = st.f_files - st.f_ffree
+    return Inodes(path, device, st.f_files, used, st.f_favail, round(100.0 * used / st.f_files, 1))
+
+
+@check("host_inodes", "Inode use per mount (df -i)")
+def inodes(
+    target: Target,
+    warn_percent: float = 90.0,  # check_disk -W 10% (free inodes) as Nagios/Icinga configure it
+    critical_percent: float = 95.0,  # check_disk -K 5%
+) -> Outcome:
+    """`df -i` for the physical file systems: a disk with free bytes but no free inodes
+    refuses new files. P2 from `warn_percent` in use, P1 from `critical_percent`."""
+    rows = [
+        row
+        for part in psutil.disk_partitions(all=False)
+        if (row := inode_usage(part.mountpoint, part.device)) is not None
+    ]
+    findings = [
+        Finding(
+            "host_inodes",
+            r.mount,
+            Priority.P1 if r.percent >= critical_percent else Priority.P2,
+            f"{r.percent:g} % of inodes in use ({r.free} free)",
+            r.percent,
+            critical_percent if r.percent >= critical_percent else warn_percent,
+        )
+        for r in rows
+        if r.percent >= warn_percent
+    ]
+    return Outcome(rows, findings, {f"host.inodes.{r.mount}.percent": r.percent for r in rows})
+
+
+@dataclass(frozen=True)
+class LoadPerCpu:
+    cpus: int
+    load_1m: float
+    load_5m: float
+    load_15m: float
+    per_cpu_1m: float
+    per_cpu_5m: float
+    per_cpu_15m: float
+
+
+@check("host_load", "Host load per CPU")
+def load(
+    target: Target,
+    warn_per_cpu: float = 1.0,  # more runnable tasks than CPUs (check_load -r: per CPU)
+    critical_per_cpu: float = 2.0,  # twice as many: requests queue
+) -> Outcome:
+    """Load averages divided by the CPUs (`check_load -r`); the 5-minute figure is judged:
+    P3 from `warn_per_cpu`, P2 from `critical_per_cpu` (a 1-minute spike is not an alert)."""
+    cpus = psutil.cpu_count() or 1
+    one, five, fifteen = os.getloadavg()
+    row = LoadPerCpu(
+        cpus,
+        round(one, 2),
+        round(five, 2),
+        round(fifteen, 2),
+        round(one / cpus, 3),
+        round(five / cpus, 3),
+        round(fifteen / cpus, 3),
+    )
+    findings = []
+    if row.per_cpu_5m >= warn_per_cpu:
+        high = row.per_cpu_5m >= critical_per_cpu
+        findings.append(
+            Finding(
+                "host_load",
+                "host",
+                Priority.P2 if high else Priority.P3,
+                f"5-minute load {row.load_5m:g} on {cpus} CPUs = {row.per_cpu_5m:g} per CPU",
+                row.per_cpu_5m,
+                critical_per_cpu if high else warn_per_cpu,
+            )
+        )
+    metrics = {
+        "host.load.per_cpu_1m": row.per_cpu_1m,
+        "host.load.per_cpu_5m": row.per_cpu_5m,
+        "host.load.per_cpu_15m": row.per_cpu_15m,
+    }
+    return Outcome([row], findings, metrics)
