@@ -8,13 +8,15 @@
     nginx access log (status ≥ 500, rt=)     → nginx_error_rate   (error rate, p50/p95)
     everything, parsed                       → frame              (a pandas DataFrame)
 
-Built for large logs: one pass over the bytes, and only the lines that contain what a check
-looks for (found with bytes.find, as grep does) are split and decoded. No regex per line.
+Built for large logs: each service's log is streamed once per run into one pass that
+computes every analysis in bounded memory (`netzops.logs.scan`, `netzops.logs.live`); each
+check reads its part of that tally. A replica whose log driver cannot be read back is named
+in the notes and the `logs.<service>.unavailable_replicas` metric, never an engine failure.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,8 +26,10 @@ from docker import DockerClient
 
 from netzops.containers.status import ENGINE_ERRORS, engine_down
 from netzops.findings import Finding, Priority, above
+from netzops.logs import live
 from netzops.logs import parse as lp
 from netzops.logs.read import Source, When, parse_when, read
+from netzops.logs.scan import Tally
 from netzops.quantiles import percentile
 from netzops.results import Result
 from netzops.targets import Target
@@ -104,38 +108,44 @@ class ErrorKind:
     example: str
 
 
+def _notes(tally: Tally, since: datetime | None, until: datetime | None) -> list[str]:
+    notes = [_window(since, until)]
+    if tally.unavailable:
+        names = ", ".join(tally.unavailable)
+        notes.append(f"logs unavailable (log driver cannot be read back): {names}")
+    return notes
+
+
+def _unavailable(service: str, tally: Tally) -> dict[str, float]:
+    return {f"logs.{service}.unavailable_replicas": len(tally.unavailable)}
+
+
 def errors_last_hour(
     client: DockerClient, target: Target, service: str = "backend", until: When = None
 ) -> Result:
     """`docker compose logs --since 1h SERVICE | grep -c ERROR` (every replica), with the
     error lines grouped by kind. `until` moves the hour's end (default: now)."""
     check, title = "log_errors", f"Errors in the last hour — {service}"
-    end = parse_when(until) or datetime.now(UTC)
-    start = parse_when("1h", end)
+    end = live.window(None, until)[1]
     try:
-        sources, window = _read(client, target, service, start, end)
+        tally, start, end = live.tally(client, target, service, end - live.RECENT, end)
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
-    kinds: dict[str, list[tuple[bytes, str]]] = defaultdict(list)  # raw stamps sort in time
-    for _src, stamp, payload in _matching(sources, b"ERROR"):
-        message = lp.level_of(payload)[1].decode(errors="replace")
-        kinds[lp.kind(message)].append((stamp, message))
     rows = sorted(
         (
-            ErrorKind(k, len(seen), _at(min(seen)[0]), _at(max(seen)[0]), max(seen)[1][:300])
-            for k, seen in kinds.items()
+            ErrorKind(k, v.count, _at(v.first), _at(v.last), v.example)
+            for k, v in tally.kinds.items()
         ),
         key=lambda r: (-r.count, r.kind),
     )
-    total = sum(r.count for r in rows)
+    total = tally.errors_recent
     findings = (
         [Finding(check, service, Priority.P3, f"{total} ERROR lines in the last hour", total)]
         if total
         else []
     )
-    return Result.of(
-        check, title, rows, findings, {f"logs.{service}.errors_last_hour": total}, notes=[window]
-    )
+    metrics = {f"logs.{service}.errors_last_hour": float(total), **_unavailable(service, tally)}
+    return Result.of(check, title, rows, findings, metrics, notes=_notes(tally, start, end))
 
 
 # --- slow queries ---------------------------------------------------------------------------
@@ -150,6 +160,16 @@ class SlowQuery:
     last_seen: datetime | None
 
 
+def _quantile(histogram: Counter[float], q: float) -> float:
+    """Nearest-rank percentile `q` of the values counted in `histogram`."""
+    rank, seen = max(1, -(-q * sum(histogram.values()) // 100)), 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    raise ValueError("empty histogram")
+
+
 def slow_queries(
     client: DockerClient,
     target: Target,
@@ -158,49 +178,42 @@ def slow_queries(
     until: When = None,
 ) -> Result:
     """`logs SERVICE | grep "slow query"` parsed: duration_ms per query text (backend lines;
-    PostgreSQL's `duration: … ms` lines when SERVICE is postgres)."""
+    PostgreSQL's `duration: … ms` lines when SERVICE is postgres). Durations that are not
+    finite numbers (NaN, Infinity) are skipped and counted in `…slow_query_non_finite`."""
     check, title = "slow_queries", f"Slow queries — {service}"
-    needle = b" duration: " if service == "postgres" else b"slow query"
     try:
-        sources, window = _read(client, target, service, since, until)
+        tally, start, end = live.tally(client, target, service, since, until)
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
-    by_query: dict[str, list[float]] = defaultdict(list)
-    last: dict[str, bytes] = {}  # raw stamps sort in time
-    for _src, stamp, payload in _matching(sources, needle):
-        parsed = lp.slow_query(payload)
-        if parsed:
-            by_query[parsed[1]].append(parsed[0])
-            last[parsed[1]] = max(last.get(parsed[1], stamp), stamp)
+    table, values = (
+        (tally.pg_slow, tally.pg_slow_ms) if service == "postgres" else (tally.slow, tally.slow_ms)
+    )
     rows = sorted(
         (
-            SlowQuery(q, len(ms), round(sum(ms) / len(ms), 1), max(ms), _at(last[q]))
-            for q, ms in by_query.items()
+            SlowQuery(q, s.count, round(s.total / s.count, 1), s.max, _at(s.last))
+            for q, s in table.items()
         ),
         key=lambda r: -r.max_ms,
     )
-    durations = [ms for values in by_query.values() for ms in values]
-    metrics: dict[str, float] = {f"logs.{service}.slow_queries": len(durations)}
-    if durations:
-        p95 = percentiles(durations, (95,))[0]
+    count = sum(values.values())
+    metrics: dict[str, float] = {f"logs.{service}.slow_queries": count}
+    metrics |= _unavailable(service, tally)
+    notes = _notes(tally, start, end)
+    if tally.non_finite:
+        metrics[f"logs.{service}.slow_query_non_finite"] = tally.non_finite
+        notes.append(f"{tally.non_finite} slow-query line(s) without a finite duration skipped")
+    if count:
+        top = max(values)
         metrics |= {
-            f"logs.{service}.slow_query_max_ms": max(durations),
-            f"logs.{service}.slow_query_p95_ms": p95,
+            f"logs.{service}.slow_query_max_ms": top,
+            f"logs.{service}.slow_query_p95_ms": round(_quantile(values, 95), 3),
         }
     findings = (
-        [
-            Finding(
-                check,
-                service,
-                Priority.P3,
-                f"{len(durations)} slow queries, slowest {max(durations):g} ms",
-                len(durations),
-            )
-        ]
-        if durations
+        [Finding(check, service, Priority.P3, f"{count} slow queries, slowest {top:g} ms", count)]
+        if count
         else []
     )
-    return Result.of(check, title, rows, findings, metrics, notes=[window])
+    return Result.of(check, title, rows, findings, metrics, notes=notes)
 
 
 def percentiles(values: list[float], qs: tuple[float, ...] = (50, 95)) -> list[float]:
@@ -233,27 +246,20 @@ def failed_logins(
     `per_ip` failures in the window is a P2 finding (password guessing?)."""
     check, title = "failed_logins", f"Failed logins — {service}"
     try:
-        sources, window = _read(client, target, service, since, until)
+        tally, start, end = live.tally(client, target, service, since, until)
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
-    seen: dict[tuple[str, str], list[bytes]] = defaultdict(list)  # raw stamps sort in time
-    reasons: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for _src, stamp, payload in _matching(sources, b"failed login"):
-        parsed = lp.failed_login(payload)
-        if parsed:
-            seen[parsed[:2]].append(stamp)
-            reasons[parsed[:2]][parsed[2]] += 1
     rows = sorted(
         (
             FailedLogins(
                 u,
                 ip,
-                len(t),
-                ", ".join(f"{r} {n}" for r, n in reasons[u, ip].most_common()),
-                _at(min(t)),
-                _at(max(t)),
+                seen.count,
+                ", ".join(f"{r} {n}" for r, n in seen.reasons.most_common()),
+                _at(seen.first),
+                _at(seen.last),
             )
-            for (u, ip), t in seen.items()
+            for (u, ip), seen in tally.logins.items()
         ),
         key=lambda r: (-r.count, r.user, r.ip),
     )
@@ -269,8 +275,9 @@ def failed_logins(
         f"logs.{service}.failed_logins": sum(r.count for r in rows),
         f"logs.{service}.failed_login_users": len({r.user for r in rows}),
         f"logs.{service}.failed_login_ips": len(per_address),
+        **_unavailable(service, tally),
     }
-    return Result.of(check, title, rows, findings, metrics, notes=[window])
+    return Result.of(check, title, rows, findings, metrics, notes=_notes(tally, start, end))
 
 
 # --- out of memory --------------------------------------------------------------------------
@@ -294,28 +301,33 @@ def out_of_memory(
     """`logs backend | grep -i "out of memory"` (None: every service): each line is a P1
     finding for its container, since the process died or is about to."""
     check, title = "out_of_memory", f"Out-of-memory lines — {service or 'all services'}"
+    chosen = target.service_or_all(service)
+    services = [chosen] if chosen else list(target.services)
     try:
-        sources, window = _read(client, target, service, since, until)
+        tallies = [(s, *live.tally(client, target, s, since, until)) for s in services]
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
-    found = sorted(_matching(sources, b"out of memory", ignore_case=True), key=lambda m: m[1])
-    hits = [
-        LogHit(_at(stamp), src.service, src.container, payload.decode(errors="replace"))
-        for src, stamp, payload in found
+    hits = sorted(
+        (stamp, name, container, payload)
+        for name, tally, _, _ in tallies
+        for stamp, container, payload in tally.oom_lines
+    )
+    rows = [
+        LogHit(_at(stamp), name, container, payload.decode(errors="replace"))
+        for stamp, name, container, payload in hits[-SAMPLE:]
     ]
-    per_container = Counter(h.container for h in hits)
+    per_container = Counter(h.container for h in rows)
     findings = [
         Finding(check, name, Priority.P1, f"{n} out-of-memory line(s)", n)
         for name, n in per_container.items()
     ]
-    return Result.of(
-        check,
-        title,
-        hits[-SAMPLE:],
-        findings,
-        {f"logs.{service or 'all'}.out_of_memory": len(hits)},
-        notes=[window],
-    )
+    merged = Tally()
+    for _, tally, _, _ in tallies:
+        merged.unavailable += tally.unavailable
+    start, end = tallies[0][2:] if tallies else (None, None)
+    total = sum(t.oom for _, t, _, _ in tallies)
+    metrics = {f"logs.{service or 'all'}.out_of_memory": float(total)}
+    return Result.of(check, title, rows, findings, metrics, notes=_notes(merged, start, end))
 
 
 # --- error rates ----------------------------------------------------------------------------
@@ -357,17 +369,10 @@ def request_rates(
     the runbook's target (< 1 %; > 5 % is P1). Judged only with ≥ `min_requests` requests."""
     check, title = "request_error_rate", f"Requests and error rate — {service}"
     try:
-        sources, window = _read(client, target, service, since, until)
+        tally, start, end = live.tally(client, target, service, since, until)
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
-    errors: Counter[bytes] = Counter()
-    requests: Counter[bytes] = Counter()
-    failed: Counter[bytes] = Counter()
-    for src in sources:  # a line starts with Docker's timestamp: [:16] is its minute
-        errors.update(line[:16] for line in lp.lines_with(src.blob, b" ERROR "))
-        seen, server_errors = lp.requests_per_minute(src.blob)
-        requests.update(seen)
-        failed.update(server_errors)
+    errors, requests, failed = tally.error_minutes, tally.requests, tally.server_errors
     rows = [
         Minute(_at(m + b":00Z"), errors[m], requests[m], failed[m], _rate(failed[m], requests[m]))
         for m in sorted(errors.keys() | requests.keys())
@@ -376,6 +381,7 @@ def request_rates(
     metrics: dict[str, float] = {
         f"logs.{service}.requests": total,
         f"logs.{service}.errors_5xx": bad,
+        **_unavailable(service, tally),
     }
     if total:
         metrics[f"logs.{service}.error_rate_percent"] = _rate(bad, total) or 0.0
@@ -385,7 +391,7 @@ def request_rates(
         rows,
         _rate_finding(check, service, bad, total, target, min_requests),
         metrics,
-        notes=[window],
+        notes=_notes(tally, start, end),
     )
 
 
@@ -408,37 +414,30 @@ def nginx_error_rate(
     ≥ 500 over all) against the runbook's target, and p50/p95 of the request time rt=."""
     check, title = "nginx_error_rate", f"nginx access log — {service}"
     try:
-        sources, window = _read(client, target, service, since, until)
+        tally, start, end = live.tally(client, target, service, since, until)
     except ENGINE_ERRORS as exc:
         return engine_down(check, title, exc)
-    statuses: Counter[int] = Counter()
-    times: list[float] = []
-    for src in sources:
-        for line in lp.lines_with(src.blob, b'] "'):
-            status = lp.access_status(line)
-            if status is None:
-                continue
-            statuses[status] += 1
-            rt = lp.access_rt_ms(line)
-            if rt is not None:
-                times.append(rt)
+    statuses = tally.statuses
     total = sum(statuses.values())
     bad = sum(n for s, n in statuses.items() if s >= 500)
     rows = [StatusCount(s, n, round(n / total * 100.0, 2)) for s, n in sorted(statuses.items())]
     metrics: dict[str, float] = {
         f"logs.{service}.requests": total,
         f"logs.{service}.errors_5xx": bad,
+        **_unavailable(service, tally),
     }
     if total:
         metrics[f"logs.{service}.error_rate_percent"] = _rate(bad, total) or 0.0
-    if times:
-        p50, p95 = percentiles(times)
-        metrics |= {f"logs.{service}.rt_p50_ms": p50, f"logs.{service}.rt_p95_ms": p95}
+    if tally.rt_ms:
+        metrics |= {
+            f"logs.{service}.rt_p50_ms": round(_quantile(tally.rt_ms, 50), 3),
+            f"logs.{service}.rt_p95_ms": round(_quantile(tally.rt_ms, 95), 3),
+        }
     return Result.of(
         check,
         title,
         rows,
         _rate_finding(check, service, bad, total, target, min_requests),
         metrics,
-        notes=[window],
+        notes=_notes(tally, start, end),
     )

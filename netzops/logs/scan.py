@@ -1,0 +1,424 @@
+"""Every log analysis in one streaming pass, in bounded memory.
+
+A log is fed in chunks of whole lines (`Scanner.feed`); each analysis looks for its needle
+in the whole chunk with `bytes.find`/`bytes.count` (C speed, as grep) and only the lines that
+contain it are split and parsed. Lines are `<timestamp> <payload>` as `docker logs
+--timestamps` writes them, or a service's own lines that start with an ISO time (exported
+logs); either way bytes 0–16 are the line's minute ("2026-11-27T01:17").
+
+Chosen by measurement (bench/bench_logs.py): per-chunk needle search beat one alternation
+regex over the chunk (Python's `re` has no multi-literal search) and per-line splitting by
+10–40×; a line-level counter is exact (`grep -c`), the dense per-minute request counts use
+one `count` per minute region, found by bisection over the (time-ordered) chunk.
+
+Memory is bounded whatever the log size: counters per minute, per kind, per (user, ip), per
+status; durations and request times as exact value histograms (`Counter` of the logged
+values: nearest-rank percentiles stay exact); the last SAMPLE out-of-memory lines.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netzops.logs import parse as lp
+
+CHUNK = 1 << 22  # bytes read at a time (4 MiB)
+SAMPLE = 50  # newest out-of-memory lines kept
+KIND_EXAMPLE = 300  # characters kept of each error kind's newest message
+
+ERROR = b"ERROR"  # `grep -c ERROR` (the runbook's)
+SLOW = b"slow query"  # `grep "slow query"` (backend); PostgreSQL: " duration: "
+PG_SLOW = b" duration: "
+FAILED = b"failed login"
+OOM = b"out of memory"  # case-insensitive, as `grep -i`
+REQUEST = b" request method="
+SERVER_ERROR = b" status=5"
+ACCESS = b'] "'  # nginx access log line
+
+
+@dataclass
+class Kind:
+    count: int = 0
+    first: bytes = b""
+    last: bytes = b""
+    example: str = ""
+
+
+@dataclass
+class Slow:
+    count: int = 0
+    total: float = 0.0
+    max: float = 0.0
+    last: bytes = b""
+
+
+@dataclass
+class Logins:
+    count: int = 0
+    first: bytes = b""
+    last: bytes = b""
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Tally:
+    """What one pass over a service's logs found (all windows of the pass)."""
+
+    lines: int = 0
+    size: int = 0  # bytes in the window
+    errors: int = 0  # lines containing ERROR in the window
+    errors_recent: int = 0  # … since `recent_from` (errors in the last hour)
+    kinds: dict[str, Kind] = field(default_factory=dict)  # of the recent ERROR lines
+    error_minutes: Counter[bytes] = field(default_factory=Counter)  # lines with " ERROR "
+    requests: Counter[bytes] = field(default_factory=Counter)  # per minute
+    server_errors: Counter[bytes] = field(default_factory=Counter)  # status ≥ 500 per minute
+    slow: dict[str, Slow] = field(default_factory=dict)
+    slow_ms: Counter[float] = field(default_factory=Counter)
+    slow_lines: int = 0  # lines containing the slow-query needle
+    non_finite: int = 0  # slow-query durations that were NaN or ±Infinity (skipped)
+    pg_slow: dict[str, Slow] = field(default_factory=dict)
+    pg_slow_ms: Counter[float] = field(default_factory=Counter)
+    logins: dict[tuple[str, str], Logins] = field(default_factory=dict)
+    failed_lines: int = 0
+    oom: int = 0
+    #: (timestamp, source, payload) of the newest out-of-memory lines
+    oom_lines: deque[tuple[bytes, str, bytes]] = field(default_factory=lambda: deque(maxlen=SAMPLE))
+    statuses: Counter[int] = field(default_factory=Counter)
+    rt_ms: Counter[float] = field(default_factory=Counter)
+    unavailable: list[str] = field(default_factory=list)  # sources that could not be read
+
+    def merge(self, other: Tally) -> None:
+        """Add `other` (another container or file of the same service) to this tally."""
+        for name in ("lines", "size", "errors", "errors_recent", "slow_lines", "non_finite"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failed_lines += other.failed_lines
+        self.oom += other.oom
+        for counter in ("error_minutes", "requests", "server_errors", "slow_ms", "pg_slow_ms"):
+            getattr(self, counter).update(getattr(other, counter))
+        self.statuses.update(other.statuses)
+        self.rt_ms.update(other.rt_ms)
+        for key, kind in other.kinds.items():
+            mine = self.kinds.setdefault(key, Kind(0, kind.first, kind.last, kind.example))
+            mine.count += kind.count
+            mine.first = min(mine.first, kind.first)
+            if kind.last >= mine.last:
+                mine.last, mine.example = kind.last, kind.example
+        for table in ("slow", "pg_slow"):
+            mine_slow: dict[str, Slow] = getattr(self, table)
+            for query, s in getattr(other, table).items():
+                m = mine_slow.setdefault(query, Slow())
+                m.count, m.total = m.count + s.count, m.total + s.total
+                m.max, m.last = max(m.max, s.max), max(m.last, s.last)
+        for pair, seen in other.logins.items():
+            mine_l = self.logins.setdefault(pair, Logins(0, seen.first, seen.last))
+            mine_l.count += seen.count
+            mine_l.first, mine_l.last = min(mine_l.first, seen.first), max(mine_l.last, seen.last)
+            mine_l.reasons.update(seen.reasons)
+        newest = sorted([*self.oom_lines, *other.oom_lines])[-SAMPLE:]
+        self.oom_lines.clear()
+        self.oom_lines.extend(newest)
+        self.unavailable += other.unavailable
+
+
+def stamp_of(when: object) -> bytes | None:
+    """A datetime as the fixed-width bytes Docker writes (`2026-11-27T01:17:34.000000000Z`),
+    comparable with line timestamps as bytes; None stays None."""
+    if when is None:
+        return None
+    from datetime import UTC, datetime
+
+    assert isinstance(when, datetime)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z").encode()
+
+
+def _line_at(chunk: bytes, at: int) -> tuple[int, int]:
+    """(start, end) of the line holding byte `at` (end excludes the newline)."""
+    start = chunk.rfind(b"\n", 0, at) + 1
+    end = chunk.find(b"\n", at)
+    return start, len(chunk) if end == -1 else end
+
+
+def hit_lines(chunk: bytes, needle: bytes, hay: bytes | None = None) -> Iterator[bytes]:
+    """Each line of `chunk` containing `needle` once (grep's selection), found by jumping
+    from hit to hit; `hay` is a same-length variant to search in (e.g. lower-cased)."""
+    hay = chunk if hay is None else hay
+    at = hay.find(needle)
+    while at != -1:
+        start, end = _line_at(chunk, at)
+        yield chunk[start:end]
+        at = hay.find(needle, end)
+
+
+class Scanner:
+    """Feed whole-line chunks; `tally` has every analysis. `since`/`until` (bytes stamps)
+    bound the window; `recent_from` starts the "last hour" of errors_last_hour."""
+
+    def __init__(
+        self,
+        since: bytes | None = None,
+        until: bytes | None = None,
+        recent_from: bytes | None = None,
+        source: str = "",
+    ) -> None:
+        self.since, self.until, self.recent_from = since, until, recent_from
+        self.source = source
+        self.tally = Tally()
+
+    # --- the window ----------------------------------------------------------------------
+
+    def _cut(self, chunk: bytes) -> bytes:
+        """The part of a time-ordered chunk inside [since, until)."""
+        if self.since is not None:
+            chunk = chunk[_first_at_or_after(chunk, self.since) :]
+        if self.until is not None:
+            chunk = chunk[: _first_at_or_after(chunk, self.until)]
+        return chunk
+
+    def feed(self, chunk: bytes) -> None:
+        """One chunk of whole lines (ending with a newline), in time order."""
+        chunk = self._cut(chunk)
+        if not chunk:
+            return
+        t = self.tally
+        t.size += len(chunk)
+        t.lines += chunk.count(b"\n") + (not chunk.endswith(b"\n"))
+        self._errors(chunk)
+        self._requests(chunk)
+        self._slow(chunk)
+        self._logins(chunk)
+        self._oom(chunk)
+        if ACCESS in chunk:
+            self._access(chunk)
+
+    # --- the analyses --------------------------------------------------------------------
+
+    def _errors(self, chunk: bytes) -> None:
+        t, recent = self.tally, self.recent_from
+        for line in hit_lines(chunk, ERROR):
+            t.errors += 1
+            if b" ERROR " in line:
+                t.error_minutes[line[:16]] += 1
+            stamp, payload = lp.split_time(line)
+            if recent is not None and stamp < recent:
+                continue
+            t.errors_recent += 1
+            message = lp.level_of(payload)[1].decode(errors="replace")
+            kind = t.kinds.setdefault(lp.kind(message), Kind(0, stamp, stamp, ""))
+            kind.count += 1
+            kind.first = min(kind.first, stamp)
+            if stamp >= kind.last:
+                kind.last, kind.example = stamp, message[:KIND_EXAMPLE]
+
+    def _requests(self, chunk: bytes) -> None:
+        t = self.tally
+        if REQUEST not in chunk:
+            return
+        for minute, part in _minutes(chunk):
+            found = part.count(REQUEST)
+            if found:
+                t.requests[minute] += found
+        for line in hit_lines(chunk, SERVER_ERROR):
+            if REQUEST in line:
+                t.server_errors[line[:16]] += 1
+
+    def _slow(self, chunk: bytes) -> None:
+        t = self.tally
+        for needle, table, values in (
+            (SLOW, t.slow, t.slow_ms),
+            (PG_SLOW, t.pg_slow, t.pg_slow_ms),
+        ):
+            for line in hit_lines(chunk, needle):
+                if needle == SLOW:
+                    t.slow_lines += 1
+                stamp, payload = lp.split_time(line)
+                parsed = lp.slow_query(payload)
+                if parsed is None:
+                    continue
+                ms, query = parsed
+                if not math.isfinite(ms):
+                    t.non_finite += 1
+                    continue
+                s = table.setdefault(query, Slow())
+                s.count, s.total, s.max = s.count + 1, s.total + ms, max(s.max, ms)
+                s.last = max(s.last, stamp)
+                values[ms] += 1
+
+    def _logins(self, chunk: bytes) -> None:
+        t = self.tally
+        for line in hit_lines(chunk, FAILED):
+            t.failed_lines += 1
+            stamp, payload = lp.split_time(line)
+            parsed = lp.failed_login(payload)
+            if parsed is None:
+                continue
+            seen = t.logins.setdefault(parsed[:2], Logins(0, stamp, stamp))
+            seen.count += 1
+            seen.first, seen.last = min(seen.first, stamp), max(seen.last, stamp)
+            seen.reasons[parsed[2]] += 1
+
+    def _oom(self, chunk: bytes) -> None:
+        low = chunk.lower()
+        if OOM not in low:
+            return
+        t = self.tally
+        for line in hit_lines(chunk, OOM, low):
+            t.oom += 1
+            stamp, payload = lp.split_time(line)
+            t.oom_lines.append((stamp, self.source, payload))
+
+    def _access(self, chunk: bytes) -> None:
+        t = self.tally
+        for line in hit_lines(chunk, ACCESS):
+            status = lp.access_status(line)
+            if status is None:
+                continue
+            t.statuses[status] += 1
+            rt = lp.access_rt_ms(line)
+            if rt is not None and math.isfinite(rt):
+                t.rt_ms[round(rt, 3)] += 1
+
+
+def _first_at_or_after(chunk: bytes, stamp: bytes, low: int = 0) -> int:
+    """The offset of the first line at or after line start `low` whose timestamp is ≥
+    `stamp` (len(chunk) if none), by bisection over byte offsets of a time-ordered chunk."""
+    high = len(chunk)
+    while low < high:
+        mid = (low + high) // 2
+        start = chunk.rfind(b"\n", 0, mid) + 1
+        if chunk[start : start + len(stamp)] < stamp:
+            end = chunk.find(b"\n", mid)
+            low = len(chunk) if end == -1 else end + 1
+        else:
+            high = start
+    return low
+
+
+def _minutes(chunk: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """(minute, the chunk's lines of that minute) for a time-ordered chunk."""
+    last = chunk.rfind(b"\n", 0, len(chunk) - 1) + 1
+    last_minute = chunk[last : last + 16]
+    at = 0
+    while at < len(chunk):
+        minute = chunk[at : at + 16]
+        if minute == last_minute:
+            yield minute, chunk[at:]
+            return
+        end = _first_at_or_after(chunk, minute + b"\xff", at)  # \xff: after every second
+        if end <= at:  # not time-ordered here: take the line alone
+            end = chunk.find(b"\n", at) + 1 or len(chunk)
+        yield minute, chunk[at:end]
+        at = end
+
+
+# --- sources ------------------------------------------------------------------------------
+
+
+def whole_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Re-cut a stream of byte chunks at line ends (the last line may lack its newline)."""
+    rest = b""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        data = rest + chunk if rest else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield data[:cut]
+        rest = data[cut:]
+    if rest:
+        yield rest + b"\n"
+
+
+def file_chunks(path: Path, size: int = CHUNK) -> Iterator[bytes]:
+    """A log file's bytes in chunks; `.gz` files are decompressed as they are read."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        while block := fh.read(size):
+            yield block
+
+
+def log_files(paths: Iterable[Path]) -> list[Path]:
+    """The files named, and the files in the folders named, oldest rotation first
+    (`app.log.3.gz`, `app.log.2.gz`, `app.log.1`, `app.log`: higher numbers are older)."""
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+
+    def age(p: Path) -> tuple[str, int]:
+        name = p.name.removesuffix(".gz")
+        stem, _, number = name.rpartition(".")
+        if number.isdigit():
+            return (str(p.parent / stem), -int(number))
+        return (str(p.parent / name), 0)
+
+    return sorted(found, key=age)
+
+
+def scan_files(
+    paths: Iterable[Path],
+    since: bytes | None = None,
+    until: bytes | None = None,
+    recent_from: bytes | None = None,
+) -> Tally:
+    """One pass over log files (plain or .gz, rotated sets oldest first); each file is
+    assumed in time order, as a container's log is."""
+    total = Tally()
+    for path in log_files(paths):
+        scanner = Scanner(since, until, recent_from, path.name)
+        for chunk in whole_lines(file_chunks(path)):
+            scanner.feed(chunk)
+        total.merge(scanner.tally)
+    return total
+
+
+def _histogram_quantile(histogram: Counter[float], q: float) -> float | None:
+    """Nearest-rank percentile `q` of the values counted in `histogram` (None if empty)."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank, seen = max(1, math.ceil(q / 100.0 * total)), 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    return None
+
+
+def summary(tally: Tally) -> dict[str, object]:
+    """The tally as plain data (JSON-safe: finite numbers only; minutes as text)."""
+    requests, failed = sum(tally.requests.values()), sum(tally.server_errors.values())
+    access = sum(tally.statuses.values())
+    access_5xx = sum(n for s, n in tally.statuses.items() if s >= 500)
+    per_ip: Counter[str] = Counter()
+    for (_, ip), seen in tally.logins.items():
+        per_ip[ip] += seen.count
+    slow = sum(tally.slow_ms.values())
+    return {
+        "lines": tally.lines,
+        "bytes": tally.size,
+        "errors": tally.errors,
+        "error_lines_per_minute": {m.decode(): n for m, n in sorted(tally.error_minutes.items())},
+        "slow_query_lines": tally.slow_lines,
+        "slow_queries": slow,
+        "slow_query_non_finite": tally.non_finite,
+        "slow_query_max_ms": max(tally.slow_ms) if slow else None,
+        "slow_query_p95_ms": _histogram_quantile(tally.slow_ms, 95),
+        "postgres_slow_queries": sum(tally.pg_slow_ms.values()),
+        "failed_login_lines": tally.failed_lines,
+        "failed_logins_by_ip": dict(per_ip.most_common()),
+        "out_of_memory": tally.oom,
+        "requests": requests,
+        "errors_5xx": failed,
+        "error_rate_percent": round(failed / requests * 100.0, 2) if requests else None,
+        "requests_per_minute": {m.decode(): n for m, n in sorted(tally.requests.items())},
+        "nginx_requests": access,
+        "nginx_errors_5xx": access_5xx,
+        "nginx_error_rate_percent": round(access_5xx / access * 100.0, 2) if access else None,
+        "nginx_statuses": {str(s): n for s, n in sorted(tally.statuses.items())},
+        "nginx_rt_p50_ms": _histogram_quantile(tally.rt_ms, 50),
+        "nginx_rt_p95_ms": _histogram_quantile(tally.rt_ms, 95),
+    }
