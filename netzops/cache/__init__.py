@@ -1,6 +1,8 @@
 """Redis (redis-py): read-only checks and guarded actions.
 
 checks   ping, memory, hit rate and stats, clients, keys (SCAN), MONITOR sample
+health   slow log, evicted/expired keys, clients against maxclients
+observer netzops's own TTL lookups, left out of hit rates
 actions  guarded key deletion (SCAN + UNLINK), FLUSHDB, eviction policy
 """
 
@@ -43,22 +45,35 @@ from netzops.cache.checks import (
     unavailable,
     unreadable,
 )
+from netzops.cache.health import (
+    ClientCapacity,
+    KeyLoss,
+    SlowEntry,
+    client_capacity,
+    evictions,
+    slowlog,
+)
 
 __all__ = [
     "POLICIES",
     "CacheStats",
+    "ClientCapacity",
     "ClientGroup",
     "CommandCount",
+    "KeyLoss",
     "KeySample",
     "Memory",
     "Persistence",
     "Ping",
+    "SlowEntry",
     "StatsSample",
     "check_pattern",
     "check_policy",
+    "client_capacity",
     "clients",
     "connect",
     "delete_keys",
+    "evictions",
     "flushdb",
     "hit_rate",
     "info",
@@ -74,6 +89,7 @@ __all__ = [
     "scan",
     "set_maxmemory_policy",
     "shown",
+    "slowlog",
     "stats",
     "stats_sample",
     "unavailable",

@@ -11,7 +11,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from netzops.cache import observer
 from netzops.errors import BadInput
 from netzops.findings import Finding, Priority, above, below
 from netzops.results import Result
@@ -204,6 +205,8 @@ class StatsSample:
     expired_keys: int
     total_commands_processed: int
     instantaneous_ops_per_sec: int
+    observer_hits: int = 0  # netzops's own lookups, already taken out of keyspace_hits
+    observer_misses: int = 0  # … and out of keyspace_misses (netzops.cache.observer)
 
 
 @dataclass(frozen=True)
@@ -234,8 +237,18 @@ _COUNTERS = (
 
 
 def sample_stats(client: redis.Redis) -> StatsSample:
-    """One sample of the cumulative counters (raises redis.RedisError)."""
-    return stats_sample(info(client, "stats"), time.monotonic())
+    """One sample of the cumulative counters (raises redis.RedisError), without the hits and
+    misses netzops's own TTL lookups caused (`cache.keys`; see netzops.cache.observer)."""
+    sample = stats_sample(info(client, "stats"), time.monotonic())
+    run_id = str(info(client, "server").get("run_id", ""))
+    hits, misses = observer.caused(client, run_id, sample.keyspace_hits)
+    return replace(
+        sample,
+        keyspace_hits=sample.keyspace_hits - hits,
+        keyspace_misses=sample.keyspace_misses - misses,
+        observer_hits=hits,
+        observer_misses=misses,
+    )
 
 
 def stats_sample(data: dict[str, Any], at: float) -> StatsSample:
@@ -303,8 +316,17 @@ def hit_rate(before: StatsSample, after: StatsSample, target: Target) -> Result:
         [row],
         _stats_findings(row, target),
         metrics,
-        _stats_notes(row),
+        _stats_notes(row) + _observer_notes(after),
     )
+
+
+def _observer_notes(after: StatsSample) -> list[str]:
+    if not after.observer_hits and not after.observer_misses:
+        return []
+    return [
+        f"Left out: {after.observer_hits} hits and {after.observer_misses} misses caused by "
+        "netzops's own TTL lookups (cache.keys) since the counters started."
+    ]
 
 
 def _after_reset(after: StatsSample, span: float, target: Target) -> Result:
@@ -477,7 +499,9 @@ def _ttls(client: redis.Redis, names: list[str]) -> list[int]:
 
 def keys(client: redis.Redis, pattern: str, sample: int = 10, ttl: bool = True) -> Result:
     """Count keys matching `pattern` with SCAN, a sample of `sample` names and, with `ttl`,
-    TTL statistics (one pipelined TTL per key)."""
+    TTL statistics (one pipelined TTL per key). Redis counts each TTL as a keyspace hit (or
+    a miss for a key gone since the SCAN): they are recorded (netzops.cache.observer) and
+    left out of the hit rates `sample_stats`/`stats` report; SCAN itself counts nothing."""
     if not pattern.strip():
         raise BadInput("a key pattern is needed, e.g. 'session:*'")
     check, title = "redis_keys", f"Redis keys matching {pattern!r}"
@@ -491,15 +515,25 @@ def keys(client: redis.Redis, pattern: str, sample: int = 10, ttl: bool = True) 
             if len(batch) >= SCAN_COUNT:
                 ttls, batch = ttls + _ttls(client, batch), []
         ttls += _ttls(client, batch) if batch else []
+        caused = (sum(t != -2 for t in ttls), sum(t == -2 for t in ttls))
+        observer.record(client, *caused)
     except redis.RedisError as exc:
         return unavailable(check, title, exc)
     # the sample are the first keys scanned, so their TTLs lead the list
     rows = [
         KeySample(shown(n), ttls[i] if ttl and ttls[i] >= 0 else None) for i, n in enumerate(names)
     ]
-    return Result.of(
-        check, title, rows, metrics={"redis.keys.count": float(count), **_ttl_metrics(ttls)}
+    metrics = {"redis.keys.count": float(count), **_ttl_metrics(ttls)}
+    metrics |= {"redis.keys.observer_hits": caused[0], "redis.keys.observer_misses": caused[1]}
+    notes = (
+        [
+            f"The TTL lookups counted as {caused[0]} keyspace hits and {caused[1]} misses in "
+            "Redis; cache.stats leaves them out of the hit rate."
+        ]
+        if ttls
+        else []
     )
+    return Result.of(check, title, rows, metrics=metrics, notes=notes)
 
 
 def _ttl_metrics(ttls: list[int]) -> dict[str, float]:
@@ -610,6 +644,8 @@ class Persistence:
     changes_since_save: int
     bgsave_in_progress: bool
     aof_enabled: bool
+    aof_last_write_status: str = "ok"  # INFO persistence; "err" when an AOF write failed
+    aof_last_bgrewrite_status: str = "ok"
 
 
 def persistence(client: redis.Redis, max_age_s: float = RDB_MAX_AGE_S) -> Result:
@@ -636,6 +672,8 @@ def persistence(client: redis.Redis, max_age_s: float = RDB_MAX_AGE_S) -> Result
             int(facts["rdb_changes_since_last_save"]),
             bool(int(facts["rdb_bgsave_in_progress"])),
             bool(int(facts.get("aof_enabled", 0))),
+            str(facts.get("aof_last_write_status", "ok")),
+            str(facts.get("aof_last_bgrewrite_status", "ok")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         return unreadable(check, title, "INFO persistence", exc)
@@ -652,6 +690,10 @@ def _persistence_findings(check: str, row: Persistence, max_age_s: float) -> lis
         why = f"last background save failed ({row.last_bgsave_status}); last good save "
         why += f"{row.age_seconds / 3600:.1f} h ago"
         return [Finding(check, "redis", Priority.P1, why, row.last_bgsave_status, "ok")]
+    aof = (row.aof_last_write_status, row.aof_last_bgrewrite_status)
+    if row.aof_enabled and aof != ("ok", "ok"):
+        why = f"AOF failing: last write {aof[0]}, last rewrite {aof[1]}"
+        return [Finding(check, "redis", Priority.P1, why, "err", "ok")]
     if not row.save_rules and not row.aof_enabled:
         return [Finding(check, "redis", Priority.P3, "no persistence: RDB and AOF are off")]
     if row.changes_since_save and row.age_seconds > max_age_s:
