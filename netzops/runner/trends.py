@@ -63,18 +63,26 @@ def history(
             continue
         if entry.get("run_id") in exclude:
             continue
-        started = datetime.fromisoformat(entry["started"])
-        if started < since:
-            continue
+        started = _started(entry)
+        if started is None or started < since:
+            continue  # an entry without a readable start time is no history
         side = next((k for k in entry.get("files") or {} if k.endswith(".json")), None)
         metrics = _metrics(root / side) if side else {}
         rows += [
-            (entry["run_id"], entry["notebook"], started, name, float(value))
+            (str(entry.get("run_id")), str(entry.get("notebook")), started, name, float(value))
             for name, value in metrics.items()
         ]
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["started"] = pd.to_datetime(frame["started"], utc=True)
     return frame
+
+
+def _started(entry: Mapping[str, object]) -> datetime | None:
+    try:
+        started = datetime.fromisoformat(str(entry.get("started", "")))
+    except ValueError:
+        return None
+    return started if started.tzinfo else started.replace(tzinfo=UTC)
 
 
 def _metrics(path: Path) -> dict[str, float]:

@@ -368,3 +368,21 @@ def test_record_banner_puts_worst_finding_first() -> None:
     assert top.index(">P1<") < top.index(">P3<") < top.index("<h1>")
     assert "error rate 14.6 % &gt; 5 %" in top
     assert "No findings in this record" in summary.with_banner(page, [])
+
+
+def test_odd_ledger_entries_are_no_history(tmp_path: Path) -> None:
+    _write_run(tmp_path, "good", NOW - timedelta(hours=1), {"host.disk./.percent": 20.0})
+    for odd in (
+        {"run_id": "s1", "target": "sandbox", "status": "completed", "started": "yesterday"},
+        {
+            "run_id": "s2",
+            "target": "sandbox",
+            "status": "completed",
+            "started": "2026-11-30T05:00:00",
+        },
+        {"run_id": "s3", "target": "sandbox", "status": "completed"},
+        {"run_id": "s4", "target": "sandbox", "status": "in progress", "interactive": True},
+    ):
+        ledger.append(tmp_path / "ledger.jsonl", odd)
+    frame = trends.history("sandbox", tmp_path, now=NOW)
+    assert sorted(set(frame["run_id"])) == ["good"]
