@@ -36,6 +36,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 from netzops.guard import HEADLESS_ENV
+from netzops.runner.forkserver import ForkProvisioner, ForkServer
 
 NAME = "netzops"  # the kernelspec (notebooks.KERNEL; not imported: it would load jupytext)
 RUN_ID_ENV = "NETZOPS_RUN_ID"  # the run id of the one notebook a kernel runs
@@ -111,8 +112,17 @@ def headless_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return {**(os.environ if base is None else base), HEADLESS_ENV: "1"}
 
 
-async def _start(env: Mapping[str, str], cwd: Path, warm: tuple[str, ...]) -> IPCKernelManager:
+async def _start(
+    env: Mapping[str, str], cwd: Path, warm: tuple[str, ...], server: ForkServer | None = None
+) -> IPCKernelManager:
     km = IPCKernelManager(kernel_name=NAME)
+    if server is not None:  # forked from the warm server: the imports are done
+        km.kernel_id = str(uuid.uuid4())
+        km.provisioner = ForkProvisioner(
+            kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km
+        )
+        km.provisioner.server = server
+        warm = ()
     env = {**env, RUN_ID_ENV: km.run_id}
     await km.start_kernel(extra_arguments=list(ARGUMENTS), env=env, cwd=str(cwd))
     client = km.client()
@@ -134,9 +144,15 @@ async def _start(env: Mapping[str, str], cwd: Path, warm: tuple[str, ...]) -> IP
     return km
 
 
-def start(env: Mapping[str, str], cwd: Path, warm: tuple[str, ...] = WARM) -> IPCKernelManager:
-    """A started kernel, ready and with `warm` imported (blocking; runs its own loop)."""
-    return asyncio.run(_start(env, cwd, warm))
+def start(
+    env: Mapping[str, str],
+    cwd: Path,
+    warm: tuple[str, ...] = WARM,
+    server: ForkServer | None = None,
+) -> IPCKernelManager:
+    """A started kernel, ready and with `warm` imported (blocking; runs its own loop);
+    forked from `server` when given."""
+    return asyncio.run(_start(env, cwd, warm, server))
 
 
 def kill(km: AsyncKernelManager) -> None:
@@ -171,6 +187,8 @@ class Pool:
         _kernelspec_checked()
         self.env, self.cwd, self.warm = dict(env), cwd, warm
         self.budget = budget
+        many = budget is None or budget > 1  # else a fork server costs what it saves
+        self.server = ForkServer((EXTENSION, *warm)) if many else None
         self._lock = threading.Lock()
         self._starter = ThreadPoolExecutor(max(1, size), thread_name_prefix="netzops-kernel")
         self._reaper = ThreadPoolExecutor(2, thread_name_prefix="netzops-reaper")
@@ -185,7 +203,7 @@ class Pool:
             if self.budget <= 0:
                 return
             self.budget -= 1
-        self._ready.append(self._starter.submit(start, self.env, self.cwd, self.warm))
+        self._ready.append(self._starter.submit(start, self.env, self.cwd, self.warm, self.server))
 
     def take(self) -> IPCKernelManager:
         """The oldest warm kernel (waiting for it if it is still starting); another one
@@ -194,7 +212,9 @@ class Pool:
             if self._closed:
                 raise RuntimeError("kernel pool is closed")
             if not self._ready:  # beyond the budget: start one now
-                self._ready.append(self._starter.submit(start, self.env, self.cwd, self.warm))
+                self._ready.append(
+                    self._starter.submit(start, self.env, self.cwd, self.warm, self.server)
+                )
             future = self._ready.popleft()
             self._refill()
         return future.result()
@@ -222,6 +242,8 @@ class Pool:
             with contextlib.suppress(Exception):  # already dead: nothing left to kill
                 done.result()
         self._reaper.shutdown(wait=True)
+        if self.server is not None:
+            self.server.close()
 
     def __enter__(self) -> Pool:
         return self
