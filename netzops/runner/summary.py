@@ -234,6 +234,21 @@ def verdict_html(found: Sequence[Item]) -> str:
     )
 
 
+def failed_html(records: Sequence[RecordView], folder: Path) -> str:
+    """A line naming the records whose run failed (their findings are incomplete)."""
+    failed = [r for r in records if r.status == "failed"]
+    if not failed:
+        return ""
+    links = ", ".join(
+        f'<a style="color:#fff" href="{_esc(os.path.relpath(r.html, folder))}">{_esc(r.name)}</a>'
+        for r in failed
+    )
+    return (
+        f'<p class="verdict" style="background:{COLORS["P0"]}">Run failed: {links} — '
+        "its checks after the failing cell did not run; open the record.</p>"
+    )
+
+
 def sparkline(points: Sequence[tuple[datetime, float]], width: int = 150, height: int = 30) -> str:
     """A small inline SVG line of the values (oldest left), the last point marked."""
     if not points:
@@ -368,7 +383,7 @@ def page(
         f"<h1>{_esc(title)} — {_esc(target.name)}</h1>"
         f'<p class="meta">{_esc(description)} · started {units.timestamp(started)} UTC '
         f"({_esc(started.strftime('%Y-%m-%d'))})</p>"
-        f"{verdict_html(found)}"
+        f"{failed_html(records, folder)}{verdict_html(found)}"
         f'<h2 id="findings">Findings ({len(found)})</h2>{findings_html(found)}'
         f'<h2 id="figures">Key figures</h2>{headline_html(figures, started, not frame.empty)}'
         f'<h2 id="trends">Trends</h2><p class="history">{_esc(history)}</p>'

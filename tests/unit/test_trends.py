@@ -386,3 +386,13 @@ def test_odd_ledger_entries_are_no_history(tmp_path: Path) -> None:
         ledger.append(tmp_path / "ledger.jsonl", odd)
     frame = trends.history("sandbox", tmp_path, now=NOW)
     assert sorted(set(frame["run_id"])) == ["good"]
+
+
+def test_failed_run_named_first(tmp_path: Path) -> None:
+    side = _write_run(tmp_path, "f1", NOW, {"host.disk./.percent": 20.0})
+    rec = summary.load_record("logs", "failed", None, side)
+    page = summary.page(
+        "daily report", "", load_target("sandbox"), NOW, [rec], side.parent, tmp_path
+    )
+    body = page.split("<body>", 1)[1]
+    assert body.index("Run failed:") < body.index('id="findings"')
