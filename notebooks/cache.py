@@ -47,6 +47,12 @@ cache.ping(redis)
 cache.memory(redis, stack)
 
 # %% [markdown]
+# ## Persistence (`LASTSAVE`, `rdb_last_bgsave_status`): age of the last good RDB save
+
+# %%
+cache.persistence(redis)
+
+# %% [markdown]
 # ## Hit rate (`INFO stats`: two samples) and clients (`CLIENT LIST`)
 
 # %%

@@ -48,3 +48,18 @@ def test_prune_is_a_dry_run_until_confirmed() -> None:
     assert done.action["verified"] is True and not done.action["dry_run"]
     assert all(not (folder / f).exists() for f in done.action["details"]["delete"])
     assert all((folder / f).exists() for f in done.action["details"]["keep"])
+
+
+def test_restore_from_the_notebook_is_a_dry_run_without_confirm() -> None:
+    folder = backup_dir(load_target("sandbox"))
+    safety = set(folder.glob("*-pre-restore.dump"))
+    before = psql("SELECT count(*) || ':' || max(id) FROM users")
+    record = run("backup", "action=restore")  # makes and verifies one first
+    assert record.exit == 0, record.side["findings"]
+    audit = record.action
+    assert audit["dry_run"] and audit["action"] == "restore_backup"
+    assert audit["details"]["backup"] == record.result("backup_make")["rows"][0]["file"]
+    assert audit["details"]["backup"].endswith(".dump")
+    assert any("pg_restore --clean --if-exists --single-transaction" in s for s in audit["steps"])
+    assert psql("SELECT count(*) || ':' || max(id) FROM users") == before
+    assert set(folder.glob("*-pre-restore.dump")) == safety

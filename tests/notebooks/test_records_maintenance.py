@@ -21,6 +21,9 @@ def test_schedule_takes_the_logs_run_as_the_error_log_review() -> None:
     assert record.result("log_rotation")["rows"]
     assert record.result("security_updates")["rows"]
     assert not record.side["actions"]  # prune=false: nothing planned
+    text = record.html.read_text() + str(record.side)
+    for secret in load_target("sandbox").resolve_secrets():
+        assert secret not in text
 
 
 def test_window_around_a_backend_recreate_shows_the_new_id_and_no_regression() -> None:
