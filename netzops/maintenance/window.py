@@ -51,8 +51,28 @@ def _containers(client: DockerClient, target: Target) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["name"])
 
 
+#: Program versions asked inside the services' containers (first running replica).
+VERSION_COMMANDS = {"backend": ["node", "--version"], "frontend": ["nginx", "-v"]}
+
+
+def _program_versions(client: DockerClient, target: Target) -> dict[str, str]:
+    found = {}
+    for service, cmd in VERSION_COMMANDS.items():
+        running = [
+            c
+            for c in project_containers(client, target.compose.project, service)
+            if c.status == "running"
+        ]
+        if service in target.services and running:
+            code, out = running[0].exec_run(cmd)
+            text = out.decode("utf-8", "replace").strip() if code == 0 else ""
+            found[f"{service} {cmd[0]}"] = text.splitlines()[0][:80] if text else "unknown"
+    return found
+
+
 def _versions(client: DockerClient, target: Target, db: Database) -> dict[str, str]:
     found = {"docker": str(client.version().get("Version", ""))}
+    found |= _program_versions(client, target)
     found["postgres"] = db.rows("server_identity", Identity)[0].server_version
     rc = cache.connect(target)
     try:
