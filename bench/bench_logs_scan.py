@@ -103,7 +103,7 @@ def files(args: argparse.Namespace) -> None:
         "netzops logs scan": f"{NETZOPS} logs scan {log} --json",
     }
     results = {name: median_of(cmd, args.rounds) for name, cmd in peers.items()}
-    ours_s, ours_rss, _ = results["netzops logs scan"]
+    ours_s = results["netzops logs scan"][0]
     print(f"log file: {mb:.0f} MB, {args.rounds} rounds, median seconds")
     for name, (seconds, rss, _) in results.items():
         print(
@@ -131,20 +131,26 @@ def docker(args: argparse.Namespace) -> None:
     )  # fmt: skip
     try:
         subprocess.run(["docker", "wait", name], check=True, capture_output=True)
-        ours = (
-            f'{PY} -c "from netzops import containers, load_target, logs; '
-            "t = load_target('sandbox'); "
-            f"t = t.model_copy(update={{'compose': t.compose.model_copy(update={{'project': '{name}'}})}}); "
-            "c = containers.connect(t); "
-            "[f(c, t) for f in (logs.errors_last_hour, logs.request_rates)]; "
-            "[f(c, t, since='1h') for f in (logs.slow_queries, logs.failed_logins, logs.out_of_memory)]\""
+        script = (
+            "from netzops import containers, load_target, logs\n"
+            "t = load_target('sandbox')\n"
+            f"compose = t.compose.model_copy(update={{'project': '{name}'}})\n"
+            "t = t.model_copy(update={'compose': compose})\n"
+            "c = containers.connect(t)\n"
+            "for f in (logs.errors_last_hour, logs.request_rates):\n    f(c, t)\n"
+            "for f in (logs.slow_queries, logs.failed_logins, logs.out_of_memory):\n"
+            "    f(c, t, since='1h')\n"
         )
+        (folder / "ours.py").write_text(script)
+        read = f"docker logs -t {name} 2>&1 | grep -c ERROR"
         peers = {
-            "docker logs | grep -c ERROR": f"docker logs -t {name} 2>&1 | grep -c ERROR",
-            "the 5 checks, old way (5 reads)": f"for i in 1 2 3 4 5; do docker logs -t {name} 2>&1 | grep -c ERROR; done",
-            "netzops: 5 checks, 1 read": f"NETZOPS_HEADLESS=1 {ours}",
-        }  # fmt: skip
-        results = {n: median_of(c, args.rounds) for n, c in peers.items()}
+            "docker logs | grep -c ERROR": read,
+            "the 5 checks, old way (5 reads)": f"for i in 1 2 3 4 5; do {read}; done",
+            "netzops: 5 checks, 1 read": f"NETZOPS_HEADLESS=1 {PY} {folder / 'ours.py'}",
+        }
+        results = {
+            n: median_of(c, 1 if n.startswith("the 5") else args.rounds) for n, c in peers.items()
+        }
         base_s, base_rss, _ = results["docker logs | grep -c ERROR"]
         print(f"docker API: {args.docker_mb} MB container log, {args.rounds} rounds")
         for n, (seconds, rss, _) in results.items():
@@ -163,9 +169,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--dir", default="/tmp/netzops-bench")
     parser.add_argument("--skip-docker", action="store_true")
+    parser.add_argument("--skip-files", action="store_true")
     args = parser.parse_args()
     Path(args.dir).mkdir(parents=True, exist_ok=True)
-    files(args)
+    if not args.skip_files:
+        files(args)
     if not args.skip_docker:
         docker(args)
     sys.stdout.flush()

@@ -58,24 +58,16 @@ def machinery(rounds: int, count: int) -> None:
     subprocess.run(
         [BIN / "jupytext", "--to", "ipynb", str(folder / "trivial.py")], capture_output=True
     )
-    (folder / "trivial.ipynb").write_text(
-        (folder / "trivial.ipynb")
-        .read_text()
-        .replace(
-            '"metadata": {',
-            '"metadata": {"kernelspec": {"name": "netzops", "display_name": "netzops", "language": "python"},',
-            1,
-        )
-    )
+    spec = '{"name": "netzops", "display_name": "netzops", "language": "python"}'
+    converted = (folder / "trivial.ipynb").read_text()
+    converted = converted.replace('"metadata": {', f'"metadata": {{"kernelspec": {spec},', 1)
+    (folder / "trivial.ipynb").write_text(converted)
     os.environ["NETZOPS_OUTPUTS"] = str(folder / "outputs")
     help_s = median([wall([str(BIN / "netzops"), "--help"]) for _ in range(rounds * 3)])
     pass_s = median([wall([str(BIN / "python"), "-c", "pass"]) for _ in range(rounds * 3)])
-    paper_s = median(
-        [
-            wall([str(BIN / "papermill"), str(folder / "trivial.ipynb"), str(folder / "o.ipynb"), "-k", "netzops", "--no-progress-bar"])
-            for _ in range(rounds)
-        ]
-    )  # fmt: skip
+    papermill = [str(BIN / "papermill"), str(folder / "trivial.ipynb"), str(folder / "o.ipynb")]
+    papermill += ["-k", "netzops", "--no-progress-bar"]
+    paper_s = median([wall(papermill) for _ in range(rounds)])
     script = (
         "import sys, time\n"
         "from netzops import _startup\n"
@@ -101,32 +93,37 @@ def machinery(rounds: int, count: int) -> None:
     one, serial, parallel = (median([r[i] for r in runs]) for i in range(3))
     print(f"fixed machinery (trivial notebook, {rounds} rounds, medians, {os.cpu_count()} cores)")
     print(
-        f"  netzops --help                       {help_s * 1000:6.0f} ms   python -c pass {pass_s * 1000:4.0f} ms  ({help_s / pass_s:4.2f}x)"
+        f"  {'netzops --help':<36} {help_s * 1000:6.0f} ms   python -c pass "
+        f"{pass_s * 1000:4.0f} ms  ({help_s / pass_s:4.2f}x)"
     )
-    print(f"  papermill CLI, one notebook          {paper_s:6.2f} s")
-    print(
-        f"  execute(), kernel started for it     {one:6.2f} s   vs papermill {one / paper_s:4.2f}x"
-    )
-    print(
-        f"  warm pool, serial, per notebook      {serial:6.2f} s   vs papermill {serial / paper_s:4.2f}x  ({count} notebooks)"
-    )
-    print(f"  warm pool, parallel, per notebook    {parallel:6.2f} s   vs papermill {parallel / paper_s:4.2f}x")  # fmt: skip
+    print(f"  {'papermill CLI, one notebook':<36} {paper_s:6.2f} s")
+    for label, value in (
+        ("execute(), kernel started for it", one),
+        (f"warm pool, serial, per notebook ({count})", serial),
+        ("warm pool, parallel, per notebook", parallel),
+    ):
+        print(f"  {label:<36} {value:6.2f} s   vs papermill {value / paper_s:4.2f}x")
 
 
 def suite(rounds: int, report: str) -> None:
     import yaml
 
-    names = [s["notebook"] for s in yaml.safe_load((ROOT / "parameters" / "reports" / f"{report}.yaml").read_text())["runs"]]  # fmt: skip
+    plan = yaml.safe_load((ROOT / "parameters" / "reports" / f"{report}.yaml").read_text())
+    names = [step["notebook"] for step in plan["runs"]]
     folder = Path(tempfile.mkdtemp(prefix="netzops-bench-suite-"))
     os.environ["NETZOPS_OUTPUTS"] = str(folder / "outputs")
     for name in names:  # plain papermill needs .ipynb files with the kernel named
+        source, converted = ROOT / "notebooks" / f"{name}.py", folder / f"{name}.ipynb"
         subprocess.run(
-            [str(BIN / "jupytext"), "--to", "ipynb", "-o", str(folder / f"{name}.ipynb"), str(ROOT / "notebooks" / f"{name}.py")],
-            capture_output=True, check=True,
-        )  # fmt: skip
-    loop_papermill = " && ".join(
-        f"{BIN}/papermill {folder}/{n}.ipynb {folder}/{n}-out.ipynb -k netzops -p target sandbox --no-progress-bar --cwd {ROOT} 2>/dev/null" for n in names
-    )  # fmt: skip
+            [str(BIN / "jupytext"), "--to", "ipynb", "-o", str(converted), str(source)],
+            capture_output=True,
+            check=True,
+        )
+    loop_papermill = " ; ".join(  # every notebook, like the other loops, whatever it finds
+        f"{BIN}/papermill {folder}/{n}.ipynb {folder}/{n}-out.ipynb -k netzops "
+        f"-p target sandbox --no-progress-bar --cwd {ROOT} 2>/dev/null"
+        for n in names
+    )
     loop_netzops = " ; ".join(f"{BIN}/netzops run {n} >/dev/null" for n in names)
     measured: dict[str, list[float]] = {"papermill": [], "netzops run loop": [], "report": []}
     for _ in range(rounds):
@@ -136,9 +133,8 @@ def suite(rounds: int, report: str) -> None:
     base = median(measured["papermill"])
     print(f"suite: report {report} ({len(names)} notebooks), {rounds} rounds, medians")
     for name, values in measured.items():
-        print(
-            f"  {name:<22} {median(values):7.2f} s   vs papermill loop {median(values) / base:5.2f}x"
-        )
+        value = median(values)
+        print(f"  {name:<22} {value:7.2f} s   vs papermill loop {value / base:5.2f}x")
 
 
 def main() -> None:
