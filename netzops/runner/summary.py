@@ -284,7 +284,9 @@ def headline_html(
         limit = f'<div class="limit">limit {_esc(h.figure.limit)}</div>' if h.figure.limit else ""
         cards.append(
             f'<div class="card {h.status}" data-figure="{_esc(h.figure.key)}">'
-            f'<div class="label">{_esc(h.figure.label)}</div>'
+            f'<div class="label" title="{_esc(h.metric)}">{_esc(h.figure.label)}'
+            + (f" · {_esc(h.where)}" if h.where else "")
+            + "</div>"
             f'<div class="value">{_esc(h.text)}</div>{limit}'
             f'<div class="change">{change}</div>{plot}</div>'
         )

@@ -230,6 +230,16 @@ class Headline:
     trend: Trend
 
     @property
+    def where(self) -> str:
+        """Which of several metrics gave the value: the service of an error rate, the
+        mount of the fullest disk; '' for single-metric figures."""
+        if self.figure.key == "error_rate" and self.metric:
+            return self.metric.split(".")[1]
+        if self.figure.key == "disk" and self.metric:
+            return self.metric[len("host.disk.") : -len(".percent")]
+        return ""
+
+    @property
     def text(self) -> str:
         if self.value is None:
             return "not measured"
