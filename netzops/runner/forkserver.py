@@ -43,6 +43,11 @@ for line in sys.stdin:
     if pid == 0:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()
+        try:  # die with the server (which exits when the runner closes its stdin)
+            import ctypes
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
         os.environ.clear()
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
