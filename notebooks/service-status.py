@@ -22,7 +22,7 @@
 target: str = "sandbox"  # target file in parameters/targets/ (no secrets in it)
 
 # %%
-from netzops import cache, containers, endpoints, load_target, postgres
+from netzops import cache, certs, containers, endpoints, load_target, logs, postgres
 
 stack = load_target(target)
 
@@ -43,3 +43,18 @@ postgres.ping(postgres.connect(stack))
 
 # %%
 cache.ping(cache.connect(stack))
+
+# %% [markdown]
+# ## The same facts the alert sweep judges
+#
+# The certificate, the backend's error rate over the last 5 minutes and out-of-memory kills:
+# the same checks as in alerts and monitoring, so the same priority wherever they are shown.
+
+# %%
+certs.check(stack)
+
+# %%
+logs.request_rates(containers.connect(stack), stack, since="5m")
+
+# %%
+logs.out_of_memory(containers.connect(stack), stack, service=None, since="1h")
