@@ -249,7 +249,9 @@ def _volumes(client: DockerClient, target: Target) -> list[Any]:
 def _secret_refs(target: Target) -> list[str]:
     rows = []
     for name, ref in sorted(target.secrets.items()):
-        where = f"environment variable {ref.env}" if ref.env else f"file {ref.file}"
+        places = [f"environment variable {ref.env}"] if ref.env else []
+        places += [f"file {ref.file}"] if ref.file else []
+        where = " or ".join(places)
         rows.append(f"rotate {name} ({where}), then restart the services that read it")
     return rows
 
