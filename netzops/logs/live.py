@@ -93,7 +93,9 @@ def stream(
     response = api._get(url, params=params, stream=True)
     api._raise_for_status(response)
     try:
-        chunks = response.iter_content(chunk_size=CHUNK)
+        # raw.read gathers CHUNK bytes across the engine's many small HTTP chunks (about one
+        # per log line); iter_content would hand them over one by one
+        chunks = iter(lambda: response.raw.read(CHUNK, decode_content=True), b"")
         tty = bool(container.attrs.get("Config", {}).get("Tty"))
         yield from whole_lines(chunks if tty else _demux(chunks))
     finally:
