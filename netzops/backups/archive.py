@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from docker import DockerClient
 
 from netzops.backups.server import Server
@@ -228,8 +229,9 @@ def make(client: DockerClient, target: Target) -> Result:
     start = time.monotonic()
     try:
         m = dump(client, target)
-    except (TargetUnreachable, BadInput) as exc:
-        why = f"no backup made: {exc}"[:240]
+    except (TargetUnreachable, BadInput, psycopg.Error) as exc:
+        why = f"no backup made: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
+        why = why[:240]
         return Result.of(
             check, title, findings=[Finding(check, target.postgres.dbname, Priority.P1, why)]
         )
