@@ -79,7 +79,7 @@ from netzops.postgres.transactions import (
     waiting_locks,
 )
 from netzops.postgres.users import ROLES, User, users
-from netzops.postgres.vacuum import FreezeAge, Staleness, freeze_age, maintenance_staleness
+from netzops.postgres.autovacuum import FreezeAge, Staleness, freeze_age, maintenance_staleness
 from netzops.postgres.wal import (
     Archiver,
     CheckpointAge,
