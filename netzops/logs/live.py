@@ -1,7 +1,7 @@
 """Container logs streamed from the Engine API into one scan per service and window.
 
 `tally(client, target, service, since, until)` reads each container of the service once
-(`GET /containers/{id}/logs?timestamps=1`, the stream de-multiplexed in chunks, never held
+(`GET /containers/{id}/logs?timestamps=1`, the stream de-multiplexed in 1 MiB blocks, never held
 whole) and feeds it to a `scan.Scanner`, which computes every analysis in that pass. In a
 headless run (the runner's kernels) the tally is kept for CACHE_S seconds, keyed by the
 window, and "now" is shared for as long, so the checks of one notebook run (errors, slow
@@ -27,11 +27,12 @@ from docker.errors import APIError
 from docker.models.containers import Container
 
 from netzops.containers.status import project_containers
-from netzops.logs.scan import CHUNK, Scanner, Tally, stamp_of, whole_lines
+from netzops.logs.scan import Scanner, Tally, stamp_of, whole_lines
 from netzops.targets import Target
 from netzops.times import When, parse_time
 
 CACHE_S = 30.0  # a scan (and "now") is reused this long: one notebook run
+BLOCK = 1 << 20  # bytes read from the engine at a time: small, so peak memory stays low
 HEADLESS_ENV = "NETZOPS_HEADLESS"  # guard.HEADLESS_ENV (only */actions.py import the guard)
 RECENT = timedelta(hours=1)  # errors_last_hour's window
 UNREADABLE = "does not support reading"
@@ -93,9 +94,9 @@ def stream(
     response = api._get(url, params=params, stream=True)
     api._raise_for_status(response)
     try:
-        # raw.read gathers CHUNK bytes across the engine's many small HTTP chunks (about one
+        # raw.read gathers BLOCK bytes across the engine's many small HTTP chunks (about one
         # per log line); iter_content would hand them over one by one
-        chunks = iter(lambda: response.raw.read(CHUNK, decode_content=True), b"")
+        chunks = iter(lambda: response.raw.read(BLOCK, decode_content=True), b"")
         tty = bool(container.attrs.get("Config", {}).get("Tty"))
         yield from whole_lines(chunks if tty else _demux(chunks))
     finally:
