@@ -61,6 +61,15 @@ cache.stats(redis, stack, interval_s=stats_interval_s)
 # %%
 cache.clients(redis)
 
+# %%
+cache.client_capacity(redis)
+
+# %%
+cache.evictions(redis)
+
+# %%
+cache.slowlog(redis)
+
 # %% [markdown]
 # ## Keys (`SCAN MATCH`)
 

@@ -64,6 +64,36 @@ postgres.idle_in_transaction(db, long_running)
 postgres.blocked_queries(db)
 
 # %% [markdown]
+# ## Transactions, locks, capacity (check_postgres txn_time, prepared_txns, locks, backends)
+
+# %%
+postgres.oldest_transaction(db, long_running)
+
+# %%
+postgres.prepared_transactions(db)
+
+# %%
+postgres.waiting_locks(db)
+
+# %%
+postgres.connection_capacity(db)
+
+# %%
+postgres.sequence_danger(db)
+
+# %% [markdown]
+# ## WAL: archiving, checkpoints, replication slots
+
+# %%
+postgres.wal_archiving(db)
+
+# %%
+postgres.checkpoint_age(db)
+
+# %%
+postgres.replication_slots(db)
+
+# %% [markdown]
 # ## Guarded actions (admin role; dry run unless confirmed)
 
 # %%

@@ -56,6 +56,12 @@ host.memory(stack)
 host.cpu(stack)
 
 # %%
+host.load(stack)
+
+# %%
+host.inodes(stack)
+
+# %%
 containers.system_df(docker)
 
 # %%

@@ -58,6 +58,18 @@ postgres.cache_hit_rate(db)
 # %%
 postgres.transaction_id_danger(db)
 
+# %%
+postgres.table_bloat(db)
+
+# %%
+postgres.maintenance_staleness(db)
+
+# %%
+postgres.freeze_age(db)
+
+# %%
+postgres.rollback_ratio(db)
+
 # %% [markdown]
 # ## Cache and containers
 

@@ -115,6 +115,35 @@ def registry(target: Target, clients: Clients) -> dict[str, Check]:
             "docker",
             "docker",
         ),
+        # issue 16: the DBA, host and Redis checks operators run with check_postgres & co.
+        *(
+            Check(name, run, "postgres", "db", "db")
+            for name, run in (
+                ("postgres_oldest_transaction", lambda: postgres.oldest_transaction(c.db)),
+                ("postgres_prepared_transactions", lambda: postgres.prepared_transactions(c.db)),
+                ("postgres_waiting_locks", lambda: postgres.waiting_locks(c.db)),
+                (
+                    "postgres_connection_capacity",
+                    lambda: postgres.connection_capacity(
+                        c.db, replicas=int(status(c).metrics.get("containers.backend.replicas", 1))
+                    ),
+                ),
+                ("postgres_sequence_danger", lambda: postgres.sequence_danger(c.db)),
+                ("postgres_freeze_age", lambda: postgres.freeze_age(c.db)),
+                ("postgres_maintenance_staleness", lambda: postgres.maintenance_staleness(c.db)),
+                ("postgres_rollback_ratio", lambda: postgres.rollback_ratio(c.db)),
+                ("postgres_wal_archiving", lambda: postgres.wal_archiving(c.db)),
+                ("postgres_checkpoint_age", lambda: postgres.checkpoint_age(c.db)),
+                ("postgres_replication_slots", lambda: postgres.replication_slots(c.db)),
+                ("postgres_dead_tuples", lambda: postgres.dead_tuples(c.db)),
+            )
+        ),
+        Check("redis_persistence", lambda: cache.persistence(c.redis), "redis", "redis"),
+        Check("redis_slowlog", lambda: cache.slowlog(c.redis), "redis", "redis"),
+        Check("redis_evictions", lambda: cache.evictions(c.redis), "redis", "redis"),
+        Check("redis_client_capacity", lambda: cache.client_capacity(c.redis), "redis", "redis"),
+        Check("host_inodes", lambda: host.inodes(t), "host"),
+        Check("host_load", lambda: host.load(t), "host"),
         Check("backups", lambda: backups.catalog(t), "backups"),
     ]
     return {check.name: check for check in checks}
