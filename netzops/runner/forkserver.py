@@ -28,7 +28,11 @@ from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 SERVER = r"""
 import json, os, signal, sys
-import ipykernel.kernelapp
+import ipykernel.kernelapp, ipykernel.ipkernel, ipykernel.zmqshell
+try:  # the debugger (debugpy) is most of a kernel's start-up: import it once, here
+    import ipykernel.debugger
+except ImportError:
+    pass
 for name in sys.argv[1:]:
     try:
         __import__(name)
@@ -69,7 +73,7 @@ class ForkServer:
     def __init__(self, warm: tuple[str, ...]) -> None:
         self._lock = threading.Lock()
         self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVER, *warm],
+            [sys.executable, "-Xfrozen_modules=off", "-c", SERVER, *warm],  # as the kernelspec
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
