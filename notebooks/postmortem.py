@@ -34,7 +34,9 @@ end: str = ""  # window end; empty: the incident's resolution (+2 min) or now
 from netzops import containers, incidents, load_target
 
 stack = load_target(target)
-pm = incidents.postmortem(containers.connect(stack), stack, incident, start or None, end or None)
+pm = incidents.build_postmortem(
+    containers.connect(stack), stack, incident, start or None, end or None
+)
 pm.impact_result()
 
 # %%

@@ -32,7 +32,7 @@ from netzops.incidents.incident import changes_result as changes
 from netzops.incidents.incident import updates_result as updates
 from netzops.incidents.journal import journal_path
 from netzops.incidents.postmortem import PostMortem
-from netzops.incidents.postmortem import build as postmortem
+from netzops.incidents.postmortem import build as build_postmortem
 from netzops.incidents.recorder import start as start_recorder
 from netzops.incidents.recorder import status as recorder_status
 from netzops.incidents.recorder import stop as stop_recorder
@@ -42,6 +42,7 @@ __all__ = [
     "PostMortem",
     "Response",
     "affected",
+    "build_postmortem",
     "changes",
     "collect_evidence",
     "communication",
@@ -50,7 +51,6 @@ __all__ = [
     "journal_path",
     "load",
     "phase_clock",
-    "postmortem",
     "recorder_status",
     "respond",
     "security_breach",

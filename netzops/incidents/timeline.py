@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import json
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -63,19 +64,43 @@ def merge(*sources: Iterable[Entry]) -> Iterator[Entry]:
     return heapq.merge(*sources, key=attrgetter("time"))
 
 
-def merge_lines(paths: list[Path]) -> Iterator[str]:
-    """The lines of several time-sorted journal files in time order, read as streams; the
-    key is a line's fixed-width `time` (bytes 10..40). What the benchmark measures."""
-    files = [p.open(encoding="utf-8") for p in paths]
+def merge_runs(paths: list[Path], chunk: int = 1 << 18) -> Iterator[list[bytes]]:
+    """The lines of several time-sorted journal files in time order, read as byte streams,
+    as successive sorted lists of lines (`merge_lines` yields them one by one).
+
+    A journal line starts with `{"time": "` and a fixed-width UTC time, so comparing whole
+    lines orders them by time. Instead of a heap step per line, a block merge: read about
+    `chunk` bytes of lines from each source; every line up to the smallest "last line read"
+    of all sources can be emitted now (no unread line can sort before it); those lines are
+    put in order with one sort (Timsort merges the sorted runs in C) and the source that
+    ran dry is read on. Memory: about `chunk` bytes per source. Measured against `sort -m`
+    in bench/bench_timeline.py."""
+    files = [p.open("rb") for p in paths]
     try:
-        yield from heapq.merge(*files, key=_time_key)
+        pending = [(fh, fh.readlines(chunk)) for fh in files]
+        pending = [(fh, lines) for fh, lines in pending if lines]
+        while pending:
+            limit = min(lines[-1] for _, lines in pending)
+            ready: list[bytes] = []
+            kept = []
+            for fh, lines in pending:
+                cut = bisect_right(lines, limit)
+                ready += lines[:cut]
+                rest = lines[cut:] or fh.readlines(chunk)
+                if rest:
+                    kept.append((fh, rest))
+            pending = kept
+            ready.sort()
+            yield ready
     finally:
         for fh in files:
             fh.close()
 
 
-def _time_key(line: str) -> str:
-    return line[10:40]
+def merge_lines(paths: list[Path], chunk: int = 1 << 18) -> Iterator[bytes]:
+    """`merge_runs`, line by line."""
+    for run in merge_runs(paths, chunk):
+        yield from run
 
 
 # --- journal --------------------------------------------------------------------------------
@@ -114,20 +139,29 @@ def _journal_event(line: dict[str, Any]) -> str:
 def journal(path: Path, start: datetime, end: datetime) -> Iterator[Entry]:
     """The journal's lines in [start, end] (stops reading at the first line after `end`)."""
     low, high = start.strftime("%Y-%m-%dT%H:%M:%S.%f"), end.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    for line in jr.read(path):
-        stamp = str(line.get("time", ""))
-        if stamp[:26] < low:
-            continue
-        if stamp[:26] > high:
-            return
-        yield Entry(
-            jr.parse_time(stamp),
-            "journal",
-            str(line.get("service", "")),
-            _journal_event(line),
-            _journal_kind(line),
-            data={"container": line.get("container"), "action": line.get("action")},
-        )
+    with path.open(encoding="utf-8") as fh:
+        for text in fh:
+            stamp = text[10:36]  # the fixed-width time after '{"time": "': no decoding
+            if stamp < low:
+                continue
+            if stamp > high:
+                return
+            try:
+                line = json.loads(text)
+            except ValueError:  # a torn last line (recorder killed mid-write)
+                continue
+            yield _journal_entry(line)
+
+
+def _journal_entry(line: dict[str, Any]) -> Entry:
+    return Entry(
+        jr.parse_time(line["time"]),
+        "journal",
+        str(line.get("service", "")),
+        _journal_event(line),
+        _journal_kind(line),
+        data={"container": line.get("container"), "action": line.get("action")},
+    )
 
 
 # --- container logs -------------------------------------------------------------------------

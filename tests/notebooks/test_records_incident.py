@@ -151,7 +151,7 @@ def outage(sandbox: Target) -> Iterator[Outage]:
     start = next((e["timeNano"], e["Action"]) for e in events if e["Action"] == "start")
     postmortem = run("postmortem", f"incident={incident}")
     client = containers.connect(sandbox)
-    pm = incidents.postmortem(client, sandbox, incident)
+    pm = incidents.build_postmortem(client, sandbox, incident)
     stack.maintain_database(client)
     yield Outage(die, start, probe, opened, monitoring, resolved, postmortem, pm, journal)
 
@@ -290,6 +290,6 @@ def test_the_journal_recorded_the_outage(outage: Outage) -> None:
 
 def test_postmortem_of_a_window_without_incident_names_missing_sources(sandbox: Target) -> None:
     now = datetime.now(UTC).timestamp()
-    pm = incidents.postmortem(containers.connect(sandbox), sandbox, "", now - 120, now)
+    pm = incidents.build_postmortem(containers.connect(sandbox), sandbox, "", now - 120, now)
     assert pm.record is None and pm.markdown and pm.markdown.exists()
     assert all(r["measure"] and r["value"] == "—" for r in pm.times().rows)

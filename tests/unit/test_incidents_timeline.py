@@ -1,0 +1,172 @@
+"""The timeline's pure parts: journal lines, times, the block merge against sorted(), log
+grouping per minute, the access log's minutes, impact episodes and response times."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from netzops.incidents import journal as jr
+from netzops.incidents import timeline as tl
+from netzops.incidents.postmortem import Impact, response_times
+from netzops.logs import Source
+
+
+def test_iso_nano_is_fixed_width_and_round_trips() -> None:
+    nano = 1_796_040_000_000_000_123
+    text = jr.iso_nano(nano)
+    assert text == "2026-11-30T12:00:00.000000123Z" and len(jr.iso_nano(nano + 10**17)) == len(text)
+    assert jr.parse_time(jr.iso_nano(1_796_040_000_123_456_789)) == datetime(
+        2026, 11, 30, 12, 0, 0, 123456, UTC
+    )
+    assert jr.parse_time("2026-11-30T13:20:00.5+02:00") == datetime(
+        2026, 11, 30, 11, 20, 0, 500000, UTC
+    )
+    with pytest.raises(ValueError):
+        jr.parse_time("yesterday")
+
+
+def test_docker_events_become_journal_lines() -> None:
+    event = {
+        "Type": "container",
+        "Action": "health_status: unhealthy",
+        "timeNano": 1_796_040_000_000_000_001,
+        "Actor": {
+            "ID": "abcdef0123456789",
+            "Attributes": {
+                "name": "netzwaechter-postgres",
+                "com.docker.compose.service": "postgres",
+                "image": "netzwaechter/base:local",
+            },
+        },
+    }
+    line = jr.from_docker(event)
+    assert line is not None and next(iter(line)) == "time"
+    assert (line["action"], line["health"], line["id"]) == (
+        "health_status",
+        "unhealthy",
+        "abcdef012345",
+    )
+    die = {**event, "Action": "die", "Actor": {"ID": "x", "Attributes": {"exitCode": "137"}}}
+    assert jr.from_docker(die)["exit_code"] == 137  # type: ignore[index]
+    assert jr.from_docker({**event, "Action": "exec_start: sh -c true"}) is None
+    assert jr.from_docker({**event, "Type": "network", "Action": "connect"}) is None
+
+
+def test_block_merge_equals_sorting_everything(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    paths, everything = [], []
+    for n in range(5):
+        nano, lines = 1_796_000_000 * 10**9, []
+        for _ in range(rng.randint(0, 3000)):
+            nano += rng.choice([0, 1, rng.randint(1, 10**10)])  # ties across sources too
+            lines.append((json.dumps(jr._line(nano, "event", n=n)) + "\n").encode())
+        path = tmp_path / f"{n}.jsonl"
+        path.write_bytes(b"".join(lines))
+        paths.append(path)
+        everything += lines
+    merged = list(tl.merge_lines(paths, chunk=512))
+    assert merged == sorted(everything)
+    assert [json.loads(x)["time_nano"] for x in merged] == sorted(
+        json.loads(x)["time_nano"] for x in everything
+    )
+
+
+def _blob(lines: list[tuple[str, str]]) -> bytes:
+    return "".join(f"{stamp} {payload}\n" for stamp, payload in lines).encode()
+
+
+def test_log_lines_are_grouped_per_minute_with_first_last_and_count() -> None:
+    blob = _blob(
+        [
+            ("2026-11-30T12:00:01.000000000Z", "2026-11-30T12:00:01.000Z ERROR db down code=1"),
+            ("2026-11-30T12:00:02.000000000Z", "2026-11-30T12:00:02.000Z INFO request status=200"),
+            ("2026-11-30T12:00:59.000000000Z", "2026-11-30T12:00:59.000Z ERROR db down code=2"),
+            ("2026-11-30T12:01:05.000000000Z", "2026-11-30T12:01:05.000Z ERROR db down code=3"),
+        ]
+    )
+    entries = list(tl.logs([Source("backend", "b1", "", blob)])[0])
+    assert [(e.count, e.time.second, e.last.second if e.last else None) for e in entries] == [
+        (2, 1, 59),
+        (1, 5, 5),
+    ]
+    assert all(e.kind == "error" and "db down" in e.event for e in entries)
+
+
+def test_postgres_shutdown_and_ready_are_single_events() -> None:
+    blob = _blob(
+        [
+            (
+                "2026-11-30T12:00:01.000000000Z",
+                "2026-11-30 12:00:01.000 UTC [1] LOG:  received fast shutdown request",
+            ),
+            (
+                "2026-11-30T12:00:01.100000000Z",
+                "2026-11-30 12:00:01.100 UTC [9] app@db FATAL:  "
+                "terminating connection due to administrator command",
+            ),
+            (
+                "2026-11-30T12:00:09.000000000Z",
+                "2026-11-30 12:00:09.000 UTC [1] LOG:  "
+                "database system is ready to accept connections",
+            ),
+        ]
+    )
+    entries = list(tl.logs([Source("postgres", "p", "", blob)])[0])
+    assert [(e.event.split(" ×")[0], e.kind) for e in entries] == [
+        ("shutdown", "down"),
+        ("terminated backends", "error"),
+        ("ready to accept connections", "up"),
+    ]
+
+
+def test_access_minutes_and_impact_episodes() -> None:
+    def line(second: int, status: int, minute: int = 0) -> tuple[str, str]:
+        stamp = f"2026-11-30T12:{minute:02d}:{second:02d}.000000000Z"
+        return stamp, (
+            f"172.18.0.1 - - [30/Nov/2026:12:{minute:02d}:{second:02d} +0000] "
+            f'"GET /api/users?x=1 HTTP/1.1" {status} 10 "-" "t" rt=0.0{second % 10}'
+        )
+
+    blob = _blob(
+        [line(1, 200), line(2, 500), line(3, 502), line(4, 200), line(1, 500, 5), line(2, 200, 5)]
+    )
+    minutes = list(tl.access(Source("frontend", "f", "", blob)))
+    assert [m.data["errors_5xx"] for m in minutes] == [2, 1]
+    assert minutes[0].data["failing"] == {"GET /api/users": 2}
+    impact = Impact()
+    for m in minutes:
+        impact.add(m.data)
+    assert len(impact.episodes) == 2  # 5 minutes apart: two episodes
+    impact.choose(datetime(2026, 11, 30, 12, 0, 30, tzinfo=UTC))
+    assert impact.first == datetime(2026, 11, 30, 12, 0, 2, tzinfo=UTC) and impact.failed == 2
+
+
+def test_response_times_follow_the_updates() -> None:
+    t0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+    def at(minutes: float) -> str:
+        return (t0 + timedelta(minutes=minutes)).isoformat()
+
+    record = {
+        "start": at(0),
+        "detected": at(2),
+        "updates": [
+            {"at": at(2), "status": "Investigating", "commander": ""},
+            {"at": at(3), "status": "Identified", "commander": "ana"},
+            {"at": at(10), "status": "Monitoring", "commander": "ana"},
+            {"at": at(30), "status": "Resolved", "commander": "ana"},
+        ],
+    }
+    found = response_times(record, t0 + timedelta(seconds=30))
+    assert found == {
+        "TTD (detect)": 90.0,
+        "TTA (acknowledge)": 60.0,
+        "TTM (mitigate)": 570.0,
+        "TTR (resolve)": 1770.0,
+    }
+    assert set(response_times(None, None).values()) == {None}
