@@ -17,9 +17,8 @@ in the notes and the `logs.<service>.unavailable_replicas` metric, never an engi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from docker import DockerClient
@@ -28,7 +27,7 @@ from netzops.containers.status import ENGINE_ERRORS, engine_down
 from netzops.findings import Finding, Priority, above
 from netzops.logs import live
 from netzops.logs import parse as lp
-from netzops.logs.read import Source, When, parse_when, read
+from netzops.logs.read import When, read
 from netzops.logs.scan import Tally
 from netzops.quantiles import percentile
 from netzops.results import Result
@@ -76,24 +75,6 @@ _at = lp.stamp_time
 def _window(since: datetime | None, until: datetime | None) -> str:
     start = since.isoformat(timespec="seconds") if since else "the first line"
     return f"window: {start} … {until.isoformat(timespec='seconds') if until else 'now'}"
-
-
-def _matching(
-    sources: list[Source], needle: bytes, ignore_case: bool = False
-) -> Iterator[tuple[Source, bytes, bytes]]:
-    """(source, timestamp, payload) of every line containing `needle`."""
-    for src in sources:
-        for line in lp.lines_with(src.blob, needle, ignore_case):
-            stamp, payload = lp.split_time(line)
-            yield src, stamp, payload
-
-
-def _read(
-    client: DockerClient, target: Target, service: str | None, since: When, until: When
-) -> tuple[list[Source], str]:
-    now = datetime.now(UTC)
-    start, end = parse_when(since, now), parse_when(until, now)
-    return read(client, target, service, start, end), _window(start, end)
 
 
 # --- errors in the last hour ----------------------------------------------------------------
