@@ -22,7 +22,8 @@
 # status update. Each run shows the *Incident Communication Template* filled in, ready to
 # paste, and the phase clock against the runbook's budgets (Detection 0–5 min, Triage 5–15,
 # Mitigation 15–60, Resolution 1–4 h, Post-Mortem 24–48 h). The incident lives in
-# `outputs/incidents/<id>.json`; every update is also a ledger entry.
+# `outputs/incidents/<id>.json`; every update is also a ledger entry. With `procedure`, the
+# last cell shows one of the runbook's Emergency Procedures as a guarded plan.
 
 # %% tags=["parameters"]
 target: str = "sandbox"  # target file in parameters/targets/
@@ -32,11 +33,15 @@ summary: str = ""  # current status, one or two sentences (empty: the worst find
 commander: str = ""  # incident commander (name or handle)
 next_update_minutes: int = 30  # when the next status update is due
 severity: str = ""  # P0..P3 to override the sweep's worst finding; empty: from the sweep
+procedure: str = ""  # emergency procedure: complete_outage, database_corruption, security_breach
+address: str = ""  # security_breach: the suspicious IP address to isolate (planned, not run)
+confirm: str = ""  # the procedure's confirmation from its dry run; empty: dry run
 
 # %%
 from netzops import incidents, load_target, triage
 
 stack = load_target(target)
+incidents.check_procedure(procedure, address)  # bad input stops here, before anything runs
 response = incidents.respond(
     stack, incident, status, summary, commander, next_update_minutes, severity
 )
@@ -59,3 +64,12 @@ triage.responses(triage.findings_from(response.sweep))
 
 # %%
 incidents.updates(response.record)
+
+# %% [markdown]
+# Emergency Procedures (runbook): complete outage, database corruption, security breach —
+# each a dry run listing every step until `confirm` repeats the dry run's confirmation.
+
+# %%
+from netzops import containers
+
+incidents.emergency(containers.connect(stack), stack, procedure, address, confirm or None)

@@ -13,9 +13,12 @@ actions     the Emergency Procedures as guarded plans
 from __future__ import annotations
 
 from netzops.incidents.actions import (
+    PROCEDURES,
+    check_procedure,
     collect_evidence,
     complete_outage,
     database_corruption,
+    emergency,
     security_breach,
     smoke_tests,
 )
@@ -38,16 +41,19 @@ from netzops.incidents.recorder import status as recorder_status
 from netzops.incidents.recorder import stop as stop_recorder
 
 __all__ = [
+    "PROCEDURES",
     "STATUSES",
     "PostMortem",
     "Response",
     "affected",
     "build_postmortem",
     "changes",
+    "check_procedure",
     "collect_evidence",
     "communication",
     "complete_outage",
     "database_corruption",
+    "emergency",
     "journal_path",
     "load",
     "phase_clock",

@@ -342,3 +342,39 @@ def _manifest(folder: Path) -> None:
                 digest.update(block)
         lines.append(f"{digest.hexdigest()}  {path.name}\n")
     (folder / "manifest.sha256").write_text("".join(lines))
+
+
+PROCEDURES = ("complete_outage", "database_corruption", "security_breach")
+
+
+def check_procedure(procedure: str, address: str = "") -> None:
+    """BadInput for an unknown procedure name or a bad address (before anything runs)."""
+    if procedure and procedure not in PROCEDURES:
+        raise BadInput(f"unknown procedure {procedure!r}: use {', '.join(PROCEDURES)}")
+    if address:
+        try:
+            ip_address(address)
+        except ValueError:
+            raise BadInput(f"not an IP address: {address!r}") from None
+
+
+def emergency(
+    client: DockerClient,
+    target: Target,
+    procedure: str = "",
+    address: str = "",
+    confirm: str | None = None,
+) -> Result:
+    """The named Emergency Procedure (dry run unless `confirm`), or a note listing them."""
+    check_procedure(procedure, address)
+    if procedure == "complete_outage":
+        return complete_outage(client, target, confirm)
+    if procedure == "database_corruption":
+        return database_corruption(client, target, confirm)
+    if procedure == "security_breach":
+        return security_breach(client, target, address, confirm)
+    return Result.of(
+        "emergency_procedure",
+        "Emergency procedures (none chosen)",
+        notes=[f"procedure= one of {', '.join(PROCEDURES)}; each is a dry run until confirmed"],
+    )

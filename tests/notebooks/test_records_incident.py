@@ -126,6 +126,7 @@ def outage(sandbox: Target) -> Iterator[Outage]:
             f"incident={incident}",
             "status=Monitoring",
             "summary=database started again, watching",
+            "procedure=complete_outage",
         )
         time.sleep(3)
     finally:
@@ -240,6 +241,12 @@ def test_opening_run_fills_the_template_and_finds_the_outage(outage: Outage) -> 
     assert [r["phase"] for r in clock][:2] == ["Detection", "Triage"] and clock[1][
         "state"
     ] == "current"
+
+
+def test_an_update_shows_an_emergency_procedure_as_a_dry_run(outage: Outage) -> None:
+    plan = outage.monitoring.result("complete_outage")
+    (entry,) = [a for a in outage.monitoring.side["actions"] if a["action"] == "complete_outage"]
+    assert entry["dry_run"] is True and any(" up -d" in r["step"] for r in plan["rows"])
 
 
 def test_every_update_is_a_ledger_entry(outage: Outage) -> None:
