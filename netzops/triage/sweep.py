@@ -6,8 +6,8 @@ HTTP: shorter than the run's deadline). Checks sharing one connection (PostgreSQ
 after another in a lane, and a lane stops at its first unanswered probe: the rest of it is
 "not run". Whatever has not finished when the run's deadline passes is cut short: a finding
 "no answer within N s" for the service it waited for, and a row in the sweep summary. So a
-sweep always completes, in about the deadline at worst (default 15 s, the issue's budget
-for a whole triage is 20 s)."""
+sweep always completes, in about the deadline at worst (default 10 s: a whole triage,
+kernel and notebook included, has 20 s)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ from netzops.results import Result
 from netzops.targets import Target
 from netzops.triage.clients import Clients
 
-DEADLINE_S = 15.0  # the run's deadline: every probe's own timeout is shorter (5 s)
+DEADLINE_S = 10.0  # the run's deadline: every probe's own timeout is shorter (5 s)
 SAMPLE_REQUESTS = 20  # requests of the API response-time sample (stops at the first timeouts)
 SITES_REQUESTS = 5  # requests to /api/sites, whose time is its database queries' time
+GIVE_UP_AFTER = 1  # a sample stops at its first timeout: the service hangs, say so and move on
 SHORT_WINDOW = "5m"  # error rates are judged over the last 5 minutes as well as the hour
 
 
@@ -178,7 +179,9 @@ def api_sample(c: Clients, url: str, count: int = SAMPLE_REQUESTS, name: str = "
     """The run's one response-time sample of `url`; it stops after the first timeouts."""
     return c.once(
         f"sample {url}",
-        lambda: endpoints.sample(c.http, url, count, name=name, target=c.target),
+        lambda: endpoints.sample(
+            c.http, url, count, name=name, target=c.target, give_up_after=GIVE_UP_AFTER
+        ),
     )
 
 
