@@ -1,6 +1,9 @@
 """Redis (redis-py): read-only checks and guarded actions.
 
-checks   ping, memory, hit rate and stats, clients, keys (SCAN), MONITOR sample
+client   the client, key names as bytes, the check decorator
+server   ping, memory, persistence (RDB, AOF), clients
+stats    hit rate and counters between two samples
+keys     keys by pattern (SCAN), MONITOR sample
 health   slow log, evicted/expired keys, clients against maxclients
 observer netzops's own TTL lookups, left out of hit rates
 actions  guarded key deletion (SCAN + UNLINK), FLUSHDB, eviction policy
@@ -16,35 +19,7 @@ from netzops.cache.actions import (
     flushdb,
     set_maxmemory_policy,
 )
-from netzops.cache.checks import (
-    CacheStats,
-    ClientGroup,
-    CommandCount,
-    KeySample,
-    Memory,
-    Persistence,
-    Ping,
-    StatsSample,
-    clients,
-    connect,
-    hit_rate,
-    info,
-    keys,
-    mask,
-    memory,
-    memory_row,
-    monitor,
-    persistence,
-    ping,
-    raw,
-    sample_stats,
-    scan,
-    shown,
-    stats,
-    stats_sample,
-    unavailable,
-    unreadable,
-)
+from netzops.cache.client import connect, info, raw, shown, unavailable, unreadable
 from netzops.cache.health import (
     ClientCapacity,
     KeyLoss,
@@ -53,6 +28,19 @@ from netzops.cache.health import (
     evictions,
     slowlog,
 )
+from netzops.cache.keys import CommandCount, KeySample, keys, mask, monitor, scan
+from netzops.cache.server import (
+    ClientGroup,
+    Memory,
+    Persistence,
+    Ping,
+    clients,
+    memory,
+    memory_row,
+    persistence,
+    ping,
+)
+from netzops.cache.stats import CacheStats, StatsSample, hit_rate, sample_stats, stats, stats_sample
 
 __all__ = [
     "POLICIES",

@@ -13,7 +13,8 @@ from itertools import islice
 import redis
 
 from netzops import guard
-from netzops.cache.checks import info, raw, scan, shown, unavailable
+from netzops.cache.client import info, raw, shown, unavailable
+from netzops.cache.keys import scan
 from netzops.errors import BadInput
 from netzops.guard import Plan
 from netzops.results import Result

@@ -10,9 +10,9 @@ from typing import Any
 
 import redis
 
-from netzops.cache.checks import info, unavailable, unreadable
+from netzops.cache.client import check, info
+from netzops.checks import Outcome
 from netzops.findings import Finding, Priority
-from netzops.results import Result
 from netzops.secrets import scrub
 
 
@@ -34,20 +34,18 @@ def _command(entry: dict[str, Any]) -> str:
     )
 
 
+@check("redis_slowlog", "Redis slow log")
 def slowlog(
     client: redis.Redis,
     window_s: float = 3600.0,  # the sweep's hour
     min_duration_us: int = 10_000,  # Redis's own slowlog-log-slower-than default: 10 ms
     max_entries: int = 1,  # Redis is single-threaded: one 10 ms command stalls every client
-) -> Result:
+) -> Outcome:
     """`SLOWLOG GET 128`: commands slower than `min_duration_us` in the last `window_s`
     seconds, slowest first. P3 when `max_entries` or more (every other client waited)."""
-    check, title = "redis_slowlog", "Redis slow log"
-    try:
-        entries = client.slowlog_get(128)
-        logged = int(client.slowlog_len())
-    except redis.RedisError as exc:
-        return unavailable(check, title, exc)
+    check = "redis_slowlog"
+    entries = client.slowlog_get(128)
+    logged = int(client.slowlog_len())
     since = time.time() - window_s
     rows = sorted(
         (
@@ -84,7 +82,7 @@ def slowlog(
         "redis.slowlog.length": float(logged),
         "redis.slowlog.max_ms": max((r.duration_us for r in rows), default=0) / 1000.0,
     }
-    return Result.of(check, title, rows, findings, metrics)
+    return Outcome(rows, findings, metrics)
 
 
 @dataclass(frozen=True)
@@ -95,24 +93,20 @@ class KeyLoss:
     maxmemory_policy: str
 
 
-def evictions(client: redis.Redis, max_evicted: int = 0) -> Result:
+@check("redis_evictions", "Redis evicted and expired keys")
+def evictions(client: redis.Redis, max_evicted: int = 0) -> Outcome:
     """Evicted keys (maxmemory reached: Redis dropped data the application still wanted) and
     expired keys (TTL ran out: normal) since the counters started. P2 when more than
     `max_evicted` keys were evicted (Redis docs, eviction: a cache that evicts is too small
     or its policy wrong; a store that must keep its keys — sessions — must not evict)."""
-    check, title = "redis_evictions", "Redis evicted and expired keys"
-    try:
-        stats, memory = info(client, "stats"), info(client, "memory")
-        row = KeyLoss(
-            int(stats["evicted_keys"]),
-            int(stats["expired_keys"]),
-            int(memory["maxmemory"]),
-            str(memory["maxmemory_policy"]),
-        )
-    except redis.RedisError as exc:
-        return unavailable(check, title, exc)
-    except (KeyError, TypeError, ValueError) as exc:
-        return unreadable(check, title, "INFO stats/memory", exc)
+    check = "redis_evictions"
+    stats, memory = info(client, "stats"), info(client, "memory")
+    row = KeyLoss(
+        int(stats["evicted_keys"]),
+        int(stats["expired_keys"]),
+        int(memory["maxmemory"]),
+        str(memory["maxmemory_policy"]),
+    )
     findings = (
         [
             Finding(
@@ -132,7 +126,7 @@ def evictions(client: redis.Redis, max_evicted: int = 0) -> Result:
         "redis.evicted_keys_total": float(row.evicted_keys),
         "redis.expired_keys_total": float(row.expired_keys),
     }
-    return Result.of(check, title, [row], findings, metrics, ["counters since start or reset"])
+    return Outcome([row], findings, metrics, ["counters since start or reset"])
 
 
 @dataclass(frozen=True)
@@ -144,29 +138,25 @@ class ClientCapacity:
     rejected_connections: int  # since start: refused because maxclients was reached
 
 
+@check("redis_client_capacity", "Redis clients against maxclients")
 def client_capacity(
     client: redis.Redis,
     warn_percent: float = 80.0,  # netzops: a fifth of the slots left before refusals
     critical_percent: float = 95.0,  # new connections are about to be refused
-) -> Result:
+) -> Outcome:
     """connected_clients against maxclients (`CONFIG GET maxclients`): P2 from
     `warn_percent`, P1 from `critical_percent`; P2 as well when connections were already
     rejected (`rejected_connections` > 0 since start)."""
-    check, title = "redis_client_capacity", "Redis clients against maxclients"
-    try:
-        clients, stats = info(client, "clients"), info(client, "stats")
-        limit = int(client.config_get("maxclients").get("maxclients") or 0)
-        row = ClientCapacity(
-            int(clients["connected_clients"]),
-            limit,
-            round(100.0 * int(clients["connected_clients"]) / limit, 1) if limit else 0.0,
-            int(clients.get("blocked_clients", 0)),
-            int(stats.get("rejected_connections", 0)),
-        )
-    except redis.RedisError as exc:
-        return unavailable(check, title, exc)
-    except (KeyError, TypeError, ValueError) as exc:
-        return unreadable(check, title, "INFO clients", exc)
+    check = "redis_client_capacity"
+    clients, stats = info(client, "clients"), info(client, "stats")
+    limit = int(client.config_get("maxclients").get("maxclients") or 0)
+    row = ClientCapacity(
+        int(clients["connected_clients"]),
+        limit,
+        round(100.0 * int(clients["connected_clients"]) / limit, 1) if limit else 0.0,
+        int(clients.get("blocked_clients", 0)),
+        int(stats.get("rejected_connections", 0)),
+    )
     findings = []
     if row.used_percent >= warn_percent:
         high = row.used_percent >= critical_percent
@@ -198,4 +188,4 @@ def client_capacity(
         "redis.clients.used_percent": row.used_percent,
         "redis.rejected_connections": float(row.rejected_connections),
     }
-    return Result.of(check, title, [row], findings, metrics)
+    return Outcome([row], findings, metrics)

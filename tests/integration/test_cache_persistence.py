@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from netzops import cache
-from netzops.cache.checks import Persistence, _persistence_findings
+from netzops.cache.server import Persistence, _persistence_findings
 from netzops.targets import Target
 from tests.notebooks.helpers import redis_cli, redis_info
 

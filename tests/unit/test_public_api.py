@@ -4,6 +4,7 @@ so a notebook's `postgres.` + Tab lists the calls netzops has and nothing by acc
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import types
 
 import pytest
@@ -76,3 +77,14 @@ def test_every_error_descends_from_the_root() -> None:
     assert all(issubclass(c, errors.NetzopsError) for c in classes)
     assert errors.__doc__ is not None
     assert all(c.__name__ in errors.__doc__ for c in classes)  # the tree is drawn
+
+
+@pytest.mark.parametrize("name", PACKAGES[1:])
+def test_no_module_hides_an_exported_name(name: str) -> None:
+    """`postgres.vacuum` must stay the action: importing a submodule binds it on the package,
+    so one loaded after the re-exports replaces the call of the same name."""
+    module = importlib.import_module(name)
+    for info in pkgutil.iter_modules(module.__path__):
+        importlib.import_module(f"{name}.{info.name}")
+    hidden = [m for m in module.__all__ if isinstance(getattr(module, m), types.ModuleType)]
+    assert not hidden
