@@ -36,6 +36,7 @@ from netzops.postgres.activity import (
     idle_in_transaction,
     long_running_queries,
 )
+from netzops.postgres.autovacuum import FreezeAge, Staleness, freeze_age, maintenance_staleness
 from netzops.postgres.bloat import TableBloat, table_bloat
 from netzops.postgres.client import Database, connect, unavailable
 from netzops.postgres.indexes import (
@@ -79,7 +80,6 @@ from netzops.postgres.transactions import (
     waiting_locks,
 )
 from netzops.postgres.users import ROLES, User, users
-from netzops.postgres.autovacuum import FreezeAge, Staleness, freeze_age, maintenance_staleness
 from netzops.postgres.wal import (
     Archiver,
     CheckpointAge,
