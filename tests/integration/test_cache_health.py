@@ -1,0 +1,109 @@
+"""Issue 16: the Redis health checks and the hit rate netzops itself does not move, against
+the sandbox's Redis, compared with what redis-cli says."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from netzops import cache
+from netzops.findings import Priority
+from netzops.targets import Target
+from tests.conftest import sh
+
+
+@pytest.fixture
+def r(target: Target) -> Iterator[redis.Redis]:
+    client = cache.connect(target)
+    yield client
+    client.close()
+
+
+def cli(target: Target, *args: str) -> str:
+    password = target.secret(target.redis.password_secret or "")
+    return sh(
+        "docker",
+        "exec",
+        "-e",
+        f"REDISCLI_AUTH={password}",
+        "netzwaechter-redis",
+        "redis-cli",
+        "--no-auth-warning",
+        *args,
+    ).strip()
+
+
+def raw_counters(target: Target) -> tuple[int, int]:
+    stats = dict(
+        line.split(":", 1) for line in cli(target, "INFO", "stats").splitlines() if ":" in line
+    )
+    return int(stats["keyspace_hits"]), int(stats["keyspace_misses"])
+
+
+def test_listing_keys_does_not_move_the_hit_rate(r: redis.Redis, target: Target) -> None:
+    for i in range(50):
+        r.set(f"zz16:ttl:{i}", "x", ex=600)
+    try:
+        raw_before, before = raw_counters(target), cache.sample_stats(r)
+        listed = cache.keys(r, "zz16:ttl:*")
+        raw_after, after = raw_counters(target), cache.sample_stats(r)
+        caused = listed.metrics["redis.keys.observer_hits"]
+        assert caused == 50 and listed.metrics["redis.keys.observer_misses"] == 0
+        # Redis counted netzops's 50 TTLs as hits; netzops's figures leave exactly those out
+        raw_delta = raw_after[0] - raw_before[0]
+        ours_delta = after.keyspace_hits - before.keyspace_hits
+        assert raw_delta - ours_delta == caused
+        assert after.keyspace_misses - before.keyspace_misses == raw_after[1] - raw_before[1]
+        rate = cache.hit_rate(before, after, target)
+        assert any("TTL lookups" in n for n in rate.notes)
+        if raw_delta == caused:  # nobody else looked anything up meanwhile
+            assert rate.rows[0]["hits"] == 0
+            assert rate.rows[0]["cumulative_hit_rate_percent"] == round(
+                100 * before.keyspace_hits / (before.keyspace_hits + before.keyspace_misses), 2
+            )
+    finally:
+        r.delete(*[f"zz16:ttl:{i}" for i in range(50)])
+
+
+def test_slowlog_finds_a_slow_script(r: redis.Redis, target: Target) -> None:
+    r.eval("local i = 0 while i < 3000000 do i = i + 1 end return i", 0)
+    result = cache.slowlog(r)
+    assert result.findings and result.findings[0].priority == Priority.P3
+    slowest = result.rows[0]
+    assert slowest["duration_us"] >= 10_000 and slowest["command"].lower().startswith("eval")
+    logged = cli(target, "SLOWLOG", "GET", "128")
+    assert str(slowest["duration_us"]) in logged.split()
+
+
+def test_client_capacity_against_maxclients(r: redis.Redis, target: Target) -> None:
+    ok = cache.client_capacity(r)
+    row = ok.rows[0]
+    assert row["maxclients"] == int(cli(target, "CONFIG", "GET", "maxclients").split()[-1])
+    connected = int(
+        next(
+            line.split(":")[1]
+            for line in cli(target, "INFO", "clients").splitlines()
+            if line.startswith("connected_clients:")
+        )
+    )
+    assert abs(row["connected_clients"] - (connected - 1)) <= 1  # redis-cli's own connection
+    original = row["maxclients"]
+    r.config_set("maxclients", row["connected_clients"])  # the next client would be refused
+    try:
+        tight = cache.client_capacity(r)
+        assert tight.findings and tight.findings[0].priority in (Priority.P1, Priority.P2)
+    finally:
+        r.config_set("maxclients", original)
+    assert cache.client_capacity(r).findings == []
+
+
+def test_evictions_and_persistence_read_what_info_says(r: redis.Redis, target: Target) -> None:
+    result = cache.evictions(r)
+    info = cli(target, "INFO", "stats")
+    evicted = int(next(x.split(":")[1] for x in info.splitlines() if x.startswith("evicted_keys:")))
+    assert result.rows[0]["evicted_keys"] == evicted
+    assert bool(result.findings) == (evicted > 0)
+    persisted = cache.persistence(r).rows[0]
+    assert persisted["aof_last_write_status"] == "ok" and persisted["aof_enabled"] is False
