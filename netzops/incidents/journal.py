@@ -221,7 +221,8 @@ class Recorder:
                 ("die", state.get("FinishedAt")),
             ):
                 when = _nano_of(stamp)
-                if when > self.last_nano and (c.id[:12], action) not in covered:
+                # only changes up to `now` (the replay's end): later ones come live
+                if self.last_nano < when <= now and (c.id[:12], action) not in covered:
                     missing.append(
                         _line(
                             when,
