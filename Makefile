@@ -3,7 +3,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 NETZOPS := $(BIN)/netzops
 
-.PHONY: bootstrap sandbox demo test test-unit lint lab down clean-outputs
+.PHONY: help bootstrap sandbox demo test test-unit lint lab down clean-outputs
+.DEFAULT_GOAL := help
+PORT ?= 8888
+TOKEN ?=
+
+help:  ## this list
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  variables: make lab PORT=8888 TOKEN=secret   (TOKEN empty: Jupyter makes one and prints it)"
 
 bootstrap:  ## install packages, start dockerd, create .venv with netzops
 	@bash scripts/bootstrap.sh
@@ -19,7 +26,7 @@ demo: sandbox  ## sandbox up, traffic, the status runbook and the daily report, 
 test: sandbox  ## the whole suite against the real sandbox (no skips)
 	@$(BIN)/pytest -q
 
-test-unit: bootstrap
+test-unit: bootstrap  ## fast tests without the sandbox
 	@$(BIN)/pytest -q tests/unit
 
 lint: bootstrap  ## ruff check, ruff format --check, mypy --strict
@@ -27,11 +34,17 @@ lint: bootstrap  ## ruff check, ruff format --check, mypy --strict
 	@$(BIN)/ruff format --check netzops tests notebooks bench
 	@$(BIN)/mypy
 
-lab: sandbox  ## JupyterLab on the notebooks (py:percent files open as notebooks)
-	@$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: sandbox  ## JupyterLab: runbooks read-only, sessions under outputs/ (PORT=, TOKEN=)
+	@$(BIN)/python -m netzops.runner.lab >/dev/null
+	@echo "runbooks: http://127.0.0.1:$(PORT)/netzops  (start a session there; sources stay read-only)"
+	@NETZOPS_ROOT=$(CURDIR) $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --ServerApp.ip=127.0.0.1 \
+		--ServerApp.port=$(PORT) --ServerApp.port_retries=0 --no-browser \
+		$(if $(TOKEN),--IdentityProvider.token=$(TOKEN)) $(if $(filter 0,$(shell id -u)),--allow-root)
 
-down:
+down:  ## stop and remove the sandbox's containers (data volumes stay)
 	@$(NETZOPS) sandbox down
 
-clean-outputs:
-	@find outputs -mindepth 1 ! -name .gitkeep -delete
+clean-outputs:  ## delete records and sessions; the ledger stays and notes what was pruned
+	@$(NETZOPS) records prune --all
+	@find outputs -mindepth 1 ! -name .gitkeep ! -name 'ledger.*' ! -type d -delete
+	@find outputs -mindepth 1 -type d -empty -delete

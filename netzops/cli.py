@@ -72,13 +72,54 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+def _parameter_lines(name: str) -> list[str]:
+    """Notebook NAME's title and parameters (type, default, help), for `list` and `--help`."""
+    from netzops.runner import notebooks
+
+    nb = notebooks.load(name)
+    lines = [f"{name}: {nb.title}"]
+    for p in nb.parameters:
+        kind = f"one of {', '.join(p.choices)}" if p.choices else p.type
+        lines.append(f"    {p.name}: {kind} = {p.default!r}  # {p.help}")
+    return lines
+
+
+class NotebookCommand(click.Command):
+    """A command taking a notebook NAME whose `--help` also lists NAME's parameters."""
+
+    VALUED = frozenset({"-t", "--target", "-p", "--param", "-f", "--file", "--fail-on"})
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        skip = False
+        for arg in args:
+            if skip or arg.startswith("-"):
+                skip = arg in self.VALUED or arg == "--cell-timeout"
+                continue
+            ctx.meta["netzops.notebook"] = arg
+            break
+        return super().parse_args(ctx, args)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        name = ctx.meta.get("netzops.notebook")
+        if not name:
+            return
+        try:
+            lines = _parameter_lines(name)
+        except BadInput as exc:
+            lines = [str(exc)]
+        with formatter.section(f"Parameters of {name} (-p KEY=VALUE)"):
+            for line in [line.strip() for line in lines[1:]] or ["none"]:
+                formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
+
+
 @click.group(cls=LazyGroup)
 @click.version_option(package_name="netzops")
 def main() -> None:
     """Executable runbooks for the Netzwächter stack."""
 
 
-@main.command()
+@main.command(cls=NotebookCommand)
 @click.argument("name")
 @click.option("--target", "-t", default="sandbox", show_default=True, help="target file name")
 @click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE", help="a parameter")
@@ -103,6 +144,7 @@ def main() -> None:
     type=click.IntRange(min=1),
     help="seconds per cell (at least 1)",
 )
+@click.option("--json", "as_json", is_flag=True, help="print the side-car JSON instead")
 def run(
     name: str,
     target: str,
@@ -110,8 +152,11 @@ def run(
     files: tuple[Path, ...],
     fail_on: str,
     cell_timeout: int,
+    as_json: bool = False,
 ) -> None:
-    """Run notebook NAME headless and keep its record under outputs/."""
+    """Run notebook NAME headless and keep its record under outputs/. A failed run prints
+    its error and failing cell, a dry run its confirmation string; `netzops run NAME --help`
+    lists NAME's parameters."""
     from netzops.findings import Priority
     from netzops.runner import notebooks
     from netzops.runner.execution import execute, prepare
@@ -127,7 +172,14 @@ def run(
         _fail(str(exc))
         return
     result = execute(notebook, stack, params, threshold, cell_timeout)
-    click.echo(f"{result.status}: {name} on {target} (worst finding: {result.worst or 'none'})")
+    from netzops.runner import terminal
+
+    side = terminal.read_sidecar(result.sidecar)
+    if as_json:
+        click.echo(json.dumps(side, indent=2, sort_keys=True))
+        sys.exit(int(result.exit))
+    for line in terminal.outcome_lines(side):
+        click.echo(line)
     click.echo(f"record:  {result.notebook}")
     click.echo(f"html:    {result.html}")
     click.echo(f"sidecar: {result.sidecar}")
@@ -175,18 +227,16 @@ def report(
 
 
 @main.command(name="list")
-def list_() -> None:
-    """Notebooks and their parameters (type, default, help)."""
+@click.argument("names", nargs=-1)
+def list_(names: tuple[str, ...] = ()) -> None:
+    """Notebooks (or only NAMES) and their parameters (type, default, help)."""
     from netzops.runner import notebooks
     from netzops.targets import list_targets
 
     try:
-        for name in notebooks.catalog():
-            nb = notebooks.load(name)
-            click.echo(f"{name}: {nb.title}")
-            for p in nb.parameters:
-                kind = f"one of {', '.join(p.choices)}" if p.choices else p.type
-                click.echo(f"    {p.name}: {kind} = {p.default!r}  # {p.help}")
+        for name in names or notebooks.catalog():
+            for line in _parameter_lines(name):
+                click.echo(line)
     except BadInput as exc:
         _fail(str(exc))
     click.echo(f"targets: {', '.join(list_targets())}")

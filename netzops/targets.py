@@ -151,7 +151,8 @@ def load_target(name: str, folder: Path | None = None) -> Target:
         raise BadInput(f"invalid target name {name!r}: use lower-case letters, digits, - and _")
     path = (folder or targets_dir()) / f"{name}.yaml"
     if not path.is_file():
-        raise UnknownTarget(f"no target {name!r}: {path} does not exist")
+        known = ", ".join(list_targets(folder)) or "none"
+        raise UnknownTarget(f"no target {name!r} ({path} does not exist); known: {known}")
     raw = yaml.load(path.read_text(), Loader=TextKeepingLoader)  # a SafeLoader
     data = (  # notebook parameters keep their written text, like parameter files
         {k: v if k == "parameters" else typed(v) for k, v in raw.items()}

@@ -63,11 +63,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   say "installing netzops and its dependencies into .venv"
   .venv/bin/pip install -q --upgrade pip >/dev/null
   .venv/bin/pip install -q -e '.[dev]' > .venv/pip-install.log 2>&1 || { tail -n 30 .venv/pip-install.log; exit 1; }
-  .venv/bin/python -m ipykernel install --sys-prefix --name netzops --display-name "netzops (Python)" >/dev/null
-  # JupyterLab opens the py:percent sources in notebooks/ as notebooks by default.
-  mkdir -p .venv/share/jupyter/lab/settings
-  printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' \
-    > .venv/share/jupyter/lab/settings/overrides.json
   touch "$stamp"
 fi
+# The `netzops` kernelspec (its kernels load netzops.runner.kernel_extension) and Jupyter's
+# configuration: runbook sources open read-only as notebooks, sessions under outputs/.
+.venv/bin/python -c 'from netzops.runner.kernels import ensure_kernelspec; ensure_kernelspec()'
+.venv/bin/python -m netzops.runner.lab >/dev/null
 say "ready: $(docker version --format 'engine {{.Server.Version}}'), $(.venv/bin/python --version)"

@@ -6,7 +6,8 @@ In every kernel, headless or not:
       (`kind: action`) at the moment the guard makes it;
     - a refused action shows its audit entry before the usual traceback, so the record and
       the run's ledger line keep the refusal too.
-In interactive kernels (JupyterLab; not NETZOPS_HEADLESS):
+In interactive kernels that a Jupyter server started (JupyterLab: JPY_SESSION_NAME is set;
+not NETZOPS_HEADLESS):
     - the session is recorded (sessions.Recorder): saved after each guarded action, at least
       every SAVE_EVERY_S seconds while cells run, and at kernel shutdown;
     - each dry run shows a confirmation (ipywidgets): a button, then a field where the
@@ -170,12 +171,13 @@ def load_ipython_extension(shell: Any) -> None:
         sessions.audit_line(entry, run_id, notebook, interactive)
 
     guard.on_audit(to_ledger)
-    if not interactive:
-        return
+    if not interactive or not os.environ.get("JPY_SESSION_NAME"):
+        return  # sessions are recorded where a Jupyter server (Lab) started the kernel
     session = _Session(shell, recorder)
     guard.on_audit(session.audited)
     guard.on_dry_run(session.pending.append)
     _capture_displays(shell, recorder)
     shell.events.register("pre_run_cell", session.pre_run_cell)
     shell.events.register("post_run_cell", session.post_run_cell)
+
     atexit.register(lambda: recorder.save(final=True, target=session.target()))

@@ -53,7 +53,6 @@ def create(name: str, target_name: str, assignments: dict[str, Any] | None = Non
     (defaults < target file < `assignments`); BadInput (one line) for a bad name or value.
     Returns its path under outputs/."""
     import nbformat
-    from papermill.parameterize import parameterize_notebook
 
     from netzops.runner import notebooks
     from netzops.runner.execution import prepare
@@ -62,9 +61,19 @@ def create(name: str, target_name: str, assignments: dict[str, Any] | None = Non
     notebook = notebooks.load(name)
     target = load_target(target_name)
     params = prepare(notebook, target, [], dict(assignments or {}))
-    nb = parameterize_notebook(notebook.read(), params)
+    nb = notebook.read()
+    where = next(
+        (i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])), -1
+    )
+    injected = nbformat.v4.new_code_cell(
+        "# Parameters of this session (checked)\n"
+        + "".join(f"{k} = {v!r}\n" for k, v in params.items())
+    )
+    injected.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(where + 1, injected)
     started = datetime.now(UTC)
     session = uuid.uuid4().hex[:12]
+    nb.metadata.pop("jupytext", None)  # a plain .ipynb, not paired with the source
     nb.metadata["netzops"] = {
         "notebook": name,
         "target": target.name,
@@ -72,7 +81,6 @@ def create(name: str, target_name: str, assignments: dict[str, Any] | None = Non
         "started": started.isoformat(),
         "source": f"notebooks/{notebook.path.name}",
     }
-    nb.metadata.pop("papermill", None)
     path = _free(_folder(target.name, started), f"{started:%H%M%S}-{name}", SESSION_SUFFIX)
     nbformat.write(nb, str(path))
     return path
