@@ -6,6 +6,7 @@ NETZOPS := $(BIN)/netzops
 .PHONY: help bootstrap sandbox demo test test-unit lint lab down clean-outputs
 .DEFAULT_GOAL := help
 PORT ?= 8888
+OUTPUTS := $(or $(NETZOPS_OUTPUTS),outputs)
 TOKEN ?=
 
 help:  ## this list
@@ -46,5 +47,5 @@ down:  ## stop and remove the sandbox's containers (data volumes stay)
 
 clean-outputs:  ## delete records and sessions; the ledger stays and notes what was pruned
 	@$(NETZOPS) records prune --all
-	@find outputs -mindepth 1 ! -name .gitkeep ! -name 'ledger.*' ! -type d -delete
-	@find outputs -mindepth 1 -type d -empty -delete
+	@find $(OUTPUTS) -mindepth 1 ! -name .gitkeep ! -name 'ledger.*' ! -type d -delete
+	@find $(OUTPUTS) -mindepth 1 -type d -empty -delete
