@@ -195,6 +195,22 @@ def sample(
     )
 
 
+def sample_url(target: Target, name: str) -> str:
+    """The URL of the target's sampled endpoint `name` (`http.samples`: page, api, sites)."""
+    path = target.http.samples.get(name)
+    if path is None:
+        known = ", ".join(target.http.samples)
+        raise BadInput(f"no sampled endpoint {name!r} in target {target.name}; known: {known}")
+    return target.http.frontend_url.rstrip("/") + path
+
+
+def response_times(
+    http: httpx.Client, target: Target, names: tuple[str, ...] = ("page", "api"), count: int = 20
+) -> list[Result]:
+    """`sample` of each named endpoint of the target (see `sample_url`), one Result each."""
+    return [sample(http, sample_url(target, n), count, name=n, target=target) for n in names]
+
+
 def _timed_out(p: Probe) -> bool:
     """The request got no answer within the client's timeout (httpx's *Timeout errors)."""
     return p.status is None and p.error.partition(":")[0].endswith("Timeout")

@@ -61,6 +61,9 @@ class Http(_Strict):
     backend_url: str
     verify_tls: bool = True
     timeout_s: float = 5.0
+    #: Paths under frontend_url whose response times are sampled, by name: the page, the
+    #: runbook's API check (`curl … /api/users`) and the database-heavy endpoint.
+    samples: dict[str, str] = {"page": "/", "api": "/api/users", "sites": "/api/sites"}
 
 
 class Tls(_Strict):

@@ -77,11 +77,7 @@ containers.network(docker, stack)
 endpoints.health(http, stack)
 
 # %%
-frontend = stack.http.frontend_url.rstrip("/")
-timings = [
-    endpoints.sample(http, frontend + "/", samples, name="page", target=stack),
-    endpoints.sample(http, frontend + "/api/users", samples, name="api", target=stack),
-]
+timings = endpoints.response_times(http, stack, ("page", "api"), samples)
 timings[0]
 
 # %%

@@ -48,8 +48,7 @@ def registry(target: Target, clients: Clients) -> dict[str, Check]:
     the hour and the last 5 minutes, slow queries, failed logins, out-of-memory, network,
     backups), so alerts, escalation and troubleshooting judge the same facts."""
     c, t = clients, target
-    api = t.http.frontend_url.rstrip("/") + "/api/users"
-    sites = t.http.frontend_url.rstrip("/") + "/api/sites"  # the database-heavy endpoint
+    api, sites = endpoints.sample_url(t, "api"), endpoints.sample_url(t, "sites")
     checks = [
         Check("service_status", lambda: status(c), "docker", "docker"),
         Check("container_stats", lambda: stats(c), "docker", "docker"),

@@ -42,8 +42,7 @@ def _tail(service: str | None, pattern: str | None = None) -> Diagnose:
 
 
 def _api_times(c: Clients) -> Result:
-    api = c.target.http.frontend_url.rstrip("/") + "/api/sites"
-    return endpoints.sample(c.http, api, 20, name="api", target=c.target)
+    return endpoints.response_times(c.http, c.target, ("sites",))[0]
 
 
 @dataclass(frozen=True)
