@@ -192,20 +192,23 @@ def diagnose(
         for i, d in enumerate(own, 1)
     ]
     results = run_checks(clients, checks + extra, deadline_s)
-    found = find_causes(results[: len(checks)], target)
+    swept, mine = results[: len(checks)], results[len(checks) :]
+    found = find_causes(swept, target)
     names = list(SCENARIOS) if symptom == "auto" else [symptom]
-    return Diagnosis(symptom, found, ranked(found, names, results[len(checks) :]), results)
+    return Diagnosis(symptom, found, ranked(found, names, mine), mine or swept, swept)
 
 
 @dataclass(frozen=True)
 class Diagnosis:
     """What `diagnose` found: the ranked causes (their first note is the headline), the
-    scenarios ranked by evidence, and every check's result."""
+    scenarios ranked by evidence, the results to show (the scenario's own diagnoses, or
+    the sweep's for auto) and the sweep's results the causes come from."""
 
     symptom: str
     causes: Result
     scenarios: Result
     results: list[Result]
+    sweep: list[Result]
 
     @property
     def headline(self) -> str:
