@@ -24,6 +24,7 @@ PACKAGES = [
             "runner",
             "backups",
             "maintenance",
+            "incidents",
         )
     ),
 ]
