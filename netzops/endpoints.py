@@ -12,6 +12,7 @@ import httpx
 from docker import DockerClient
 
 from netzops import containers
+from netzops.checks import Outcome, checker
 from netzops.errors import BadInput
 from netzops.findings import Band, Finding, Priority, above, thresholds
 from netzops.quantiles import percentile
@@ -96,7 +97,18 @@ def _unresolved(target: Target, exc: BaseException) -> Finding:
     )
 
 
-def health(http: httpx.Client, target: Target, docker: DockerClient | None = None) -> Result:
+def _failed(check: str, title: str, exc: Exception) -> Result:
+    """The HTTP client itself failed (not one request: those are rows): P1."""
+    why = f"HTTP client failed: {type(exc).__name__}: {exc}"[:240]
+    return Result.of(check, title, findings=[Finding(check, "http", Priority.P1, why)])
+
+
+#: The HTTP check decorator (see `netzops.checks`).
+check = checker("endpoints", (httpx.HTTPError,), _failed)
+
+
+@check("http_health", "HTTP health checks")
+def health(http: httpx.Client, target: Target, docker: DockerClient | None = None) -> Outcome:
     """The HTTP health checks with status and latency, against the 200 ms budget. Backend
     replicas behind a `compose://` URL are found through `docker` (see `service_urls`); an
     engine that does not answer leaves that one check out with a P2 finding."""
@@ -123,7 +135,7 @@ def health(http: httpx.Client, target: Target, docker: DockerClient | None = Non
         )
         if slow:
             findings.append(slow)
-    return Result.of("http_health", "HTTP health checks", probes, findings, metrics)
+    return Outcome(probes, findings, metrics)
 
 
 # --- response-time sampling (runbook: time curl -o /dev/null -s -w '%{time_total}' URL) -------
@@ -149,6 +161,7 @@ def _sample_name(url: str) -> str:
     ).strip("_")
 
 
+@check("http_sample", "Response times of {url}")
 def sample(
     http: httpx.Client,
     url: str,
@@ -158,7 +171,7 @@ def sample(
     target: Target | None = None,
     pause_s: float = 0.0,
     give_up_after: int = 2,
-) -> Result:
+) -> Outcome:
     """GET `url` up to `count` times, one after another: p50/p95/p99/max and errors. The
     p95 is judged against the API budget (api_response_ms), the error share against
     error_rate_percent; no answer at all is P0 (as in the health checks). Sampling stops
@@ -186,13 +199,8 @@ def sample(
         label, url, len(probes), len(failed), p50, p95, p99, max(times) if times else None, first
     )
     bands = target.bands if target else thresholds()
-    return Result.of(
-        "http_sample",
-        f"Response times of {label}",
-        [row],
-        _sample_findings(row, bands),
-        _sample_metrics(row),
-    )
+    findings = _sample_findings(row, bands)
+    return Outcome([row], findings, _sample_metrics(row), title=f"Response times of {label}")
 
 
 def sample_url(target: Target, name: str) -> str:
