@@ -175,10 +175,9 @@ def database_corruption(client: DockerClient, target: Target, confirm: str | Non
 
     def plan() -> Plan:
         latest = backups.latest_verified(target) if backups else None
+        lacking = list(missing)  # a fresh list per plan: the dry run and the re-plan must agree
         if backups and latest is None:
-            missing.append(
-                f"a verified backup of {target.postgres.dbname} (run the backup notebook)"
-            )
+            lacking.append(f"a verified backup of {target.postgres.dbname} (run `backup`)")
         steps = [
             f"{' '.join(compose.base_command(target))} stop backend   (no further writes)",
             f"pg_dump -Fc {target.postgres.dbname} → evidence folder (safety dump of now)",
@@ -187,13 +186,13 @@ def database_corruption(client: DockerClient, target: Target, confirm: str | Non
             f"{' '.join(compose.base_command(target))} start backend",
             "verify: row counts of every table equal the backup's manifest",
         ]
-        steps += [f"MISSING: {m}" for m in missing]
+        steps += [f"MISSING: {m}" for m in lacking]
         return Plan(
             "database_corruption",
             target.name,
             target.postgres.dbname,
             steps,
-            {"backup": getattr(latest, "file", None), "missing": list(missing)},
+            {"backup": getattr(latest, "file", None), "missing": lacking},
         )
 
     def act(p: Plan) -> str:

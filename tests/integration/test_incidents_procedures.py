@@ -62,13 +62,15 @@ def test_every_procedure_is_a_dry_run_by_default(sandbox: Target, client: Docker
 def test_database_corruption_plan_names_what_is_missing(
     sandbox: Target, client: DockerClient
 ) -> None:
-    backups, missing = restore_api()
+    backups, _ = restore_api()
     result = incidents.database_corruption(client, sandbox)
     steps = [r["step"] for r in result.rows]
     assert steps[0].endswith("stop backend   (no further writes)")
     assert any(s.startswith("pg_dump -Fc netzwaechter") for s in steps)
-    if backups is None:
-        assert missing and [s for s in steps if s.startswith("MISSING: ")]
+    lacking = [s for s in steps if s.startswith("MISSING: ")]
+    assert bool(lacking) == (backups is None or backups.latest_verified(sandbox) is None)
+    assert len(lacking) == len(set(lacking))
+    if lacking:
         before = _state()
         with pytest.raises(BadInput, match="missing"):
             incidents.database_corruption(client, sandbox, confirm=_confirmation(result))
