@@ -6,6 +6,6 @@ SELECT current_setting('archive_mode') AS archive_mode,
        last_archived_time,
        last_failed_wal,
        last_failed_time,
-       (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%%.ready')::int
+       (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready')::int
            AS ready_count
   FROM pg_stat_archiver
