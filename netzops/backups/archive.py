@@ -18,15 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from docker import DockerClient
 
-from netzops.backups.server import Server
-from netzops.errors import BadInput, TargetUnreachable
+from netzops.backups.server import Server, check
+from netzops.checks import Outcome
+from netzops.errors import BadInput
 from netzops.findings import Finding, Priority
 from netzops.paths import outputs_dir
 from netzops.postgres.client import Database
-from netzops.results import Result
 from netzops.targets import Target
 
 MANIFEST_FORMAT = "netzops-backup/1"
@@ -220,21 +219,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def make(client: DockerClient, target: Target) -> Result:
+@check("backup_make", "Backup of {target.postgres.dbname} on {target.name}")
+def make(client: DockerClient, target: Target) -> Outcome:
     """Runbook "Database backup", as a custom-format dump with a manifest (see `dump`).
     Rows: the manifest (file, versions, times, size, SHA-256) and one row per table with its
     row count. Metrics: backup.size_bytes, backup.dump_seconds, backup.tables, backup.rows.
     A backup that cannot be made is a P1 finding (the database is then not protected)."""
-    check, title = "backup_make", f"Backup of {target.postgres.dbname} on {target.name}"
     start = time.monotonic()
     try:
         m = dump(client, target)
-    except (TargetUnreachable, BadInput, psycopg.Error) as exc:
-        why = f"no backup made: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
-        why = why[:240]
-        return Result.of(
-            check, title, findings=[Finding(check, target.postgres.dbname, Priority.P1, why)]
-        )
+    except BadInput as exc:  # the server refused the dump (see `dump`)
+        why = f"no backup made: {exc}"[:240]
+        return Outcome(findings=[Finding("backup_make", target.postgres.dbname, Priority.P1, why)])
     seconds = round(time.monotonic() - start, 3)
     rows = [
         {"table": name, "rows": count, "file": m.file, "sha256": m.sha256}
@@ -250,4 +246,4 @@ def make(client: DockerClient, target: Target) -> Result:
         f"{m.file}: {m.size_bytes / 1e6:.1f} MB in {seconds:g} s, SHA-256 {m.sha256}, "
         f"{m.pg_dump_version} against server {m.server_version}"
     ]
-    return Result.of(check, title, rows, metrics=metrics, notes=notes)
+    return Outcome(rows, metrics=metrics, notes=notes)

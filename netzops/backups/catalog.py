@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from netzops.backups.archive import Manifest, backup_dir, manifest_path, stem_of
+from netzops.backups.server import check
+from netzops.checks import Outcome
 from netzops.errors import BadInput
 from netzops.findings import Finding, Priority
-from netzops.results import Result
 from netzops.targets import Retention, Target
 
 SUFFIXES = (".dump", ".sql.gz")
@@ -154,7 +155,8 @@ def resolve(target: Target, backup: str | Path | None) -> Path:
     return path
 
 
-def catalog(target: Target) -> Result:
+@check("backups", "Backups — {target.name}")
+def catalog(target: Target) -> Outcome:
     """The backups with age, size and verification; RPO (age of the newest verified
     backup) in the metrics. No verified backup, or the newest older than 26 h, is a P2
     finding (runbook: "Daily: verify backups completed")."""
@@ -187,7 +189,7 @@ def catalog(target: Target) -> Result:
                 )
             )
     rows = [{k: v for k, v in vars(b).items() if k != "path"} for b in found]
-    return Result.of(check, title, rows, findings, metrics)
+    return Outcome(rows, findings, metrics, title=title)
 
 
 # --- retention --------------------------------------------------------------------------------

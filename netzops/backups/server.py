@@ -17,11 +17,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+import psycopg
 from docker import DockerClient
 from docker.models.containers import Container
 
+from netzops.checks import checker
 from netzops.containers.status import ENGINE_ERRORS, project_containers
 from netzops.errors import TargetUnreachable
+from netzops.findings import Finding, Priority
+from netzops.results import Result
 from netzops.targets import Target
 
 BLOCK = 1 << 20  # bytes per read or write
@@ -30,6 +34,17 @@ STDOUT, STDERR = 1, 2
 _USERS: dict[str, str] = {}  # container id → uid:gid of its main process
 _VERSIONS: dict[str, str] = {}  # "container id:tool" → its --version
 DRAIN = ["sh", "-c", '"$@"; rc=$?; cat >/dev/null; exit $rc', "netzops"]
+
+
+def _unprotected(check: str, title: str, exc: Exception) -> Result:
+    """The database or its container did not answer: the database is not protected (P1)."""
+    text = str(exc).strip()
+    why = f"{title}: {text.splitlines()[0] if text else type(exc).__name__}"[:240]
+    return Result.of(check, title, findings=[Finding(check, "postgres", Priority.P1, why)])
+
+
+#: The backups check decorator (see `netzops.checks`).
+check = checker("backups", (TargetUnreachable, psycopg.Error, *ENGINE_ERRORS), _unprotected)
 
 
 @dataclass(frozen=True)

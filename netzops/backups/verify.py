@@ -42,11 +42,11 @@ from netzops.backups.archive import (
     write_json,
 )
 from netzops.backups.catalog import latest_verified, resolve, verify_path
-from netzops.backups.server import BLOCK, Server, blocks
+from netzops.backups.server import BLOCK, Server, blocks, check
+from netzops.checks import Outcome
 from netzops.errors import BadInput, NetzopsError, TargetUnreachable
 from netzops.findings import Finding, Priority
 from netzops.postgres.client import Database
-from netzops.results import Result
 from netzops.targets import Target
 
 PARALLEL_MIN_BYTES = 64 << 20  # below this, pg_restore -j gains less than the copy costs
@@ -102,6 +102,7 @@ def _one_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:300]
 
 
+@check("backup_verify", "Backup verification — {backup}")
 def verify(
     client: DockerClient,
     target: Target,
@@ -109,7 +110,7 @@ def verify(
     jobs: int | None = None,
     amcheck: bool = True,
     heapallindexed: bool = False,
-) -> Result:
+) -> Outcome:
     """Verify a backup (a file name in the backup folder, a path, or None for the newest)
     by restoring it into a throwaway database. Returns the steps as rows; a refusal is a
     P1 finding "<file>: <step> failed: <why>". Metrics: backup.rpo_seconds (newest verified
@@ -119,17 +120,11 @@ def verify(
     also that every table row has its index entry (slower: it reads every table again).
     Raises BadInput when there is no such backup."""
     path = resolve(target, backup)
-    check, title = "backup_verify", f"Backup verification — {path.name}"
     started = time.monotonic()
-    try:
-        server = Server(client, target)
-    except TargetUnreachable as exc:
-        finding = Finding(check, path.name, Priority.P1, f"cannot verify: {exc}"[:240])
-        return Result.of(check, title, findings=[finding], metrics={"backup.verified": 0.0})
-    v = _verify(server, target, path, jobs, amcheck, heapallindexed)
+    v = _verify(Server(client, target), target, path, jobs, amcheck, heapallindexed)
     total = round(time.monotonic() - started, 3)
     _record(path, v, total)
-    return _result(check, title, target, path, v, total)
+    return _result(target, path, v, total)
 
 
 def _verify(
@@ -352,9 +347,7 @@ def _record(path: Path, v: Verification, total: float) -> None:
     write_json(verify_path(path), data)
 
 
-def _result(
-    check: str, title: str, target: Target, path: Path, v: Verification, total: float
-) -> Result:
+def _result(target: Target, path: Path, v: Verification, total: float) -> Outcome:
     metrics: dict[str, float] = {
         "backup.verified": float(v.failed is None),
         "backup.size_bytes": float(path.stat().st_size),
@@ -368,7 +361,7 @@ def _result(
     findings = (
         [
             Finding(
-                check,
+                "backup_verify",
                 path.name,
                 Priority.P1,
                 f"{path.name}: {v.failed.step} failed: {v.failed}"[:300],
@@ -378,4 +371,5 @@ def _result(
         else []
     )
     notes = [] if v.failed else [f"{path.name} restores: verified"]
-    return Result.of(check, title, v.steps, findings, metrics, notes)
+    title = f"Backup verification — {path.name}"
+    return Outcome(v.steps, findings, metrics, notes, title=title)
