@@ -23,14 +23,13 @@ from typing import TYPE_CHECKING
 
 from docker import DockerClient
 
-from netzops.containers.status import ENGINE_ERRORS, engine_down
+from netzops.checks import Outcome
 from netzops.findings import Finding, Priority, above
 from netzops.logs import live
 from netzops.logs import parse as lp
-from netzops.logs.read import When, read
+from netzops.logs.read import When, check, read
 from netzops.logs.scan import Tally
 from netzops.quantiles import percentile
-from netzops.results import Result
 from netzops.targets import Target
 
 if TYPE_CHECKING:
@@ -101,17 +100,15 @@ def _unavailable(service: str, tally: Tally) -> dict[str, float]:
     return {f"logs.{service}.unavailable_replicas": len(tally.unavailable)}
 
 
+@check("log_errors", "Errors in the last hour — {service}")
 def errors_last_hour(
     client: DockerClient, target: Target, service: str = "backend", until: When = None
-) -> Result:
+) -> Outcome:
     """`docker compose logs --since 1h SERVICE | grep -c ERROR` (every replica), with the
     error lines grouped by kind. `until` moves the hour's end (default: now)."""
-    check, title = "log_errors", f"Errors in the last hour — {service}"
+    check = "log_errors"
     end = live.window(None, until)[1]
-    try:
-        tally, start, end = live.tally(client, target, service, end - live.RECENT, end)
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    tally, start, end = live.tally(client, target, service, end - live.RECENT, end)
     rows = sorted(
         (
             ErrorKind(k, v.count, _at(v.first), _at(v.last), v.example)
@@ -126,7 +123,7 @@ def errors_last_hour(
         else []
     )
     metrics = {f"logs.{service}.errors_last_hour": float(total), **_unavailable(service, tally)}
-    return Result.of(check, title, rows, findings, metrics, notes=_notes(tally, start, end))
+    return Outcome(rows, findings, metrics, notes=_notes(tally, start, end))
 
 
 # --- slow queries ---------------------------------------------------------------------------
@@ -151,21 +148,19 @@ def _quantile(histogram: Counter[float], q: float) -> float:
     raise ValueError("empty histogram")
 
 
+@check("slow_queries", "Slow queries — {service}")
 def slow_queries(
     client: DockerClient,
     target: Target,
     service: str = "backend",
     since: When = None,
     until: When = None,
-) -> Result:
+) -> Outcome:
     """`logs SERVICE | grep "slow query"` parsed: duration_ms per query text (backend lines;
     PostgreSQL's `duration: … ms` lines when SERVICE is postgres). Durations that are not
     finite numbers (NaN, Infinity) are skipped and counted in `…slow_query_non_finite`."""
-    check, title = "slow_queries", f"Slow queries — {service}"
-    try:
-        tally, start, end = live.tally(client, target, service, since, until)
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    check = "slow_queries"
+    tally, start, end = live.tally(client, target, service, since, until)
     table, values = (
         (tally.pg_slow, tally.pg_slow_ms) if service == "postgres" else (tally.slow, tally.slow_ms)
     )
@@ -194,7 +189,7 @@ def slow_queries(
         if count
         else []
     )
-    return Result.of(check, title, rows, findings, metrics, notes=notes)
+    return Outcome(rows, findings, metrics, notes=notes)
 
 
 def percentiles(values: list[float], qs: tuple[float, ...] = (50, 95)) -> list[float]:
@@ -215,6 +210,7 @@ class FailedLogins:
     last_seen: datetime | None
 
 
+@check("failed_logins", "Failed logins — {service}")
 def failed_logins(
     client: DockerClient,
     target: Target,
@@ -222,14 +218,11 @@ def failed_logins(
     since: When = None,
     until: When = None,
     per_ip: int = FAILED_LOGINS_PER_IP,
-) -> Result:
+) -> Outcome:
     """`logs backend | grep "failed login"` aggregated by user and IP; an IP with more than
     `per_ip` failures in the window is a P2 finding (password guessing?)."""
-    check, title = "failed_logins", f"Failed logins — {service}"
-    try:
-        tally, start, end = live.tally(client, target, service, since, until)
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    check = "failed_logins"
+    tally, start, end = live.tally(client, target, service, since, until)
     rows = sorted(
         (
             FailedLogins(
@@ -258,7 +251,7 @@ def failed_logins(
         f"logs.{service}.failed_login_ips": len(per_address),
         **_unavailable(service, tally),
     }
-    return Result.of(check, title, rows, findings, metrics, notes=_notes(tally, start, end))
+    return Outcome(rows, findings, metrics, notes=_notes(tally, start, end))
 
 
 # --- out of memory --------------------------------------------------------------------------
@@ -272,22 +265,20 @@ class LogHit:
     message: str
 
 
+@check("out_of_memory", "Out-of-memory lines — {service}")
 def out_of_memory(
     client: DockerClient,
     target: Target,
     service: str | None = "backend",
     since: When = None,
     until: When = None,
-) -> Result:
+) -> Outcome:
     """`logs backend | grep -i "out of memory"` (None: every service): each line is a P1
     finding for its container, since the process died or is about to."""
-    check, title = "out_of_memory", f"Out-of-memory lines — {service or 'all services'}"
+    check = "out_of_memory"
     chosen = target.service_or_all(service)
     services = [chosen] if chosen else list(target.services)
-    try:
-        tallies = [(s, *live.tally(client, target, s, since, until)) for s in services]
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    tallies = [(s, *live.tally(client, target, s, since, until)) for s in services]
     hits = sorted(
         (stamp, name, container, payload)
         for name, tally, _, _ in tallies
@@ -308,7 +299,7 @@ def out_of_memory(
     start, end = tallies[0][2:] if tallies else (None, None)
     total = sum(t.oom for _, t, _, _ in tallies)
     metrics = {f"logs.{service or 'all'}.out_of_memory": float(total)}
-    return Result.of(check, title, rows, findings, metrics, notes=_notes(merged, start, end))
+    return Outcome(rows, findings, metrics, notes=_notes(merged, start, end))
 
 
 # --- error rates ----------------------------------------------------------------------------
@@ -337,6 +328,7 @@ def _rate_finding(
     return [found] if found else []
 
 
+@check("request_error_rate", "Requests and error rate — {service}")
 def request_rates(
     client: DockerClient,
     target: Target,
@@ -344,15 +336,12 @@ def request_rates(
     since: When = "1h",
     until: When = None,
     min_requests: int = MIN_REQUESTS,
-) -> Result:
+) -> Outcome:
     """ERROR lines, requests and 5xx responses per minute from the backend's
     `request … status=…` lines, and the error rate (status ≥ 500 / all requests) against
     the runbook's target (< 1 %; > 5 % is P1). Judged only with ≥ `min_requests` requests."""
-    check, title = "request_error_rate", f"Requests and error rate — {service}"
-    try:
-        tally, start, end = live.tally(client, target, service, since, until)
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    check = "request_error_rate"
+    tally, start, end = live.tally(client, target, service, since, until)
     errors, requests, failed = tally.error_minutes, tally.requests, tally.server_errors
     rows = [
         Minute(_at(m + b":00Z"), errors[m], requests[m], failed[m], _rate(failed[m], requests[m]))
@@ -366,9 +355,7 @@ def request_rates(
     }
     if total:
         metrics[f"logs.{service}.error_rate_percent"] = _rate(bad, total) or 0.0
-    return Result.of(
-        check,
-        title,
+    return Outcome(
         rows,
         _rate_finding(check, service, bad, total, target, min_requests),
         metrics,
@@ -383,6 +370,7 @@ class StatusCount:
     percent: float
 
 
+@check("nginx_error_rate", "nginx access log — {service}")
 def nginx_error_rate(
     client: DockerClient,
     target: Target,
@@ -390,14 +378,11 @@ def nginx_error_rate(
     since: When = "1h",
     until: When = None,
     min_requests: int = MIN_REQUESTS,
-) -> Result:
+) -> Outcome:
     """The nginx access log (`timed` format): requests per status, the error rate (status
     ≥ 500 over all) against the runbook's target, and p50/p95 of the request time rt=."""
-    check, title = "nginx_error_rate", f"nginx access log — {service}"
-    try:
-        tally, start, end = live.tally(client, target, service, since, until)
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    check = "nginx_error_rate"
+    tally, start, end = live.tally(client, target, service, since, until)
     statuses = tally.statuses
     total = sum(statuses.values())
     bad = sum(n for s, n in statuses.items() if s >= 500)
@@ -414,9 +399,7 @@ def nginx_error_rate(
             f"logs.{service}.rt_p50_ms": round(_quantile(tally.rt_ms, 50), 3),
             f"logs.{service}.rt_p95_ms": round(_quantile(tally.rt_ms, 95), 3),
         }
-    return Result.of(
-        check,
-        title,
+    return Outcome(
         rows,
         _rate_finding(check, service, bad, total, target, min_requests),
         metrics,

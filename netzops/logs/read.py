@@ -15,13 +15,16 @@ from datetime import UTC, datetime
 from docker import DockerClient
 from docker.models.containers import Container
 
+from netzops.checks import Outcome, checker
 from netzops.containers.status import ENGINE_ERRORS, SERVICE, engine_down, project_containers
 from netzops.errors import BadInput
 from netzops.logs import parse as lp
-from netzops.results import Result
 from netzops.targets import Target
 from netzops.times import When as When  # re-exported: logs.When
 from netzops.times import parse_time
+
+#: The logs check decorator (see `netzops.checks`): an engine that does not answer → P0.
+check = checker("logs", ENGINE_ERRORS, engine_down)
 
 
 def parse_when(value: When, now: datetime | None = None) -> datetime | None:
@@ -122,6 +125,7 @@ def _entries(sources: list[Source], tail: int | None) -> list[tuple[bytes, Sourc
     return merged
 
 
+@check("logs", "Logs — {service}")
 def view(
     client: DockerClient,
     target: Target,
@@ -133,16 +137,12 @@ def view(
     regex: bool = False,
     ignore_case: bool = False,
     timestamps: bool = True,
-) -> Result:
+) -> Outcome:
     """`docker compose logs [-t] [--tail N] [--since] [--until] [SERVICE] | grep PATTERN`:
     one row per line (time, service, container, stream, message), oldest first. `pattern`
     is a plain substring unless `regex`; `tail` counts per container before the filter."""
-    check, title = "logs", f"Logs — {service or 'all services'}"
     match = _matcher(pattern, regex, ignore_case)
-    try:
-        sources = read(client, target, service, since, until, tail, split_streams=True)
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    sources = read(client, target, service, since, until, tail, split_streams=True)
     rows = [
         LogLine(
             lp.stamp_time(stamp) if timestamps else None,
@@ -154,4 +154,4 @@ def view(
         for stamp, src, payload in sorted(_entries(sources, tail), key=lambda e: e[0])
         if match is None or match(payload)
     ]
-    return Result.of(check, title, rows, metrics={"logs.lines": len(rows)})
+    return Outcome(rows, metrics={"logs.lines": len(rows)})
