@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from netzops import backups, cache, certs, containers, endpoints, host, logs, postgres
+from netzops.checks import register
 from netzops.findings import Finding, Priority, worst
 from netzops.results import Result
 from netzops.targets import Target
@@ -27,6 +28,12 @@ SAMPLE_REQUESTS = 20  # requests of the API response-time sample (stops at the f
 SITES_REQUESTS = 5  # requests to /api/sites, whose time is its database queries' time
 GIVE_UP_AFTER = 1  # a sample stops at its first timeout: the service hangs, say so and move on
 SHORT_WINDOW = "5m"  # error rates are judged over the last 5 minutes as well as the hour
+RECENT = {  # the hour's error-rate checks, judged again over SHORT_WINDOW (see `recent`)
+    "request_error_rate_recent": "Requests and error rate — last 5 minutes",
+    "nginx_error_rate_recent": "nginx access log — last 5 minutes",
+}
+for _name, _title in RECENT.items():
+    register(_name, "triage", _title)
 
 
 @dataclass(frozen=True)
