@@ -3,6 +3,7 @@ the sandbox's Redis, compared with what redis-cli says."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -107,3 +108,36 @@ def test_evictions_and_persistence_read_what_info_says(r: redis.Redis, target: T
     assert bool(result.findings) == (evicted > 0)
     persisted = cache.persistence(r).rows[0]
     assert persisted["aof_last_write_status"] == "ok" and persisted["aof_enabled"] is False
+
+
+def test_evictions_fire_when_maxmemory_is_reached(r: redis.Redis, target: Target) -> None:
+    """maxmemory just above what Redis holds, policy volatile-ttl, and scratch keys in db 15
+    with the shortest TTLs (they go first, the sessions stay): Redis evicts. Afterwards the
+    settings are restored and CONFIG RESETSTAT clears the eviction counter again."""
+    scratch = redis.Redis(
+        host=target.redis.host,
+        port=target.redis.port,
+        db=15,
+        password=target.secret(target.redis.password_secret or ""),
+    )
+    saved = {k: str(r.config_get(k)[k]) for k in ("maxmemory", "maxmemory-policy")}
+    used = int(r.info("memory")["used_memory"])
+    r.config_set("maxmemory-policy", "volatile-ttl")
+    r.config_set("maxmemory", used + 4 * 1_048_576)
+    try:
+        for i in range(200):
+            with contextlib.suppress(redis.ResponseError):  # OOM: enough was evicted already
+                scratch.set(f"zz16:evict:{i}", "x" * 100_000, ex=30 + i)
+            if int(r.info("stats")["evicted_keys"]) > 0:
+                break
+        result = cache.evictions(r)
+        assert result.findings and result.findings[0].priority == Priority.P2
+        assert result.rows[0]["evicted_keys"] == int(r.info("stats")["evicted_keys"]) > 0
+    finally:
+        r.config_set("maxmemory", saved["maxmemory"])
+        r.config_set("maxmemory-policy", saved["maxmemory-policy"])
+        for key in scratch.scan_iter(match="zz16:evict:*"):
+            scratch.unlink(key)
+        scratch.close()
+        r.config_resetstat()
+    assert cache.evictions(r).findings == []
