@@ -44,7 +44,7 @@ redis = cache.connect(stack)
 cache.ping(redis)
 
 # %%
-cache.memory(redis, stack)
+cache.memory(redis)
 
 # %% [markdown]
 # ## Persistence (`LASTSAVE`, `rdb_last_bgsave_status`): age of the last good RDB save
@@ -56,7 +56,7 @@ cache.persistence(redis)
 # ## Hit rate (`INFO stats`: two samples) and clients (`CLIENT LIST`)
 
 # %%
-cache.stats(redis, stack, interval_s=stats_interval_s)
+cache.stats(redis, interval_s=stats_interval_s)
 
 # %%
 cache.clients(redis)
@@ -85,12 +85,12 @@ if monitor_seconds > 0:
 
 # %%
 if delete_pattern:
-    display(cache.delete_keys(redis, stack, delete_pattern, confirm))
+    display(cache.delete_keys(redis, delete_pattern, confirm))
 
 # %%
 if flush:
-    display(cache.flushdb(redis, stack, confirm))
+    display(cache.flushdb(redis, confirm))
 
 # %%
 if maxmemory_policy:
-    display(cache.set_maxmemory_policy(redis, stack, maxmemory_policy, confirm))
+    display(cache.set_maxmemory_policy(redis, maxmemory_policy, confirm))

@@ -95,10 +95,10 @@ postgres.connections(db)
 
 # %%
 redis = cache.connect(stack)
-cache.memory(redis, stack)
+cache.memory(redis)
 
 # %%
-cache.stats(redis, stack, interval_s=2.0)
+cache.stats(redis, interval_s=2.0)
 
 # %%
 certs.check(stack)

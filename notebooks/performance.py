@@ -74,7 +74,7 @@ postgres.rollback_ratio(db)
 # ## Cache and containers
 
 # %%
-cache.stats(cache.connect(stack), stack, interval_s=cache_interval_s)
+cache.stats(cache.connect(stack), interval_s=cache_interval_s)
 
 # %%
 containers.stats(containers.connect(stack), stack)

@@ -19,7 +19,7 @@ from netzops.cache.actions import (
     flushdb,
     set_maxmemory_policy,
 )
-from netzops.cache.client import connect, info, raw, shown, unavailable, unreadable
+from netzops.cache.client import Redis, connect, info, raw, shown, unavailable, unreadable
 from netzops.cache.health import (
     ClientCapacity,
     KeyLoss,
@@ -53,6 +53,7 @@ __all__ = [
     "Memory",
     "Persistence",
     "Ping",
+    "Redis",
     "SlowEntry",
     "StatsSample",
     "check_pattern",

@@ -13,7 +13,7 @@ from itertools import islice
 import redis
 
 from netzops import guard
-from netzops.cache.client import info, raw, shown, unavailable
+from netzops.cache.client import Redis, info, raw, shown, unavailable
 from netzops.cache.keys import scan
 from netzops.errors import BadInput
 from netzops.guard import Plan
@@ -48,14 +48,6 @@ def check_pattern(pattern: str) -> str:
     return pattern
 
 
-def _check_db(client: redis.Redis, target: Target) -> int:
-    """The target's db number, after checking that the client talks to that db."""
-    db = int(client.connection_pool.connection_kwargs.get("db", 0))
-    if db != target.redis.db:
-        raise BadInput(f"the client uses db {db} but the target names db {target.redis.db}")
-    return db
-
-
 def _where(target: Target, db: int) -> str:
     return f"redis {target.redis.host}:{target.redis.port} db {db}"
 
@@ -73,8 +65,7 @@ def _unlink(client: redis.Redis, names: list[str], batch: int) -> int:
 
 
 def delete_keys(
-    client: redis.Redis,
-    target: Target,
+    client: Redis,
     pattern: str,
     confirm: str | None = None,
     batch: int = UNLINK_BATCH,
@@ -82,7 +73,7 @@ def delete_keys(
     """Delete the keys matching `pattern`: SCAN, then UNLINK in batches of `batch` exactly the
     keys the confirmed plan counted; verified by a SCAN that finds none."""
     check_pattern(pattern)
-    db = _check_db(client, target)
+    target, db = client.target, client.target.redis.db
 
     def plan() -> Plan:
         planned = sorted(scan(client, pattern))
@@ -123,9 +114,9 @@ def _none_left(_: int, after: int) -> bool:
     return after == 0
 
 
-def flushdb(client: redis.Redis, target: Target, confirm: str | None = None) -> Result:
+def flushdb(client: Redis, confirm: str | None = None) -> Result:
     """FLUSHDB (ASYNC) of the target's db only; the plan shows its DBSIZE."""
-    db = _check_db(client, target)
+    target, db = client.target, client.target.redis.db
 
     def plan() -> Plan:
         size = int(client.dbsize())
@@ -169,11 +160,10 @@ def _config(client: redis.Redis, name: str) -> str:
     return str(dict(client.config_get(name))[name])
 
 
-def set_maxmemory_policy(
-    client: redis.Redis, target: Target, policy: str, confirm: str | None = None
-) -> Result:
+def set_maxmemory_policy(client: Redis, policy: str, confirm: str | None = None) -> Result:
     """CONFIG SET maxmemory-policy, in memory only (see the result's notes)."""
     check_policy(policy)
+    target = client.target
 
     def plan() -> Plan:
         now, limit = _config(client, "maxmemory-policy"), int(_config(client, "maxmemory"))

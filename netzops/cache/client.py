@@ -21,11 +21,21 @@ from netzops.targets import Target
 SCAN_COUNT = 1000  # keys per SCAN step: big enough to be quick, small enough not to block
 
 
-def connect(target: Target) -> redis.Redis:
+class Redis(redis.Redis):
+    """A Redis client bound to one target, as `postgres.Database` is: the target's db,
+    thresholds and name travel with it, so checks and actions take the client alone."""
+
+    def __init__(self, target: Target, **options: Any) -> None:
+        super().__init__(**options)
+        self.target = target
+
+
+def connect(target: Target) -> Redis:
     """A client for the target's Redis with connect and socket timeouts (no I/O yet).
     No retries: redis-py would otherwise retry (with backoff) a hanging server for minutes."""
     rc = target.redis
-    return redis.Redis(
+    return Redis(
+        target,
         host=rc.host,
         port=rc.port,
         db=rc.db,

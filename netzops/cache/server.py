@@ -10,10 +10,9 @@ from typing import Any
 
 import redis
 
-from netzops.cache.client import check, info
+from netzops.cache.client import Redis, check, info
 from netzops.checks import Outcome
 from netzops.findings import Finding, Priority, above
-from netzops.targets import Target
 
 
 @dataclass(frozen=True)
@@ -68,9 +67,10 @@ def memory_row(data: dict[str, Any]) -> Memory:
 
 
 @check("redis_memory", "Redis memory")
-def memory(client: redis.Redis, target: Target) -> Outcome:
+def memory(client: Redis) -> Outcome:
     """`INFO memory`: used, RSS, peak, fragmentation, maxmemory and its policy."""
     row = memory_row(info(client, "memory"))
+    target = client.target
     limit, used, percent = row.maxmemory, row.used_memory, row.used_percent
     metrics = {
         "redis.used_memory_bytes": float(used),

@@ -10,7 +10,7 @@ from typing import Any
 import redis
 
 from netzops.cache import observer
-from netzops.cache.client import check, info
+from netzops.cache.client import Redis, check, info
 from netzops.checks import Outcome
 from netzops.findings import Finding, Priority, below
 from netzops.results import Result
@@ -232,9 +232,9 @@ def _stats_notes(row: CacheStats) -> list[str]:
 
 
 @check("redis_stats", TITLE)
-def stats(client: redis.Redis, target: Target, interval_s: float = 5.0) -> Outcome:
+def stats(client: Redis, interval_s: float = 5.0) -> Outcome:
     """`INFO stats` twice, `interval_s` apart: hit rate now and since start, evictions,
     expirations and operations per second."""
     before = sample_stats(client)
     time.sleep(interval_s)
-    return _between(before, sample_stats(client), target)
+    return _between(before, sample_stats(client), client.target)

@@ -10,7 +10,6 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 import httpx
-import redis
 from docker import DockerClient
 
 from netzops import cache, containers, endpoints, postgres
@@ -48,7 +47,7 @@ class Clients:
         return self._made("_db", lambda: postgres.connect(self.target))
 
     @cached_property
-    def redis(self) -> redis.Redis:
+    def redis(self) -> cache.Redis:
         return self._made("_redis", lambda: cache.connect(self.target))
 
     def once(self, key: str, measure: Callable[[], T]) -> T:

@@ -79,7 +79,7 @@ def registry(target: Target, clients: Clients) -> dict[str, Check]:
             "db",
         ),
         Check("redis_ping", lambda: cache.ping(c.redis), "redis", "redis"),
-        Check("redis_memory", lambda: cache.memory(c.redis, t), "redis", "redis"),
+        Check("redis_memory", lambda: cache.memory(c.redis), "redis", "redis"),
         Check("tls", lambda: certs.check(t), "frontend"),
         Check("host_disks", lambda: host.disks(t), "host"),
         Check("host_memory", lambda: host.memory(t), "host"),

@@ -103,7 +103,7 @@ SCENARIOS = {
                 _api_times,
                 lambda c: postgres.active_queries(c.db),
                 lambda c: logs.slow_queries(c.docker, c.target, since="1h"),
-                lambda c: cache.stats(c.redis, c.target, interval_s=2.0),
+                lambda c: cache.stats(c.redis, interval_s=2.0),
             ),
             (
                 "VACUUM ANALYZE (database notebook)",

@@ -91,7 +91,7 @@ def test_ping_reports_version_and_latency(client: redis.Redis, target: Target) -
 
 
 def test_memory_matches_info_memory(client: redis.Redis, target: Target) -> None:
-    result = cache.memory(client, target)
+    result = cache.memory(client)
     cli = info_fields(redis_cli(target, "INFO", "memory"))
     row = result.rows[0]
     assert abs(row["used_memory"] - int(cli["used_memory"])) <= MEMORY_SLACK
@@ -154,7 +154,7 @@ def test_stats_sleeps_between_samples(client: redis.Redis, target: Target, prefi
 
     thread = threading.Thread(target=lookups)
     thread.start()
-    result = cache.stats(client, target, interval_s=1.0)
+    result = cache.stats(client, interval_s=1.0)
     thread.join()
     row = result.rows[0]
     assert 0.95 <= row["interval_s"] < 1.5

@@ -50,19 +50,19 @@ def test_wildcard_only_patterns_are_refused_before_anything_runs(
 ) -> None:
     nowhere = cache.connect(target.model_copy(update={"redis": Redis(port=closed_port())}))
     with pytest.raises(BadInput):  # an unreachable server would give a result, not BadInput
-        cache.delete_keys(nowhere, target, pattern)
+        cache.delete_keys(nowhere, pattern)
 
 
 def test_unknown_policy_is_refused_before_anything_runs(target: Target) -> None:
     nowhere = cache.connect(target.model_copy(update={"redis": Redis(port=closed_port())}))
     with pytest.raises(BadInput, match="allkeys-lru"):
-        cache.set_maxmemory_policy(nowhere, target, "lru")
+        cache.set_maxmemory_policy(nowhere, "lru")
 
 
 def test_delete_keys_dry_run_changes_nothing(
     client: redis.Redis, target: Target, keys: str
 ) -> None:
-    result = cache.delete_keys(client, target, keys)
+    result = cache.delete_keys(client, keys)
     assert scan_count(target, keys) == 12
     audit = result.actions[0]
     assert audit["dry_run"] is True and audit["details"]["count"] == 12
@@ -77,7 +77,7 @@ def test_delete_keys_dry_run_changes_nothing(
 def test_delete_keys_refuses_wrong_and_stale_confirmations(
     client: redis.Redis, target: Target, keys: str
 ) -> None:
-    dry = cache.delete_keys(client, target, keys)
+    dry = cache.delete_keys(client, keys)
     confirmation = dry.actions[0]["fingerprint"]
     for wrong in (
         "yes",
@@ -86,20 +86,20 @@ def test_delete_keys_refuses_wrong_and_stale_confirmations(
         f"delete_keys@other#{confirmation}",
     ):
         with pytest.raises(GuardRefused):
-            cache.delete_keys(client, target, keys, confirm=wrong)
+            cache.delete_keys(client, keys, confirm=wrong)
     assert scan_count(target, keys) == 12
     redis_cli(target, "SET", keys.replace("*", "late"), "1")  # the situation changes
     with pytest.raises(GuardRefused, match="stale"):
-        cache.delete_keys(client, target, keys, confirm=f"delete_keys@sandbox#{confirmation}")
+        cache.delete_keys(client, keys, confirm=f"delete_keys@sandbox#{confirmation}")
     assert scan_count(target, keys) == 13
 
 
 def test_confirmed_delete_removes_exactly_the_planned_keys(
     client: redis.Redis, target: Target, keys: str
 ) -> None:
-    dry = cache.delete_keys(client, target, keys, batch=5)
+    dry = cache.delete_keys(client, keys, batch=5)
     confirm = dry.notes[0].rsplit(" ", 1)[1]
-    done = cache.delete_keys(client, target, keys, confirm=confirm, batch=5)
+    done = cache.delete_keys(client, keys, confirm=confirm, batch=5)
     audit = done.actions[0]
     assert audit["dry_run"] is False and audit["verified"] is True
     assert (audit["before"], audit["after"]) == (12, 0)
@@ -127,19 +127,19 @@ def test_flushdb_on_db9_only(target: Target, db9: Target) -> None:
     size = int(redis_cli(target, "DBSIZE", db=TEST_DB))
     assert size >= 7
     c9 = cache.connect(db9)
-    with pytest.raises(BadInput):  # a db 0 client with a db 9 target: refused, nothing runs
-        cache.flushdb(cache.connect(target), db9)
-    dry = cache.flushdb(c9, db9)
+    # the client carries its target: a db 0 client plans db 0, never db 9
+    assert cache.flushdb(cache.connect(target)).actions[0]["details"]["db"] == 0
+    dry = cache.flushdb(c9)
     assert dry.actions[0]["details"] == {"db": TEST_DB, "dbsize": size}
     assert f"{size} keys" in dry.rows[0]["step"]
     assert int(redis_cli(target, "DBSIZE", db=TEST_DB)) == size
     confirm = dry.notes[0].rsplit(" ", 1)[1]
     redis_cli(target, "SET", "netzops-test:late", "1", db=TEST_DB)
     with pytest.raises(GuardRefused, match="stale"):
-        cache.flushdb(c9, db9, confirm=confirm)
+        cache.flushdb(c9, confirm=confirm)
     assert int(redis_cli(target, "DBSIZE", db=TEST_DB)) == size + 1
-    confirm = cache.flushdb(c9, db9).notes[0].rsplit(" ", 1)[1]
-    done = cache.flushdb(c9, db9, confirm=confirm)
+    confirm = cache.flushdb(c9).notes[0].rsplit(" ", 1)[1]
+    done = cache.flushdb(c9, confirm=confirm)
     assert done.actions[0]["verified"] is True and done.findings == []
     assert int(redis_cli(target, "DBSIZE", db=TEST_DB)) == 0
 
@@ -152,7 +152,7 @@ def test_set_maxmemory_policy_and_restore(client: redis.Redis, target: Target) -
     original = _policy(target)
     wanted = "allkeys-lru" if original != "allkeys-lru" else "allkeys-lfu"
     try:
-        dry = cache.set_maxmemory_policy(client, target, wanted)
+        dry = cache.set_maxmemory_policy(client, wanted)
         assert _policy(target) == original
         assert dry.actions[0]["details"]["current"] == original
         notes = " ".join(dry.notes)
@@ -160,14 +160,12 @@ def test_set_maxmemory_policy_and_restore(client: redis.Redis, target: Target) -
         maxmemory = int(redis_cli(target, "CONFIG", "GET", "maxmemory").split()[1])
         assert ("maxmemory is 0" in notes) == (maxmemory == 0)
         confirm = dry.notes[0].rsplit(" ", 1)[1]
-        done = cache.set_maxmemory_policy(client, target, wanted, confirm=confirm)
+        done = cache.set_maxmemory_policy(client, wanted, confirm=confirm)
         assert _policy(target) == wanted
         audit = done.actions[0]
         assert (audit["before"], audit["after"], audit["verified"]) == (original, wanted, True)
-        back = cache.set_maxmemory_policy(client, target, original)
-        cache.set_maxmemory_policy(
-            client, target, original, confirm=back.notes[0].rsplit(" ", 1)[1]
-        )
+        back = cache.set_maxmemory_policy(client, original)
+        cache.set_maxmemory_policy(client, original, confirm=back.notes[0].rsplit(" ", 1)[1])
         assert _policy(target) == original
     finally:
         if _policy(target) != original:

@@ -26,14 +26,14 @@ MARGIN_S = 1.5
 
 CHECKS: dict[str, Callable[[redis.Redis, Target], Result]] = {
     "ping": lambda c, t: cache.ping(c),
-    "memory": cache.memory,
-    "stats": lambda c, t: cache.stats(c, t, interval_s=0.1),
+    "memory": lambda c, t: cache.memory(c),
+    "stats": lambda c, t: cache.stats(c, interval_s=0.1),
     "clients": lambda c, t: cache.clients(c),
     "keys": lambda c, t: cache.keys(c, "session:*"),
     "monitor": lambda c, t: cache.monitor(c, seconds=0.5),
-    "delete_keys": lambda c, t: cache.delete_keys(c, t, "netzops-test:*"),
-    "flushdb": lambda c, t: cache.flushdb(c, t),
-    "set_maxmemory_policy": lambda c, t: cache.set_maxmemory_policy(c, t, "allkeys-lru"),
+    "delete_keys": lambda c, t: cache.delete_keys(c, "netzops-test:*"),
+    "flushdb": lambda c, t: cache.flushdb(c),
+    "set_maxmemory_policy": lambda c, t: cache.set_maxmemory_policy(c, "allkeys-lru"),
 }
 
 
@@ -109,7 +109,7 @@ def test_memory_against_maxmemory(throwaway: tuple[str, Target]) -> None:
     used = int(info_fields(redis_cli(None, "INFO", "memory", container=name))["used_memory"])
     limit = int(used * 1.15)  # about 87 % used: above the 80 % warning, under 95 % critical
     redis_cli(None, "CONFIG", "SET", "maxmemory", str(limit), container=name)
-    result = cache.memory(cache.connect(spare), spare)
+    result = cache.memory(cache.connect(spare))
     cli = info_fields(redis_cli(None, "INFO", "memory", container=name))
     row = result.rows[0]
     assert row["maxmemory"] == int(cli["maxmemory"]) == limit
@@ -121,12 +121,12 @@ def test_memory_against_maxmemory(throwaway: tuple[str, Target]) -> None:
 def test_policy_notes_with_maxmemory_and_without_config_file(throwaway: tuple[str, Target]) -> None:
     name, spare = throwaway
     client = cache.connect(spare)
-    dry = cache.set_maxmemory_policy(client, spare, "allkeys-lfu")
+    dry = cache.set_maxmemory_policy(client, "allkeys-lfu")
     notes = " ".join(dry.notes)
     assert "maxmemory is 0" not in notes  # the limit was set by the test above
     assert "CONFIG REWRITE is not available: the server runs without a config file" in notes
     confirm = dry.notes[0].rsplit(" ", 1)[1]
-    cache.set_maxmemory_policy(client, spare, "allkeys-lfu", confirm=confirm)
+    cache.set_maxmemory_policy(client, "allkeys-lfu", confirm=confirm)
     assert redis_cli(None, "CONFIG", "GET", "maxmemory-policy", container=name).split()[1] == (
         "allkeys-lfu"
     )

@@ -61,7 +61,7 @@ def test_non_utf8_key_is_counted_and_shown_escaped(
 def test_delete_keys_plans_and_removes_the_exact_bytes(
     client: redis.Redis, target: Target, prefix: str
 ) -> None:
-    dry = cache.delete_keys(client, target, prefix + "*")
+    dry = cache.delete_keys(client, prefix + "*")
     details = dry.actions[0]["details"]
     assert details["count"] == 3
     assert prefix + "\\xff\\xfe-bin" in details["sample"]
@@ -76,7 +76,7 @@ def test_delete_keys_plans_and_removes_the_exact_bytes(
     assert details["keys_sha256"] == hashlib.sha256(b"\n".join(exact)).hexdigest()[:16]
     assert _exists(target, prefix + "\\xff\\xfe-bin") == 1  # a dry run changes nothing
     confirm = dry.notes[0].rsplit(" ", 1)[1]
-    done = cache.delete_keys(client, target, prefix + "*", confirm=confirm)
+    done = cache.delete_keys(client, prefix + "*", confirm=confirm)
     assert done.actions[0]["outcome"] == "unlinked 3 of 3 keys"
     assert done.actions[0]["verified"] is True
     assert _exists(target, prefix + "\\xff\\xfe-bin") == 0
