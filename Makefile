@@ -39,6 +39,7 @@ lab: sandbox  ## JupyterLab: runbooks read-only, sessions under outputs/ (PORT=,
 	@$(BIN)/python -m netzops.runner.lab >/dev/null
 	@echo "runbooks: http://127.0.0.1:$(PORT)/netzops  (start a session there; sources stay read-only)"
 	@NETZOPS_ROOT=$(CURDIR) $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --ServerApp.ip=127.0.0.1 \
+		--ServerApp.contents_manager_class=netzops.runner.lab.ContentsManager \
 		--ServerApp.port=$(PORT) --ServerApp.port_retries=0 --no-browser \
 		$(if $(TOKEN),--IdentityProvider.token=$(TOKEN)) $(if $(filter 0,$(shell id -u)),--allow-root)
 

@@ -180,4 +180,21 @@ def load_ipython_extension(shell: Any) -> None:
     shell.events.register("pre_run_cell", session.pre_run_cell)
     shell.events.register("post_run_cell", session.post_run_cell)
 
-    atexit.register(lambda: recorder.save(final=True, target=session.target()))
+    _save_at_shutdown(shell, lambda: recorder.save(final=True, target=session.target()))
+
+
+def _save_at_shutdown(shell: Any, save: Any) -> None:
+    """Save when the kernel is asked to shut down (Lab's shutdown does not wait for atexit
+    handlers), and at exit for other ends."""
+    atexit.register(save)
+    kernel = getattr(shell, "kernel", None)
+    original = getattr(kernel, "do_shutdown", None)
+    if kernel is None or original is None:
+        return
+
+    def do_shutdown(*args: Any, **kwargs: Any) -> Any:
+        with contextlib.suppress(Exception):  # shutting down must not fail
+            save()
+        return original(*args, **kwargs)
+
+    kernel.do_shutdown = do_shutdown

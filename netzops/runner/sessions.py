@@ -121,6 +121,7 @@ class Recorder:
         self.cells: list[dict[str, Any]] = []
         self.current: dict[str, Any] | None = None
         self.dirty = False
+        self.ended = False
         self.last_save = time.monotonic()
         self.base: Path | None = None
         self.lock = threading.RLock()
@@ -176,7 +177,7 @@ class Recorder:
     def save(self, final: bool = False, target: str | None = None) -> Path | None:
         """Write the record and its ledger line; None when nothing ran since the last save."""
         with self.lock:
-            if not self.dirty and not (final and self.base is not None):
+            if self.ended or (not self.dirty and not (final and self.base is not None)):
                 return None
             if not self.cells or (self.target is None and target is None and not final):
                 return None  # wait for the parameters cell to name the target
@@ -186,6 +187,7 @@ class Recorder:
                 stem = f"{self.started:%H%M%S}-{self.notebook}{RECORD_SUFFIX}"
                 self.base = _free(folder, stem, ".ipynb").with_suffix("")
             self._write(final)
+            self.ended = final
             self.dirty = False
             self.last_save = time.monotonic()
             return self.base.with_suffix(".ipynb")
