@@ -10,9 +10,10 @@ from typing import Any
 
 from docker import DockerClient
 
-from netzops.containers.status import ENGINE_ERRORS, engine_down, project_containers
+from netzops.checks import Outcome
+from netzops.containers.status import check as docker_check
+from netzops.containers.status import project_containers
 from netzops.findings import Finding, Priority
-from netzops.results import Result
 from netzops.targets import Target
 
 DAEMON_JSON = Path("/etc/docker/daemon.json")
@@ -64,17 +65,15 @@ def _config(c: Any) -> LogConfig:
     return LogConfig(c.name, driver, max_size, max_file, used, limit, rotates)
 
 
-def log_rotation(client: DockerClient, target: Target) -> Result:
+@docker_check("log_rotation", "Log rotation — {target.compose.project}")
+def log_rotation(client: DockerClient, target: Target) -> Outcome:
     """Each container's log driver and rotation limits and its log's size now. A
     container whose log does not rotate (no max-size on json-file) is P3; a log larger
     than its limit (rotation not working) P2. Notes: daemon.json's log-opts (the default
     for new containers; existing ones keep what they were created with)."""
-    check, title = "log_rotation", f"Log rotation — {target.compose.project}"
-    try:
-        rows = [_config(c) for c in project_containers(client, target.compose.project)]
-        engine_driver = str(client.info().get("LoggingDriver", ""))
-    except ENGINE_ERRORS as exc:
-        return engine_down(check, title, exc)
+    check = "log_rotation"
+    rows = [_config(c) for c in project_containers(client, target.compose.project)]
+    engine_driver = str(client.info().get("LoggingDriver", ""))
     findings = []
     for r in rows:
         if r.driver in ("json-file",) and not r.max_size:
@@ -89,4 +88,4 @@ def log_rotation(client: DockerClient, target: Target) -> Result:
         + (json.dumps(daemon) if daemon else f"{DAEMON_JSON} sets no log options")
     ]
     metrics = {f"logs.{r.container}.bytes": float(r.log_bytes) for r in rows if r.log_bytes}
-    return Result.of(check, title, rows, findings, metrics, notes)
+    return Outcome(rows, findings, metrics, notes)

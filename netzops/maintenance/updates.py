@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from netzops.checks import Outcome, checker
 from netzops.findings import Finding, Priority
 from netzops.results import Result
 
@@ -77,16 +78,20 @@ def pending() -> list[Pending]:
     return rows
 
 
-def security_updates() -> Result:
+def _unchecked(check: str, title: str, exc: Exception) -> Result:
+    why = f"cannot check: {exc}"[:240]
+    return Result.of(check, title, findings=[Finding(check, "host", Priority.P3, why)])
+
+
+@checker("maintenance", (OSError, subprocess.TimeoutExpired), _unchecked)(
+    "security_updates", "Host security updates (apt-get -s upgrade)"
+)
+def security_updates() -> Outcome:
     """Runbook "Check for security updates": what `apt-get -s upgrade` would upgrade, how
     many from a security origin (P2 when any), and the age of the package lists it knows
     (a check with lists older than a week is P3: run apt-get update)."""
-    check, title = "security_updates", "Host security updates (apt-get -s upgrade)"
-    try:
-        rows = pending()
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        why = f"cannot check: {exc}"[:240]
-        return Result.of(check, title, findings=[Finding(check, "host", Priority.P3, why)])
+    check = "security_updates"
+    rows = pending()
     fetched = lists_updated()
     security = [r for r in rows if r.security]
     findings = []
@@ -105,4 +110,4 @@ def security_updates() -> Result:
     }
     if age_days is not None:
         metrics["host.updates.lists_age_days"] = round(age_days, 2)
-    return Result.of(check, title, rows, findings, metrics)
+    return Outcome(rows, findings, metrics)
