@@ -48,9 +48,14 @@ def down(volumes: bool) -> None:
 
 @sandbox.command()
 def status() -> None:
-    """Containers, state and health."""
+    """Containers, state and health; exits 1 when a finding is P0 (a service down)."""
+    from netzops.findings import Priority
+
     target = load_target("sandbox")
-    click.echo(containers.service_status(containers.connect(target), target))
+    result = containers.service_status(containers.connect(target), target)
+    click.echo(result)
+    if any(f.priority <= Priority.P0 for f in result.findings):
+        sys.exit(1)
 
 
 @sandbox.command(name="traffic")

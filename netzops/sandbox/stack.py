@@ -51,9 +51,11 @@ def engine() -> docker.DockerClient:
         client = docker.from_env(timeout=10)
         client.ping()
     except DockerException as exc:
+        tried = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
         raise NetzopsError(
-            "no Docker engine answers: run `make bootstrap` (installs docker.io "
-            f"and starts dockerd as root) or start dockerd ({exc})"
+            f"no Docker engine answers at {tried}: start dockerd (`make bootstrap` does, as "
+            "root), or point DOCKER_HOST (or docker_host in the target file) at a running "
+            f"engine ({type(exc).__name__})"
         ) from None
     return client
 
