@@ -201,20 +201,32 @@ def run(
     type=click.Path(path_type=Path),
     help="also write the metrics here for node_exporter's textfile collector",
 )
+@click.option("--json", "as_json", is_flag=True, help="print the runs' side-cars as a JSON list")
 def report(
-    name: str, target: str, fail_on: str, notify: str | None, prometheus: Path | None
+    name: str,
+    target: str,
+    fail_on: str,
+    notify: str | None,
+    prometheus: Path | None,
+    as_json: bool = False,
 ) -> None:
     """Run the set parameters/reports/NAME.yaml and write one summary page."""
     from netzops.findings import Priority
-    from netzops.runner import reports, schedule_cli, schedules
+    from netzops.runner import reports, schedule_cli, schedules, terminal
 
     try:
         if notify:
             schedules.load(notify)  # a bad schedule is refused before anything runs
+        steps = [s.notebook for s in reports.load_report(name).runs]
+        terminal.progress(f"report {name} on {target}: running {', '.join(steps)} …")
         code, page, runs = reports.run(name, target, Priority.parse(fail_on))
     except (BadInput, ValueError) as exc:
         _fail(str(exc))
         return
+    if as_json:
+        sides = [terminal.read_sidecar(r.sidecar) for r in runs]
+        click.echo(json.dumps(sides, indent=2, sort_keys=True))
+        sys.exit(int(code))
     for r in runs:
         click.echo(f"{r.status:<9} worst={r.worst or '-':<4} {r.name:<16} {r.notebook}")
     click.echo(f"summary: {page}")
