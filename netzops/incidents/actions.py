@@ -39,6 +39,7 @@ from netzops.incidents import journal as jr
 from netzops.incidents import recorder
 from netzops.paths import outputs_dir
 from netzops.results import Result
+from netzops.secrets import Scrubber
 from netzops.targets import Target
 
 WAIT_S = 240.0  # how long a confirmed procedure waits for every service to be healthy
@@ -140,13 +141,12 @@ def _evidence_dir(target: Target, kind: str) -> Path:
 
 
 def _outage_evidence(client: DockerClient, target: Target) -> Path:
-    folder = _evidence_dir(target, "outage")
-    (folder / "ps.json").write_text(
-        json.dumps(snapshot(client, target.compose.project, None), indent=1)
-    )
+    folder, scrub = _evidence_dir(target, "outage"), Scrubber(target.resolve_secrets())
+    ps = json.dumps(snapshot(client, target.compose.project, None), indent=1)
+    (folder / "ps.json").write_text(scrub(ps))
     with (folder / "logs-tail100.txt").open("w") as fh:
         for line in logs.view(client, target, tail=100).rows:
-            fh.write(f"{line['time']} {line['container']} {line['message']}\n")
+            fh.write(scrub(f"{line['time']} {line['container']} {line['message']}\n"))
     return folder
 
 
@@ -306,9 +306,10 @@ def collect_evidence(
 ) -> Path:
     """Logs, journal, ledger and volume archives into a new evidence folder, plus
     manifest.sha256 (`sha256sum -c` format). Read-only towards the stack."""
-    folder = _evidence_dir(target, "breach")
-    for src in logs.read(client, target):
-        (folder / f"logs-{src.container}.txt").write_bytes(src.blob)
+    folder, scrub = _evidence_dir(target, "breach"), Scrubber(target.resolve_secrets())
+    for src in logs.read(client, target):  # logs are kept whole, less the target's secrets
+        text = scrub(src.blob.decode("utf-8", "surrogateescape"))
+        (folder / f"logs-{src.container}.txt").write_bytes(text.encode("utf-8", "surrogateescape"))
     where = recorder.status(target.name).journal
     journal = Path(where) if where else jr.journal_path(target.name)
     for path in (journal, outputs_dir() / "ledger.jsonl"):
