@@ -79,9 +79,11 @@ def _verified(target: Target, backup: str | Path | None) -> tuple[Path, Manifest
     return path, manifest
 
 
-def _api_users(target: Target) -> int | None:
-    """Status of GET /api/users on the backend (the first replica answering; None: none)."""
-    urls = [u for name, u in endpoints.health_urls(target).items() if name.startswith("backend")]
+def _api_users(client: DockerClient, target: Target) -> int | None:
+    """Status of GET /api/users on the backend (the best replica answering; None: none)."""
+    urls = [
+        u for name, u in endpoints.health_urls(target, client).items() if name.startswith("backend")
+    ]
     with endpoints.client(target) as http:
         codes = [endpoints.probe(http, "backend", u).status for u in urls]
     return max((c for c in codes if c is not None), default=None)
@@ -134,7 +136,7 @@ def restore(
         return _act(client, target, admin, path, p, timeout_s)
 
     def observe(p: Plan) -> dict[str, Any]:
-        return {"row_counts": row_counts(admin), "api_users": _api_users(target)}
+        return {"row_counts": row_counts(admin), "api_users": _api_users(client, target)}
 
     def verify(before: dict[str, Any], after: dict[str, Any]) -> bool:
         return bool(after["row_counts"] == manifest.tables and after["api_users"] == 200)

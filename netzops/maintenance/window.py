@@ -90,11 +90,11 @@ def _config_hash(target: Target) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
-def _http(target: Target) -> dict[str, int | None]:
+def _http(client: DockerClient, target: Target) -> dict[str, int | None]:
     with endpoints.client(target) as http:
         return {
             name: endpoints.probe(http, name, url).status
-            for name, url in endpoints.health_urls(target).items()
+            for name, url in endpoints.health_urls(target, client).items()
         }
 
 
@@ -112,7 +112,7 @@ def snapshot(client: DockerClient, target: Target, phase: str = "pre") -> Snapsh
             "containers": _containers(client, target),
             "versions": _versions(client, target, db),
             "row_counts": row_counts(db),
-            "http": _http(target),
+            "http": _http(client, target),
             "config_sha256": _config_hash(target),
         }
     finally:
