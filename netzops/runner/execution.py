@@ -37,18 +37,6 @@ from netzops.runner.parameters import merge
 from netzops.secrets import Scrubber
 from netzops.targets import Target
 
-#: What the ledger keeps of each guarded action's audit entry (the record has all of it).
-AUDIT_FIELDS = (
-    "action",
-    "target",
-    "subject",
-    "dry_run",
-    "fingerprint",
-    "outcome",
-    "verified",
-    "who",
-    "at",
-)
 LEDGER_FIELDS = (
     "run_id",
     "notebook",
@@ -285,14 +273,14 @@ def exit_code(error: dict[str, Any] | None, findings: list[Finding], fail_on: Pr
 
 def ledger_entry(side: dict[str, Any], files: list[Path]) -> dict[str, Any]:
     """The ledger's line for a run: LEDGER_FIELDS of its side-car, the number of findings,
-    AUDIT_FIELDS of each action and the SHA-256 of each record file (paths relative to the
+    ledger.ACTION_FIELDS of each action and the SHA-256 of each record file (paths relative to the
     outputs folder)."""
     from netzops.runner import ledger
 
     root = outputs_dir()
     entry = {k: side[k] for k in LEDGER_FIELDS}
     entry["findings"] = len(side["findings"])
-    entry["actions"] = [{k: a.get(k) for k in AUDIT_FIELDS} for a in side["actions"]]
+    entry["actions"] = [{k: a.get(k) for k in ledger.ACTION_FIELDS} for a in side["actions"]]
     entry["files"] = {str(p.relative_to(root)): ledger.file_hash(p) for p in files if p.exists()}
     return entry
 
