@@ -84,7 +84,8 @@ def test_lab_opens_a_runbook_source_as_a_notebook(lab: str) -> None:
 
 CHROMIUM = "/usr/bin/chromium"
 ALL_NUMBERED = """() => {
-  const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+  const shown = '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt';
+  const p = [...document.querySelectorAll(shown)]
     .map(e => e.textContent);
   return p.length > 2 && p.every(t => /\\[\\d+\\]/.test(t));
 }"""
@@ -153,6 +154,8 @@ def _wait(condition: Callable[[], Any], seconds: float, what: str) -> Any:
 
 
 def _open_session(page: Page, url: str, query: str) -> None:
+    page.goto(f"{url}/lab?reset&token={TOKEN}")  # no tabs restored from an earlier test
+    page.wait_for_selector(".jp-LauncherBody, .jp-Launcher", state="attached", timeout=60_000)
     page.goto(f"{url}/netzops/session?{query}&token={TOKEN}")
     page.wait_for_selector("text=netzops (Python) | Idle", timeout=90_000)
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", state="attached", timeout=30_000)
