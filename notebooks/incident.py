@@ -25,15 +25,18 @@
 # `outputs/incidents/<id>.json`; every update is also a ledger entry. With `procedure`, the
 # last cell shows one of the runbook's Emergency Procedures as a guarded plan.
 
+# %%
+from typing import Literal  # the choices of the parameters below
+
 # %% tags=["parameters"]
 target: str = "sandbox"  # target file in parameters/targets/
 incident: str = ""  # incident id (INC-YYYYMMDD-HHMMSS); empty: open a new incident
-status: str = "Investigating"  # Investigating, Identified, Monitoring or Resolved
+status: Literal["Investigating", "Identified", "Monitoring", "Resolved"] = "Investigating"  # phase
 summary: str = ""  # current status, one or two sentences (empty: the worst finding)
 commander: str = ""  # incident commander (name or handle)
 next_update_minutes: int = 30  # when the next status update is due
-severity: str = ""  # P0..P3 to override the sweep's worst finding; empty: from the sweep
-procedure: str = ""  # emergency procedure: complete_outage, database_corruption, security_breach
+severity: Literal["", "P0", "P1", "P2", "P3"] = ""  # override the sweep's worst; empty: sweep
+procedure: Literal["", "complete_outage", "database_corruption", "security_breach"] = ""  # plan
 address: str = ""  # security_breach: the suspicious IP address to isolate (planned, not run)
 confirm: str = ""  # the procedure's confirmation from its dry run; empty: dry run
 
