@@ -82,10 +82,11 @@ def test_restart_refuses_wrong_missing_and_stale_confirmations(
         f"recreate@sandbox#{fingerprint}",
         f"restart@production#{fingerprint}",
         "restart@sandbox#000000000000",
-        "",
     ):
         with pytest.raises(GuardRefused):
             containers.restart(client, target, "backend", confirm=wrong)
+    empty = containers.restart(client, target, "backend", confirm="")  # a parameters cell's ""
+    assert empty.actions[0]["dry_run"] is True
     with pytest.raises(GuardRefused, match="stale"):  # the plan of all services differs
         containers.restart(client, target, None, confirm=good)
     assert {i: _inspect(i)["started_at"] for i in ids} == before
