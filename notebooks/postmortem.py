@@ -27,7 +27,7 @@
 # %% tags=["parameters"]
 target: str = "sandbox"  # target file in parameters/targets/
 incident: str = ""  # incident id (INC-YYYYMMDD-HHMMSS); empty: use start/end
-start: str = ""  # window start when there is no incident (e.g. 2026-11-30T10:00:00Z, 2h)
+start: str = ""  # window start (e.g. 2026-11-30T10:00:00Z, 2h); empty: the incident's or 24h
 end: str = ""  # window end; empty: the incident's resolution (+2 min) or now
 
 # %%

@@ -38,6 +38,7 @@ from netzops.targets import Target
 
 BEFORE = timedelta(minutes=10)  # window opened this long before the incident's start
 AFTER = timedelta(minutes=2)  # and closed this long after its resolution
+DEFAULT_WINDOW = timedelta(hours=24)  # no incident, no start: the runbook's last day
 FAILING = {"down", "unhealthy", "error", "gap"}
 FOLLOW = timedelta(minutes=10)  # what a failing event "preceded": failures this soon after
 EPISODE_GAP = timedelta(seconds=90)  # 5xx further apart than this are separate episodes (ours)
@@ -231,6 +232,8 @@ def root_causes(
 def window(
     record: dict[str, Any] | None, start: logs.When, end: logs.When
 ) -> tuple[datetime, datetime]:
+    """The timeline's window: `start`/`end` when given; else the incident's (from before its
+    start to after its resolution); with neither, the last DEFAULT_WINDOW."""
     now = datetime.now(UTC)
     low, high = logs.parse_when(start, now), logs.parse_when(end, now)
     if record:
@@ -238,7 +241,7 @@ def window(
         closed = jr.parse_time(record["resolved"]) + AFTER if record.get("resolved") else now
         low, high = low or opened - BEFORE, high or closed
     if low is None:
-        raise BadInput("give an incident id or a start time (ISO, Unix seconds or 1h/30m)")
+        low = now - DEFAULT_WINDOW
     high = high or now
     if high <= low:
         raise BadInput(f"end {high:%Y-%m-%d %H:%M:%S} is not after start {low:%Y-%m-%d %H:%M:%S}")

@@ -149,7 +149,7 @@ def test_headless_confirmed_restart_is_refused_by_policy(targets: Path, name: st
     assert _started(ids) == before  # no backend container was restarted
     outputs = Path(os.environ["NETZOPS_OUTPUTS"])
     entry = next(
-        e for e in ledger.entries(outputs / "ledger.jsonl") if e["run_id"] == real["run_id"]
+        e for e in ledger.latest(outputs / "ledger.jsonl") if e["run_id"] == real["run_id"]
     )
     assert entry["status"] == "failed" and entry["target"] == name
     assert [a["outcome"][:8] for a in entry["actions"]] == ["refused:"]

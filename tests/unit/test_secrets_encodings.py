@@ -98,7 +98,8 @@ def _views(text: str) -> Iterator[str]:
 def survivors(path: Path, secret: str) -> list[str]:
     """The forms of `secret` found in `path`: itself, its repr and ascii bodies."""
     wanted = {secret, repr(secret)[1:-1], ascii(secret)[1:-1], repr(secret + '"')[1:-2]}
-    return sorted({w for view in _views(path.read_text()) for w in wanted if w in view})
+    text = path.read_bytes().decode("utf-8", "surrogateescape")  # backups under outputs/ too
+    return sorted({w for view in _views(text) for w in wanted if w in view})
 
 
 @pytest.mark.parametrize(
