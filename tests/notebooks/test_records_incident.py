@@ -19,7 +19,8 @@ import pytest
 
 from netzops import containers, incidents
 from netzops.incidents import journal as jr
-from netzops.incidents.postmortem import PostMortem
+from netzops.incidents.postmortem import EPISODE_GAP, PostMortem
+from netzops.logs import parse as lp
 from netzops.sandbox import stack, traffic
 from netzops.targets import Target
 from tests.conftest import sh
@@ -55,6 +56,14 @@ def _wait(what: str, test: object, timeout_s: float) -> None:
     while not test():  # type: ignore[operator]
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.2)
+
+
+def _no_recent_5xx() -> bool:
+    """nginx answered no 5xx in the last EPISODE_GAP (+5 s): an earlier test's errors would
+    otherwise join the outage's episode."""
+    since = f"{int(EPISODE_GAP.total_seconds()) + 5}s"
+    out = sh("docker", "logs", "--since", since, "netzwaechter-frontend")
+    return not any((lp.access_status(line.encode()) or 0) >= 500 for line in out.splitlines())
 
 
 def _healthy(name: str) -> bool:
@@ -109,6 +118,7 @@ def outage(sandbox: Target) -> Iterator[Outage]:
     prober.start()
     try:
         time.sleep(5)  # normal traffic first
+        _wait("an episode of its own", _no_recent_5xx, 240)
         sh("docker", "stop", POSTGRES)
         stopped = time.monotonic()
         _wait("a failing request", lambda: probe.failures(), 30)
