@@ -23,7 +23,8 @@ from netzops.findings import Priority
 from netzops.results import Result
 from netzops.runner.execution import Exit
 from netzops.targets import Target
-from tests.conftest import ROOT, sh
+from tests.conftest import ROOT
+from tests.integration.test_postgres import psql
 
 MONITOR = "netzops_monitor"
 CHECKS: dict[str, Callable[[postgres.Database], Result]] = {
@@ -61,21 +62,6 @@ SNAPSHOT = (
     "(SELECT count(*) FROM alerts), (SELECT count(*) FROM sites), "
     "(SELECT count(*) FROM pg_class WHERE relname = 'netzops_test_lp')"
 )
-
-
-def psql(query: str) -> str:
-    return sh(
-        "docker",
-        "exec",
-        "netzwaechter-postgres",
-        "psql",
-        "-U",
-        "postgres",
-        "-d",
-        "netzwaechter",
-        "-Atc",
-        query,
-    ).strip()
 
 
 @pytest.fixture(scope="module")

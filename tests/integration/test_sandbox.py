@@ -7,6 +7,7 @@ import json
 from netzops import containers
 from netzops.targets import Target
 from tests.conftest import sh
+from tests.integration.test_postgres import psql
 
 RUNBOOK_NAMES = {"netzwaechter-frontend", "netzwaechter-postgres", "netzwaechter-redis"}
 
@@ -53,28 +54,13 @@ def test_https_health_answers_with_curl() -> None:
     assert any(u["username"] == "admin" for u in json.loads(body))
 
 
-def _psql(sql: str) -> str:
-    return sh(
-        "docker",
-        "exec",
-        "netzwaechter-postgres",
-        "psql",
-        "-U",
-        "postgres",
-        "-d",
-        "netzwaechter",
-        "-Atc",
-        sql,
-    ).strip()
-
-
 def test_postgres_holds_seed_and_statement_statistics() -> None:
-    assert int(_psql("SELECT count(*) FROM measurements")) >= 100_000
-    assert int(_psql("SELECT count(*) FROM users")) == 50
-    assert int(_psql("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'alerts'")) > 0
+    assert int(psql("SELECT count(*) FROM measurements")) >= 100_000
+    assert int(psql("SELECT count(*) FROM users")) == 50
+    assert int(psql("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'alerts'")) > 0
     statements = "SELECT count(*) FROM pg_stat_statements WHERE query ILIKE '%FROM sites%'"
-    assert int(_psql(statements)) > 0
-    assert _psql("SHOW log_min_duration_statement") == "200ms"
+    assert int(psql(statements)) > 0
+    assert psql("SHOW log_min_duration_statement") == "200ms"
 
 
 def test_redis_holds_sessions(target: Target) -> None:
