@@ -26,6 +26,25 @@ def sh(*args: str, check: bool = True, input: str | None = None, timeout: float 
     return done.stdout
 
 
+def psql(query: str, dbname: str = "netzwaechter") -> str:
+    """psql as the superuser inside the sandbox container (-AtX: bare rows, no psqlrc)."""
+    return sh(
+        "docker",
+        "exec",
+        "netzwaechter-postgres",
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        dbname,
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-AtXc",
+        query,
+        timeout=30,
+    ).strip()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Records of test runs go to a temporary outputs folder, not the user's."""

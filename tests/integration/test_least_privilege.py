@@ -23,8 +23,7 @@ from netzops.findings import Priority
 from netzops.results import Result
 from netzops.runner.execution import Exit
 from netzops.targets import Target
-from tests.conftest import ROOT
-from tests.integration.test_postgres import psql
+from tests.conftest import ROOT, psql
 
 MONITOR = "netzops_monitor"
 CHECKS: dict[str, Callable[[postgres.Database], Result]] = {

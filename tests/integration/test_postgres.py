@@ -21,28 +21,9 @@ import pytest
 from netzops import postgres
 from netzops.findings import Priority
 from netzops.targets import Target
-from tests.conftest import sh
+from tests.conftest import psql, sh
 
 MiB = 1_048_576
-
-
-def psql(query: str, dbname: str = "netzwaechter") -> str:
-    """psql as the superuser inside the sandbox container (-AtX: bare rows, no psqlrc)."""
-    return sh(
-        "docker",
-        "exec",
-        "netzwaechter-postgres",
-        "psql",
-        "-U",
-        "postgres",
-        "-d",
-        dbname,
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-AtXc",
-        query,
-        timeout=30,
-    ).strip()
 
 
 def psql_rows(query: str, dbname: str = "netzwaechter") -> list[list[str]]:

@@ -14,11 +14,11 @@ from netzops import postgres
 from netzops.errors import BadInput, GuardRefused
 from netzops.results import Result
 from netzops.targets import Target
+from tests.conftest import psql
 from tests.integration.test_postgres import (
     Sleeper,
     alerts_dead_tuples,
     ensure_alerts_dead_tuples,
-    psql,
     start_sleeper,
     stop_sleeper,
 )

@@ -16,8 +16,7 @@ from netzops import postgres
 from netzops.findings import Priority
 from netzops.results import Result
 from netzops.targets import Postgres, Target
-from tests.conftest import sh
-from tests.integration.test_postgres import psql
+from tests.conftest import psql, sh
 
 Check = Callable[[postgres.Database], Result]
 CHECKS: list[Check] = [

@@ -6,8 +6,7 @@ import json
 
 from netzops import containers
 from netzops.targets import Target
-from tests.conftest import sh
-from tests.integration.test_postgres import psql
+from tests.conftest import psql, sh
 
 RUNBOOK_NAMES = {"netzwaechter-frontend", "netzwaechter-postgres", "netzwaechter-redis"}
 

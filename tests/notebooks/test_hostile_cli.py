@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from netzops.runner.execution import Exit
-from tests.conftest import ROOT, sh
+from tests.conftest import ROOT, psql
 
 NETZOPS = str(ROOT / ".venv" / "bin" / "netzops")
 HOOK = """
@@ -64,18 +64,7 @@ def _files() -> set[Path]:
 
 
 def _users() -> str:
-    return sh(
-        "docker",
-        "exec",
-        "netzwaechter-postgres",
-        "psql",
-        "-U",
-        "postgres",
-        "-d",
-        "netzwaechter",
-        "-Atc",
-        "SELECT count(*), md5(string_agg(u::text, '|' ORDER BY id)) FROM users u",
-    ).strip()
+    return psql("SELECT count(*), md5(string_agg(u::text, '|' ORDER BY id)) FROM users u")
 
 
 CASES: list[tuple[Sequence[str | bytes], str]] = [

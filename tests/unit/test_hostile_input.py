@@ -32,7 +32,7 @@ from netzops.runner import kernels, notebooks
 from netzops.runner.execution import prepare
 from netzops.runner.parameters import declared, merge, parse_assignments, read_file
 from netzops.targets import Target, load_target
-from tests.conftest import sh
+from tests.conftest import psql
 
 CELL = """
 target: str = "sandbox"
@@ -326,21 +326,6 @@ def monitor(sandbox: Target) -> Iterator[postgres.Database]:
     db = postgres.connect(sandbox)
     yield db
     db.close()
-
-
-def psql(query: str) -> str:
-    return sh(
-        "docker",
-        "exec",
-        "netzwaechter-postgres",
-        "psql",
-        "-U",
-        "postgres",
-        "-d",
-        "netzwaechter",
-        "-Atc",
-        query,
-    ).strip()
 
 
 def _users_digest() -> str:
