@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from netzops.findings import Priority
+from netzops.results import MIME_TYPE
 from netzops.runner import notebooks
 from netzops.runner.execution import execute, prepare
 from netzops.runner.parameters import parse_assignments
@@ -61,6 +62,16 @@ class Record:
         found = self.results(check)
         assert found, f"no result {check}: {[r['check'] for r in self.side['results']]}"
         return found[0]
+
+    def all_rows(self, check: str) -> list[Side]:
+        """Every row of the first result `check` as the executed notebook holds it (the
+        side-car keeps only the first ROWS_KEPT of each result)."""
+        for cell in json.loads(self.notebook.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                data = output.get("data", {}).get(MIME_TYPE)
+                if data and data["check"] == check:
+                    return list(data.get("rows", []))
+        raise AssertionError(f"no result {check} in {self.notebook}")
 
     def findings(self, check: str | None = None, priority: str | None = None) -> list[Side]:
         return [

@@ -172,7 +172,7 @@ def _instant(value: object) -> float:
 
 
 def test_timeline_holds_postgres_die_and_start_as_docker_reported_them(outage: Outage) -> None:
-    rows = outage.postmortem.result("timeline")["rows"]
+    rows = outage.postmortem.all_rows("timeline")
     pg = [r for r in rows if r["source"] == "journal" and r["service"] == "postgres"]
     # the window opens 10 min before the incident: earlier outages may be in it too
     dies = [r for r in pg if r["event"].startswith("die")]
@@ -192,7 +192,7 @@ def test_timeline_holds_postgres_die_and_start_as_docker_reported_them(outage: O
 
 def test_backend_errors_and_5xx_overlap_the_outage(outage: Outage) -> None:
     down, up = outage.stop_live[0] / 1e9, outage.start_live[0] / 1e9
-    rows = outage.postmortem.result("timeline")["rows"]
+    rows = outage.postmortem.all_rows("timeline")
     backend = [r for r in rows if r["source"] == "logs" and r["service"] == "backend"]
     assert any(down - 1 <= _instant(r["time"]) <= up + 5 for r in backend), backend[:5]
     nginx = [r for r in rows if r["source"] == "nginx"]
