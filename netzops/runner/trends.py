@@ -20,13 +20,13 @@ import json
 import re
 import statistics
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netzops import units
-from netzops.findings import Band, Finding, Priority
+from netzops.findings import Band, Finding, Priority, remaining
 from netzops.paths import outputs_dir
 from netzops.runner import ledger
 
@@ -330,16 +330,44 @@ def findings(
     slow_factor: float = SLOW_FACTOR,
 ) -> tuple[list[Finding], list[str]]:
     """Findings for what gets worse, and notes on what history is missing for them."""
+    past = _Past(frame, metrics, bands, now, slow_factor)
     found: list[Finding] = []
     notes: list[str] = []
     for check in (_disk_full, _slow_queries, _error_rate, _certificates):
-        more, said = check(frame, metrics, bands, now, slow_factor)
+        more, said = check(past)
         found += more
         notes += said
     return found, notes
 
 
 Check = tuple[list[Finding], list[str]]
+
+
+@dataclass(frozen=True)
+class _Past:
+    """What every trend check reads: the history frame, this run's metrics and limits."""
+
+    frame: pd.DataFrame
+    metrics: Mapping[str, float]
+    bands: Mapping[str, Band]
+    now: datetime
+    slow_factor: float
+
+    def named(self, pattern: str) -> list[tuple[str, float]]:
+        """This run's metrics whose whole name matches `pattern`, by name."""
+        return sorted((n, float(v)) for n, v in self.metrics.items() if re.fullmatch(pattern, n))
+
+    def points(self, metric: str, days: int) -> list[tuple[datetime, float]]:
+        """Earlier values of `metric` over the last `days`, one per run (the largest), by time."""
+        if self.frame.empty:
+            return []
+        frame = self.frame
+        rows = frame[(frame["metric"] == metric) & (frame["started"] >= self.now - timedelta(days))]
+        best: dict[datetime, float] = {}
+        for t, v in zip(rows["started"], rows["value"], strict=True):
+            when = t.to_pydatetime()
+            best[when] = max(float(v), best.get(when, float("-inf")))
+        return sorted(best.items())
 
 
 def disk_forecast(points: list[tuple[datetime, float]], now_percent: float) -> float | None:
@@ -356,19 +384,12 @@ def disk_forecast(points: list[tuple[datetime, float]], now_percent: float) -> f
     return max(0.0, (100.0 - now_percent) / slope)
 
 
-def _disk_full(
-    frame: pd.DataFrame,
-    metrics: Mapping[str, float],
-    bands: Mapping[str, Band],
-    now: datetime,
-    _f: float,
-) -> Check:
-    band = bands.get("disk_full_days", Band(warn=30, critical=7))
+def _disk_full(past: _Past) -> Check:
+    band = past.bands.get("disk_full_days", Band(warn=30, critical=7))
     found, notes = [], []
-    for name in sorted(n for n in metrics if re.fullmatch(r"host\.disk\..+\.percent", n)):
+    for name, percent in past.named(r"host\.disk\..+\.percent"):
         mount = name[len("host.disk.") : -len(".percent")]
-        earlier = _points(frame, name, now - timedelta(days=FIT_DAYS))
-        points = [*earlier, (now, float(metrics[name]))]
+        points = [*past.points(name, FIT_DAYS), (past.now, percent)]
         span = points[-1][0] - points[0][0]
         if len(points) < MIN_FIT_POINTS or span < MIN_FIT_SPAN:
             had = (
@@ -382,64 +403,31 @@ def _disk_full(
                 f" {units.duration(MIN_FIT_SPAN.total_seconds())})"
             )
             continue
-        days_left = disk_forecast(points, float(metrics[name]))
-        if days_left is None:
-            continue
-        priority = (
-            Priority.P1
-            if band.critical is not None and days_left < band.critical
-            else Priority.P2
-            if band.warn is not None and days_left < band.warn
-            else None
-        )
-        if priority is not None:
-            limit = band.critical if priority is Priority.P1 else band.warn
+        days_left = disk_forecast(points, percent)
+        judged = None if days_left is None else remaining("host_disk", mount, days_left, band, "")
+        if days_left is not None and judged is not None:
             found.append(
-                Finding(
-                    "host_disk",
-                    mount,
-                    priority,
-                    f"disk {mount} full in {units.days(days_left)} at the rate of the last"
-                    f" {units.duration(span.total_seconds())} (now {units.percent(metrics[name])})",
-                    round(days_left, 1),
-                    limit,
+                replace(
+                    judged,
+                    priority=max(judged.priority, Priority.P1),  # a forecast, not an outage
+                    summary=f"disk {mount} full in {units.days(days_left)} at the rate of the"
+                    f" last {units.duration(span.total_seconds())} (now {units.percent(percent)})",
+                    value=round(days_left, 1),
                 )
             )
     return found, notes
 
 
-def _points(frame: pd.DataFrame, metric: str, since: datetime) -> list[tuple[datetime, float]]:
-    if frame.empty:
-        return []
-    rows = frame[(frame["metric"] == metric) & (frame["started"] >= since)]
-    best: dict[datetime, float] = {}
-    for t, v in zip(rows["started"], rows["value"], strict=True):
-        when = t.to_pydatetime()
-        best[when] = max(float(v), best.get(when, float("-inf")))
-    return sorted(best.items())
-
-
-def _median7(frame: pd.DataFrame, metric: str, now: datetime) -> float | None:
-    values = [v for _, v in _points(frame, metric, now - timedelta(days=MEDIAN_DAYS))]
-    return statistics.median(values) if values else None
-
-
-def _slow_queries(
-    frame: pd.DataFrame,
-    metrics: Mapping[str, float],
-    _b: Mapping[str, Band],
-    now: datetime,
-    factor: float,
-) -> Check:
+def _slow_queries(past: _Past) -> Check:
     found, notes = [], []
     pattern = r"postgres\.statements\.slowest_mean_ms|logs\.[^.]+\.slow_query_p95_ms"
-    for name in sorted(n for n in metrics if re.fullmatch(pattern, n)):
-        median = _median7(frame, name, now)
-        if median is None:
+    for name, value in past.named(pattern):
+        earlier = past.points(name, MEDIAN_DAYS)
+        if not earlier:
             notes.append(f"{name}: no earlier value — no 7-day median yet")
             continue
-        value = float(metrics[name])
-        if median > 0 and value >= factor * median:
+        median = statistics.median(v for _, v in earlier)
+        if median > 0 and value >= past.slow_factor * median:
             found.append(
                 Finding(
                     "slow_queries",
@@ -448,28 +436,22 @@ def _slow_queries(
                     f"slow query mean {units.millis(value)} is {value / median:.1f}× its"
                     f" 7-day median {units.millis(median)}",
                     value,
-                    round(factor * median, 1),
+                    round(past.slow_factor * median, 1),
                 )
             )
     return found, notes
 
 
-def _error_rate(
-    frame: pd.DataFrame,
-    metrics: Mapping[str, float],
-    bands: Mapping[str, Band],
-    now: datetime,
-    _f: float,
-) -> Check:
-    band = bands["error_rate_percent"]
+def _error_rate(past: _Past) -> Check:
+    band = past.bands["error_rate_percent"]
     found, notes = [], []
-    for name in sorted(n for n in metrics if re.fullmatch(r"logs\.[^.]+\.error_rate_percent", n)):
+    for name, value in past.named(r"logs\.[^.]+\.error_rate_percent"):
         service = name.split(".")[1]
-        earlier = _points(frame, name, now - timedelta(days=MEDIAN_DAYS))
+        earlier = past.points(name, MEDIAN_DAYS)
         if not earlier:
             notes.append(f"error rate {service}: no earlier value — cannot tell whether it rises")
             continue
-        value, median = float(metrics[name]), statistics.median(v for _, v in earlier)
+        median = statistics.median(v for _, v in earlier)
         rising = value > earlier[-1][1] and value > RISING_FACTOR * median
         if rising and band.warn is not None and value > band.warn:
             found.append(
@@ -486,37 +468,14 @@ def _error_rate(
     return found, notes
 
 
-def _certificates(
-    frame: pd.DataFrame,
-    metrics: Mapping[str, float],
-    bands: Mapping[str, Band],
-    now: datetime,
-    _f: float,
-) -> Check:
-    band = bands["tls_days_left"]
+def _certificates(past: _Past) -> Check:
+    """The same verdict as the live check (`findings.remaining`), worded as a date."""
     found = []
-    for name in sorted(n for n in metrics if re.fullmatch(r"tls\..+\.days_left", n)):
-        left = float(metrics[name])
-        if band.warn is None or left >= band.warn:
+    for name, left in past.named(r"tls\..+\.days_left"):
+        judged = remaining("tls", name.split(".")[1], left, past.bands["tls_days_left"], "")
+        if judged is None:
             continue
-        on = (now + timedelta(days=left)).strftime("%Y-%m-%d")
-        priority = (
-            Priority.P0
-            if left <= 0
-            else Priority.P1
-            if band.critical and left < band.critical
-            else Priority.P2
-        )
-        found.append(
-            Finding(
-                "tls",
-                name.split(".")[1],
-                priority,
-                f"certificate expires in {units.days(left)} (on {on})"
-                if left > 0
-                else "certificate expired",
-                left,
-                band.warn,
-            )
-        )
+        on = (past.now + timedelta(days=left)).strftime("%Y-%m-%d")
+        wording = f"certificate expires in {units.days(left)} (on {on})"
+        found.append(replace(judged, summary=wording if left > 0 else "certificate expired"))
     return found, []
