@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets as token
-import shutil
 import subprocess
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -21,7 +22,7 @@ from netzops.errors import NetzopsError
 from netzops.incidents import recorder
 from netzops.paths import project_root
 from netzops.results import Result
-from netzops.sandbox import tlscert
+from netzops.sandbox import assets, converge, tlscert
 from netzops.targets import Target, load_target
 
 BASE_IMAGE = "netzwaechter/base:local"
@@ -60,9 +61,11 @@ def engine() -> docker.DockerClient:
     return client
 
 
-def ensure_base_image(client: docker.DockerClient) -> None:
+def ensure_base_image(client: docker.DockerClient) -> str:
+    """Build the offline base image when it is missing; returns "kept" or "built"."""
     try:
         client.images.get(BASE_IMAGE)
+        return "kept"
     except ImageNotFound:
         subprocess.run(
             ["sh", str(folder() / "base" / "build.sh"), BASE_IMAGE],
@@ -70,6 +73,7 @@ def ensure_base_image(client: docker.DockerClient) -> None:
             capture_output=True,
             timeout=120,
         )
+        return "built"
 
 
 def ensure_secrets() -> None:
@@ -87,19 +91,13 @@ def ensure_secrets() -> None:
         path.chmod(0o600)
 
 
-def ensure_backend_packages() -> None:
-    backend = folder() / "backend"
-    if (backend / "node_modules" / "express").is_dir():
-        return
-    npm = shutil.which("npm")
-    if not npm:
-        raise NetzopsError("npm not found: install Node.js and npm (apt-get install nodejs npm)")
-    subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=backend,
-        check=True,
-        timeout=600,
-    )
+def asset_changes(target: Target) -> list[str] | None:
+    """How this clone's assets differ from the installed ones ("postgres/seed.sql
+    changed", …); None when none are installed yet (the first up of this layout)."""
+    installed = assets.installed_manifest(assets.target_dir(state(target)))
+    if installed is None:
+        return None
+    return assets.differences(installed, assets.manifest(assets.source()))
 
 
 #: Lists the container's processes as "pid<TAB>title" (nginx sets each worker's title).
@@ -155,20 +153,113 @@ def set_certificate(
     )
 
 
-def up(target: Target | None = None, cert_days: float = 90, wait_s: float = 240) -> Result:
-    """Start the stack and wait until every service is healthy; returns the status."""
+#: The steps of `start`, in order, as its `progress` callback names them.
+STEPS = (
+    "base image",
+    "secrets",
+    "assets",
+    "certificate",
+    "event recorder",
+    "containers",
+    "health",
+    "database",
+)
+Progress = Callable[[str, str, float], None]  # (step, outcome, seconds)
+
+
+@dataclass(frozen=True)
+class Started:
+    """What `start` did: one line per container (`converge.changes`) and the status."""
+
+    changes: list[str]
+    status: Result
+
+
+def start(
+    target: Target | None = None,
+    cert_days: float = 90,
+    wait_s: float = 240,
+    recreate: bool = False,
+    progress: Progress | None = None,
+) -> Started:
+    """Bring the stack to what this clone describes and wait until every service is healthy.
+
+    Running, unchanged containers are left alone; missing ones are created, stopped ones
+    started. When this clone's compose configuration or assets differ from those of the
+    existing containers it raises NetzopsError (one line naming the difference and
+    `--recreate`) before changing anything, unless `recreate`; then it recreates those
+    services (data volumes stay). The first start after the assets moved to the state
+    folder recreates the stack once. `progress(step, outcome, seconds)` is called after
+    each of STEPS."""
     target = target or load_target("sandbox")
+    say = progress or (lambda step, outcome, seconds: None)
+    clock = time.monotonic()
+
+    def done(step: str, outcome: str = "ok") -> None:
+        nonlocal clock
+        now = time.monotonic()
+        say(step, outcome, now - clock)
+        clock = now
+
     client = engine()
-    ensure_base_image(client)
+    done("base image", ensure_base_image(client))
     ensure_secrets()
-    ensure_backend_packages()
-    if not (state() / "certs" / "server.crt").exists() or cert_days != 90:
+    done("secrets")
+    changed = asset_changes(target)
+    before = converge.snapshot(client, target.compose.project)
+    moved = changed is None and bool(before)  # containers of the old layout (clone assets)
+    differ = converge.Difference(
+        converge.config_differences(before, converge.wanted_hashes(target)), changed or []
+    )
+    if before and differ and not (recreate or moved):
+        raise NetzopsError(differ.refusal())
+    assets.install(assets.target_dir(state(target)))
+    stale = assets.services_of(changed or []) if before else []
+    done("assets", "installed" if changed is None else ("updated" if changed else "unchanged"))
+    new_cert = not (state() / "certs" / "server.crt").exists() or cert_days != 90
+    if new_cert:
         set_certificate(cert_days)
+    done("certificate", "new" if new_cert else "kept")
     recorder.start(target)  # the event journal (idempotent: one recorder per machine)
-    compose.run(target, "up", "-d", "--remove-orphans", timeout_s=wait_s)
+    done("event recorder")
+    _compose_up(target, before, sorted(set(stale) - set(differ.config)), wait_s)
+    changes = converge.changes(before, converge.snapshot(client, target.compose.project))
+    done("containers", _tally(changes))
     status = wait_healthy(client, target, wait_s)
+    done("health", "healthy")
     maintain_database(client)
-    return status
+    done("database")
+    return Started(changes, status)
+
+
+def up(target: Target | None = None, cert_days: float = 90, wait_s: float = 240) -> Result:
+    """`start` without progress: the stack up and healthy; returns the status."""
+    return start(target, cert_days, wait_s).status
+
+
+def _compose_up(
+    target: Target,
+    before: dict[str, converge.Seen],
+    stale: list[str],
+    wait_s: float,
+) -> None:
+    """`compose up -d` keeping the backend's replica count; then force-recreate the
+    services whose mounted assets changed (compose cannot see file contents)."""
+    replicas = sum(1 for s in before.values() if s.service == "backend")
+    scale = ["--scale", f"backend={replicas}"] if replicas > 1 else []
+    compose.run(target, "up", "-d", "--remove-orphans", *scale, timeout_s=wait_s)
+    if stale:
+        compose.run(
+            target, "up", "-d", "--no-deps", "--force-recreate", *scale, *stale, timeout_s=wait_s
+        )
+
+
+def _tally(changes: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for line in changes:
+        what = line.split(": ", 1)[1]
+        counts[what] = counts.get(what, 0) + 1
+    return ", ".join(f"{n} {what}" for what, n in counts.items()) or "none"
 
 
 def maintain_database(client: docker.DockerClient) -> None:
