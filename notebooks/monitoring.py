@@ -120,7 +120,7 @@ plots.errors_per_minute(rates)
 logs.nginx_error_rate(docker, stack, since=since)
 
 # %%
-logs.request_rates(docker, stack, since="5m")  # the short window, as alerts judge it
+logs.request_rates_recent(docker, stack)  # the short window, as alerts judge it
 
 # %%
 logs.out_of_memory(docker, stack, service=None, since=since)

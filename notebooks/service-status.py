@@ -54,7 +54,7 @@ cache.ping(cache.connect(stack))
 certs.check(stack)
 
 # %%
-logs.request_rates(containers.connect(stack), stack, since="5m")
+logs.request_rates_recent(containers.connect(stack), stack)
 
 # %%
 logs.out_of_memory(containers.connect(stack), stack, service=None, since="1h")

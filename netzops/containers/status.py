@@ -21,7 +21,7 @@ from requests.exceptions import RequestException
 
 from netzops.checks import Outcome, checker
 from netzops.errors import BadInput
-from netzops.findings import Finding, Priority, above
+from netzops.findings import Band, Finding, Priority, above
 from netzops.results import Result
 from netzops.targets import Target
 from netzops.times import parse_time
@@ -33,6 +33,7 @@ ONEOFF = "com.docker.compose.oneoff"
 TIMEOUT_S = 10
 FALLBACK_API = "1.41"  # used only when the engine does not answer the version probe
 ENGINE_ERRORS = (DockerException, RequestException, OSError)
+LOOP_WINDOW_S = 3600.0  # restarts count as a loop while the last start is this recent (ours)
 
 
 def connect(target: Target) -> DockerClient:
@@ -125,7 +126,7 @@ def container_state(container: Container, now: datetime | None = None) -> Contai
     )
 
 
-def _service_findings(service: str, states: list[ContainerState]) -> list[Finding]:
+def _service_findings(service: str, states: list[ContainerState], band: Band) -> list[Finding]:
     check = "service_status"
     if not states:
         return [Finding(check, service, Priority.P0, "no container: service is not deployed")]
@@ -157,12 +158,32 @@ def _service_findings(service: str, states: list[ContainerState]) -> list[Findin
         )
     if any(s.health == "starting" for s in states):
         found.append(Finding(check, service, Priority.P3, "health check still starting"))
-    restarts = sum(s.restart_count for s in states)
-    if restarts:
-        found.append(
-            Finding(check, service, Priority.P3, f"restarted {restarts} time(s)", restarts)
-        )
+    restart = restarts(service, states, band)
+    if restart:
+        found.append(restart)
     return found
+
+
+def restarts(service: str, states: list[ContainerState], band: Band) -> Finding | None:
+    """The one verdict on a service's restart count (every notebook and the alert sweep
+    show this finding): more than `band.critical` restarts (data/thresholds.yaml
+    `restart_count`) while a replica is down or last started within LOOP_WINDOW_S is a
+    restart loop, P1; any other restart count is P3. None without restarts."""
+    count = sum(s.restart_count for s in states)
+    if not count:
+        return None
+    recent = any(s.uptime_s is None or s.uptime_s < LOOP_WINDOW_S for s in states)
+    if recent and band.critical is not None and count > band.critical:
+        return Finding(
+            "service_status",
+            service,
+            Priority.P1,
+            f"restart loop: restarted {count} time(s) > {band.critical:g}, "
+            "the last start within the hour",
+            count,
+            band.critical,
+        )
+    return Finding("service_status", service, Priority.P3, f"restarted {count} time(s)", count)
 
 
 def engine_down(check: str, title: str, exc: BaseException) -> Result:
@@ -184,7 +205,7 @@ def service_status(client: DockerClient, target: Target) -> Outcome:
     metrics: dict[str, float] = {}
     for service in services:
         mine = [s for s in states if s.service == service]
-        findings += _service_findings(service, mine)
+        findings += _service_findings(service, mine, target.bands["restart_count"])
         metrics[f"containers.{service}.replicas"] = len(mine)
         metrics[f"containers.{service}.running"] = sum(s.state == "running" for s in mine)
         healthy = bool(mine) and all(s.serving for s in mine)

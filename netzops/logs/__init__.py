@@ -18,8 +18,10 @@ from netzops.logs.analysis import (
     failed_logins,
     frame,
     nginx_error_rate,
+    nginx_error_rate_recent,
     out_of_memory,
     request_rates,
+    request_rates_recent,
     slow_queries,
 )
 from netzops.logs.read import LogLine, Source, When, parse_when, read, view
@@ -38,10 +40,12 @@ __all__ = [
     "failed_logins",
     "frame",
     "nginx_error_rate",
+    "nginx_error_rate_recent",
     "out_of_memory",
     "parse_when",
     "read",
     "request_rates",
+    "request_rates_recent",
     "slow_queries",
     "view",
 ]

@@ -6,6 +6,7 @@
     logs backend | grep -i "out of memory"   → out_of_memory
     backend request lines (status ≥ 500)     → request_rates      (per minute, error rate)
     nginx access log (status ≥ 500, rt=)     → nginx_error_rate   (error rate, p50/p95)
+    both over the last 5 minutes             → request_rates_recent, nginx_error_rate_recent
     everything, parsed                       → frame              (a pandas DataFrame)
 
 Built for large logs: each service's log is streamed once per run into one pass that
@@ -17,7 +18,7 @@ in the notes and the `logs.<service>.unavailable_replicas` metric, never an engi
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 MIN_REQUESTS = 20  # fewer requests in the window: too few to judge an error rate (our choice)
 FAILED_LOGINS_PER_IP = 10  # more from one IP in the window: possible password guessing (ours)
+SHORT_WINDOW = "5m"  # error rates are judged over the last 5 minutes as well as the hour (issue 12)
 SAMPLE = 50  # rows kept of line lists (newest)
 
 
@@ -328,19 +330,15 @@ def _rate_finding(
     return [found] if found else []
 
 
-@check("request_error_rate", "Requests and error rate — {service}")
-def request_rates(
+def _request_rates(
     client: DockerClient,
     target: Target,
-    service: str = "backend",
-    since: When = "1h",
-    until: When = None,
-    min_requests: int = MIN_REQUESTS,
+    service: str,
+    since: When,
+    until: When,
+    min_requests: int,
+    check: str = "request_error_rate",
 ) -> Outcome:
-    """ERROR lines, requests and 5xx responses per minute from the backend's
-    `request … status=…` lines, and the error rate (status ≥ 500 / all requests) against
-    the runbook's target (< 1 %; > 5 % is P1). Judged only with ≥ `min_requests` requests."""
-    check = "request_error_rate"
     tally, start, end = live.tally(client, target, service, since, until)
     errors, requests, failed = tally.error_minutes, tally.requests, tally.server_errors
     rows = [
@@ -363,6 +361,50 @@ def request_rates(
     )
 
 
+@check("request_error_rate", "Requests and error rate — {service}")
+def request_rates(
+    client: DockerClient,
+    target: Target,
+    service: str = "backend",
+    since: When = "1h",
+    until: When = None,
+    min_requests: int = MIN_REQUESTS,
+) -> Outcome:
+    """ERROR lines, requests and 5xx responses per minute from the backend's
+    `request … status=…` lines, and the error rate (status ≥ 500 / all requests) against
+    the runbook's target (< 1 %; > 5 % is P1). Judged only with ≥ `min_requests` requests.
+    The short window has a check of its own: `request_rates_recent`."""
+    return _request_rates(client, target, service, since, until, min_requests)
+
+
+def _recent(outcome: Outcome, check: str) -> Outcome:
+    """The outcome over SHORT_WINDOW, told apart from the hour's: findings named `check`
+    and saying "last 5 minutes", metrics with `.5m` before their last part."""
+    outcome.findings = [
+        replace(f, check=check, summary=f"{f.summary} (last 5 minutes)") for f in outcome.findings
+    ]
+    outcome.metrics = {
+        f"{k.rpartition('.')[0]}.5m.{k.rpartition('.')[2]}": v for k, v in outcome.metrics.items()
+    }
+    return outcome
+
+
+@check("request_error_rate_recent", "Requests and error rate — {service} — last 5 minutes")
+def request_rates_recent(
+    client: DockerClient,
+    target: Target,
+    service: str = "backend",
+    until: When = None,
+    min_requests: int = MIN_REQUESTS,
+) -> Outcome:
+    """`request_rates` over the last 5 minutes (SHORT_WINDOW), as every notebook and the
+    alert sweep judge the short window: findings `request_error_rate_recent`, metrics
+    `logs.<service>.5m.<name>` (e.g. `logs.backend.5m.error_rate_percent`)."""
+    check = "request_error_rate_recent"
+    done = _request_rates(client, target, service, SHORT_WINDOW, until, min_requests, check)
+    return _recent(done, check)
+
+
 @dataclass(frozen=True)
 class StatusCount:
     status: int
@@ -370,18 +412,15 @@ class StatusCount:
     percent: float
 
 
-@check("nginx_error_rate", "nginx access log — {service}")
-def nginx_error_rate(
+def _nginx_error_rate(
     client: DockerClient,
     target: Target,
-    service: str = "frontend",
-    since: When = "1h",
-    until: When = None,
-    min_requests: int = MIN_REQUESTS,
+    service: str,
+    since: When,
+    until: When,
+    min_requests: int,
+    check: str = "nginx_error_rate",
 ) -> Outcome:
-    """The nginx access log (`timed` format): requests per status, the error rate (status
-    ≥ 500 over all) against the runbook's target, and p50/p95 of the request time rt=."""
-    check = "nginx_error_rate"
     tally, start, end = live.tally(client, target, service, since, until)
     statuses = tally.statuses
     total = sum(statuses.values())
@@ -405,3 +444,33 @@ def nginx_error_rate(
         metrics,
         notes=_notes(tally, start, end),
     )
+
+
+@check("nginx_error_rate", "nginx access log — {service}")
+def nginx_error_rate(
+    client: DockerClient,
+    target: Target,
+    service: str = "frontend",
+    since: When = "1h",
+    until: When = None,
+    min_requests: int = MIN_REQUESTS,
+) -> Outcome:
+    """The nginx access log (`timed` format): requests per status, the error rate (status
+    ≥ 500 over all) against the runbook's target, and p50/p95 of the request time rt=.
+    The short window has a check of its own: `nginx_error_rate_recent`."""
+    return _nginx_error_rate(client, target, service, since, until, min_requests)
+
+
+@check("nginx_error_rate_recent", "nginx access log — {service} — last 5 minutes")
+def nginx_error_rate_recent(
+    client: DockerClient,
+    target: Target,
+    service: str = "frontend",
+    until: When = None,
+    min_requests: int = MIN_REQUESTS,
+) -> Outcome:
+    """`nginx_error_rate` over the last 5 minutes (SHORT_WINDOW), named apart from the
+    hour's like `request_rates_recent`."""
+    check = "nginx_error_rate_recent"
+    done = _nginx_error_rate(client, target, service, SHORT_WINDOW, until, min_requests, check)
+    return _recent(done, check)

@@ -38,6 +38,8 @@ WAIT_S = 120.0  # for the stack to be healthy again after `off`
 ERROR_RATE = 0.3  # share of API requests the backend fails while `high-error-rate` is on
 SLOW_QUERY_MS = 800  # delay of each monitoring query while `slow-queries` is on
 MISSING_SOCKET = "unix:///run/netzops-fault/no-such-docker.sock"
+LEAK_MB_PER_S = 200  # backend memory growth while `backend-oom-loop` is on (its limit: 256 MB)
+BACKEND_FAULTS = ("NW_FAULT_CRASH_ON_START", "NW_FAULT_MEMORY_GROWTH_MB_PER_S")  # start-time
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,12 @@ def _each(service: str, action: str) -> Callable[[docker.DockerClient, Target], 
     return act
 
 
-def _recreate_backend(crash: bool) -> Callable[[docker.DockerClient, Target], None]:
+def _recreate_backend(**faults: str) -> Callable[[docker.DockerClient, Target], None]:
+    """Recreate the backend with the start-time `faults` (compose variables; none: healthy);
+    with a fault, return once its replicas have restarted 3 times."""
+
     def act(client: docker.DockerClient, target: Target) -> None:
-        env = {**target.compose.env, "NW_FAULT_CRASH_ON_START": "1" if crash else "0"}
+        env = {**target.compose.env, **dict.fromkeys(BACKEND_FAULTS, "0"), **faults}
         changed = target.model_copy(
             update={"compose": target.compose.model_copy(update={"env": env})}
         )
@@ -90,8 +95,8 @@ def _recreate_backend(crash: bool) -> Callable[[docker.DockerClient, Target], No
             "backend",
             timeout_s=120,
         )
-        if crash:
-            _wait(lambda: _restarts(client, target) >= 3, 60, "the backend to crash 3 times")
+        if faults:
+            _wait(lambda: _restarts(client, target) >= 3, 90, "the backend to crash 3 times")
 
     return act
 
@@ -206,8 +211,14 @@ FAULTS = {
         Fault(
             "backend-crash-loop",
             "the backend exits on start",
-            _recreate_backend(True),
-            _recreate_backend(False),
+            _recreate_backend(NW_FAULT_CRASH_ON_START="1"),
+            _recreate_backend(),
+        ),
+        Fault(
+            "backend-oom-loop",
+            "the backend runs out of memory seconds after each start, and restarts",
+            _recreate_backend(NW_FAULT_MEMORY_GROWTH_MB_PER_S=str(LEAK_MB_PER_S)),
+            _recreate_backend(),
         ),
         Fault(
             "nginx-stopped",

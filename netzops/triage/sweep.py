@@ -14,10 +14,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from netzops import backups, cache, certs, containers, endpoints, host, logs, postgres
-from netzops.checks import register
 from netzops.findings import Finding, Priority, worst
 from netzops.results import Result
 from netzops.targets import Target
@@ -27,13 +26,6 @@ DEADLINE_S = 10.0  # the run's deadline: every probe's own timeout is shorter (5
 SAMPLE_REQUESTS = 20  # requests of the API response-time sample (stops at the first timeouts)
 SITES_REQUESTS = 5  # requests to /api/sites, whose time is its database queries' time
 GIVE_UP_AFTER = 1  # a sample stops at its first timeout: the service hangs, say so and move on
-SHORT_WINDOW = "5m"  # error rates are judged over the last 5 minutes as well as the hour
-RECENT = {  # the hour's error-rate checks, judged again over SHORT_WINDOW (see `recent`)
-    "request_error_rate_recent": "Requests and error rate — last 5 minutes",
-    "nginx_error_rate_recent": "nginx access log — last 5 minutes",
-}
-for _name, _title in RECENT.items():
-    register(_name, "triage", _title)
 
 
 @dataclass(frozen=True)
@@ -88,18 +80,14 @@ def registry(target: Target, clients: Clients) -> dict[str, Check]:
         Check("backend_error_rate", lambda: logs.request_rates(c.docker, t), "docker", "docker"),
         Check(
             "backend_error_rate_5m",
-            lambda: recent(
-                logs.request_rates(c.docker, t, since=SHORT_WINDOW), "request_error_rate_recent"
-            ),
+            lambda: logs.request_rates_recent(c.docker, t),
             "docker",
             "docker",
         ),
         Check("nginx_error_rate", lambda: logs.nginx_error_rate(c.docker, t), "docker", "docker"),
         Check(
             "nginx_error_rate_5m",
-            lambda: recent(
-                logs.nginx_error_rate(c.docker, t, since=SHORT_WINDOW), "nginx_error_rate_recent"
-            ),
+            lambda: logs.nginx_error_rate_recent(c.docker, t),
             "docker",
             "docker",
         ),
@@ -137,6 +125,12 @@ def registry(target: Target, clients: Clients) -> dict[str, Check]:
                 ),
                 ("postgres_sequence_danger", lambda: postgres.sequence_danger(c.db)),
                 ("postgres_freeze_age", lambda: postgres.freeze_age(c.db)),
+                (  # issue 12: every check a notebook shows a priority for (database notebook)
+                    "postgres_transaction_id_danger",
+                    lambda: postgres.transaction_id_danger(c.db),
+                ),
+                ("postgres_idle_in_transaction", lambda: postgres.idle_in_transaction(c.db)),
+                ("postgres_blocked_queries", lambda: postgres.blocked_queries(c.db)),
                 ("postgres_maintenance_staleness", lambda: postgres.maintenance_staleness(c.db)),
                 ("postgres_rollback_ratio", lambda: postgres.rollback_ratio(c.db)),
                 ("postgres_wal_archiving", lambda: postgres.wal_archiving(c.db)),
@@ -154,21 +148,6 @@ def registry(target: Target, clients: Clients) -> dict[str, Check]:
         Check("backups", lambda: backups.catalog(t), "backups"),
     ]
     return {check.name: check for check in checks}
-
-
-def recent(result: Result, check: str) -> Result:
-    """A result over the short window, told apart from the hour's: its check and findings
-    are named `check`, its findings say "last 5 minutes", its metrics carry `.5m` before
-    the last part."""
-    result.check = check
-    result.title += " — last 5 minutes"
-    result.findings = [
-        replace(f, check=check, summary=f"{f.summary} (last 5 minutes)") for f in result.findings
-    ]
-    result.metrics = {
-        f"{k.rpartition('.')[0]}.5m.{k.rpartition('.')[2]}": v for k, v in result.metrics.items()
-    }
-    return result
 
 
 def status(c: Clients) -> Result:

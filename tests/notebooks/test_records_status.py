@@ -109,7 +109,7 @@ def test_service_status_rows_match_docker_inspect(status: Record) -> None:
     # error burst of the last 5 minutes, which service-status now reports as alerts do
     urgent = [f for f in status.side["findings"] if f["priority"] in ("P0", "P1")]
     assert status.exit == (1 if urgent else 0) and status.side["error"] is None
-    assert all(f["check"] == "request_error_rate" for f in urgent), urgent
+    assert all(f["check"] == "request_error_rate_recent" for f in urgent), urgent
     rows = {r["container"]: r for r in status.result("service_status")["rows"]}
     assert set(rows) == set(containers())
     for name, row in rows.items():
