@@ -1,29 +1,38 @@
 """Every log analysis in one streaming pass, in bounded memory.
 
-A log is fed in chunks of whole lines (`Scanner.feed`); each analysis looks for its needle
-in the whole chunk with `bytes.find`/`bytes.count` (C speed, as grep) and only the lines that
-contain it are split and parsed. Lines are `<timestamp> <payload>` as `docker logs
---timestamps` writes them, or a service's own lines that start with an ISO time (exported
-logs); either way bytes 0–16 are the line's minute ("2026-11-27T01:17").
+A log is fed in chunks of whole lines (`Scanner.feed`). One pass of a multi-pattern matcher
+(Hyperscan, compiled once per thread) finds every needle of every analysis in the chunk at
+once and reports where; only the lines holding a hit are cut out and parsed in Python, so
+the bytes of the other lines (most of a log: plain requests) are touched only in C.
+Lines are `<timestamp> <payload>` as `docker logs --timestamps` writes them, or a service's
+own lines that start with an ISO time (exported logs); either way bytes 0–16 are the line's
+minute ("2026-11-27T01:17").
 
-Chosen by measurement (bench/bench_logs.py): per-chunk needle search beat one alternation
-regex over the chunk (Python's `re` has no multi-literal search) and per-line splitting by
-10–40×; a line-level counter is exact (`grep -c`), the dense per-minute request counts use
-one `count` per minute region, found by bisection over the (time-ordered) chunk.
+Chosen by measurement (`bench/bench_logs.py`, engines side by side on the same bytes): one
+Hyperscan pass replaced seven `bytes.find`/`bytes.count` passes and a `bytes.lower` (the
+`bytes` engine, kept as the fallback where Hyperscan has no wheel); both beat one
+alternation regex with Python's `re` and per-line splitting by far. A line-level count is
+exact (`grep -c`: a line with two hits counts once); the dense per-minute request counts use
+one `bytes.count` per minute region, found by bisection over the (time-ordered) chunk. The
+parsed fields of slow queries and failed logins are cached by the line's text after its two
+timestamps (the same text parses the same), which most lines repeat.
 
 Memory is bounded whatever the log size: counters per minute, per kind, per (user, ip), per
 status; durations and request times as exact value histograms (`Counter` of the logged
-values: nearest-rank percentiles stay exact); the last SAMPLE out-of-memory lines.
+values: nearest-rank percentiles stay exact); the last SAMPLE out-of-memory lines; parse
+caches of at most PARSED entries.
 """
 
 from __future__ import annotations
 
 import gzip
 import math
+import threading
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from netzops.logs import parse as lp
 
@@ -39,6 +48,19 @@ OOM = b"out of memory"  # case-insensitive, as `grep -i`
 REQUEST = b" request method="
 SERVER_ERROR = b" status=5"
 ACCESS = b'] "'  # nginx access log line
+PARSED = 4096  # entries of each parse cache (cleared when full)
+
+#: Every needle of the pass, in the order of `Hits`, and whether it ignores case.
+NEEDLES: tuple[tuple[bytes, bool], ...] = (
+    (ERROR, False),
+    (SLOW, False),
+    (PG_SLOW, False),
+    (FAILED, False),
+    (OOM, True),
+    (SERVER_ERROR, False),
+    (ACCESS, False),
+)
+Hits = list[list[int]]  # per needle: end offsets of its matches in the chunk, ascending
 
 
 @dataclass
@@ -154,9 +176,99 @@ def hit_lines(chunk: bytes, needle: bytes, hay: bytes | None = None) -> Iterator
         at = hay.find(needle, end)
 
 
+def lines_at(chunk: bytes, ends: list[int]) -> list[bytes]:
+    """The lines (without newline) holding the matches that end at `ends` (ascending),
+    each line once however many matches it holds: what `grep` selects."""
+    found, end = [], -1
+    for at in ends:
+        if at <= end:  # another match on the line just taken
+            continue
+        start = chunk.rfind(b"\n", 0, at) + 1
+        end = chunk.find(b"\n", at - 1)
+        if end == -1:
+            end = len(chunk)
+        found.append(chunk[start:end])
+    return found
+
+
+def find_bytes(chunk: bytes) -> Hits:
+    """Every needle's match ends, one `bytes.find` walk per needle (`bytes.lower` once for
+    the case-insensitive ones): the fallback engine, pure CPython."""
+    low = chunk.lower() if any(fold for _, fold in NEEDLES) else chunk
+    hits: Hits = []
+    for needle, fold in NEEDLES:
+        hay, word = (low, needle.lower()) if fold else (chunk, needle)
+        ends: list[int] = []
+        at = hay.find(word)
+        while at != -1:
+            ends.append(at + len(word))
+            at = hay.find(word, at + len(word))
+        hits.append(ends)
+    return hits
+
+
+_local = threading.local()
+
+
+def _database() -> Any:
+    """This thread's compiled Hyperscan database (a database's scratch space serves one
+    scan at a time, and a scan lets other threads run)."""
+    db = getattr(_local, "db", None)
+    if db is None:
+        import hyperscan
+
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(
+            expressions=[_escape(needle) for needle, _ in NEEDLES],
+            ids=list(range(len(NEEDLES))),
+            elements=len(NEEDLES),
+            flags=[hyperscan.HS_FLAG_CASELESS if fold else 0 for _, fold in NEEDLES],
+        )
+        _local.db = db
+    return db
+
+
+def _escape(needle: bytes) -> bytes:
+    """A literal as a Hyperscan (PCRE) pattern."""
+    return b"".join(b"\\x%02x" % byte for byte in needle)
+
+
+def find_hyperscan(chunk: bytes) -> Hits:
+    """Every needle's match ends in one Hyperscan pass over the chunk."""
+    hits: Hits = [[] for _ in NEEDLES]
+    append = [ends.append for ends in hits]
+
+    def on_match(pattern: int, _start: int, end: int, _flags: int, _context: object) -> None:
+        append[pattern](end)
+
+    _database().scan(chunk, match_event_handler=on_match)
+    for ends in hits:
+        ends.sort()  # no-op when Hyperscan delivered them in order
+    return hits
+
+
+def _engine() -> Callable[[bytes], Hits]:
+    try:
+        import hyperscan  # noqa: F401
+    except ImportError:  # no wheel for this platform: the pure CPython engine
+        return find_bytes
+    return find_hyperscan
+
+
+ENGINES: dict[str, Callable[[bytes], Hits]] = {"hyperscan": find_hyperscan, "bytes": find_bytes}
+
+
+def _tail(payload: bytes) -> bytes:
+    """The payload without its first word (the service's own timestamp), from the space on:
+    every parser keyed on `␣name=` reads the same fields from it, so it keys the caches."""
+    cut = payload.find(b" ")
+    return payload if cut == -1 else payload[cut:]
+
+
 class Scanner:
     """Feed whole-line chunks; `tally` has every analysis. `since`/`until` (bytes stamps)
-    bound the window; `recent_from` starts the "last hour" of errors_last_hour."""
+    bound the window; `recent_from` starts the "last hour" of errors_last_hour; `engine`
+    finds the needles (`find_hyperscan`, or `find_bytes` where Hyperscan is missing)."""
 
     def __init__(
         self,
@@ -164,10 +276,15 @@ class Scanner:
         until: bytes | None = None,
         recent_from: bytes | None = None,
         source: str = "",
+        engine: Callable[[bytes], Hits] | None = None,
     ) -> None:
         self.since, self.until, self.recent_from = since, until, recent_from
         self.source = source
         self.tally = Tally()
+        self.find = engine or _engine()
+        self._slow_seen: dict[bytes, tuple[float, str] | None] = {}
+        self._login_seen: dict[bytes, tuple[str, str, str] | None] = {}
+        self._kind_seen: dict[bytes, str] = {}
 
     # --- the window ----------------------------------------------------------------------
 
@@ -187,93 +304,125 @@ class Scanner:
         t = self.tally
         t.size += len(chunk)
         t.lines += chunk.count(b"\n") + (not chunk.endswith(b"\n"))
-        self._errors(chunk)
-        self._requests(chunk)
-        self._slow(chunk)
-        self._logins(chunk)
-        self._oom(chunk)
-        if ACCESS in chunk:
-            self._access(chunk)
+        errors, slow, pg_slow, failed, oom, server_errors, access = (
+            lines_at(chunk, ends) if ends else [] for ends in self.find(chunk)
+        )
+        self._errors(errors)
+        self._requests(chunk, server_errors)
+        t.slow_lines += len(slow)
+        self._slow(slow, t.slow, t.slow_ms)
+        self._slow(pg_slow, t.pg_slow, t.pg_slow_ms)
+        self._logins(failed)
+        self._oom(oom)
+        self._access(access)
 
-    # --- the analyses --------------------------------------------------------------------
+    # --- the analyses (each gets the lines that hold its needle) --------------------------
 
-    def _errors(self, chunk: bytes) -> None:
+    def _errors(self, lines: list[bytes]) -> None:
         t, recent = self.tally, self.recent_from
-        for line in hit_lines(chunk, ERROR):
-            t.errors += 1
+        t.errors += len(lines)
+        for line in lines:
             if b" ERROR " in line:
                 t.error_minutes[line[:16]] += 1
             stamp, payload = lp.split_time(line)
             if recent is not None and stamp < recent:
                 continue
             t.errors_recent += 1
-            message = lp.level_of(payload)[1].decode(errors="replace")
-            kind = t.kinds.setdefault(lp.kind(message), Kind(0, stamp, stamp, ""))
+            raw = lp.level_of(payload)[1]
+            message = raw.decode(errors="replace")
+            kind = t.kinds.setdefault(self._kind(raw, message), Kind(0, stamp, stamp, ""))
             kind.count += 1
             kind.first = min(kind.first, stamp)
             if stamp >= kind.last:
                 kind.last, kind.example = stamp, message[:KIND_EXAMPLE]
 
-    def _requests(self, chunk: bytes) -> None:
+    def _kind(self, raw: bytes, message: str) -> str:
+        """`parse.kind(message)`, cached by the message up to its first `=`: the kind is
+        its words before the first `key=value` word, so the rest cannot change it."""
+        cut = raw.find(b"=")
+        if cut == -1 or b" " not in raw[:cut]:  # no `=`, or in the first word: uncached
+            return lp.kind(message)
+        key = raw[: cut + 1]
+        name = self._kind_seen.get(key)
+        if name is None:
+            if len(self._kind_seen) >= PARSED:
+                self._kind_seen.clear()
+            name = self._kind_seen[key] = lp.kind(key.decode(errors="replace"))
+        return name
+
+    def _requests(self, chunk: bytes, server_errors: list[bytes]) -> None:
         t = self.tally
-        if REQUEST not in chunk:
-            return
         for minute, part in _minutes(chunk):
             found = part.count(REQUEST)
             if found:
                 t.requests[minute] += found
-        for line in hit_lines(chunk, SERVER_ERROR):
+        for line in server_errors:
             if REQUEST in line:
                 t.server_errors[line[:16]] += 1
 
-    def _slow(self, chunk: bytes) -> None:
-        t = self.tally
-        for needle, table, values in (
-            (SLOW, t.slow, t.slow_ms),
-            (PG_SLOW, t.pg_slow, t.pg_slow_ms),
-        ):
-            for line in hit_lines(chunk, needle):
-                if needle == SLOW:
-                    t.slow_lines += 1
-                stamp, payload = lp.split_time(line)
-                parsed = lp.slow_query(payload)
-                if parsed is None:
-                    continue
-                ms, query = parsed
-                if not math.isfinite(ms):
-                    t.non_finite += 1
-                    continue
-                s = table.setdefault(query, Slow())
-                s.count, s.total, s.max = s.count + 1, s.total + ms, max(s.max, ms)
-                s.last = max(s.last, stamp)
-                values[ms] += 1
-
-    def _logins(self, chunk: bytes) -> None:
-        t = self.tally
-        for line in hit_lines(chunk, FAILED):
-            t.failed_lines += 1
-            stamp, payload = lp.split_time(line)
-            parsed = lp.failed_login(payload)
+    def _slow(self, lines: list[bytes], table: dict[str, Slow], values: Counter[float]) -> None:
+        t, seen = self.tally, self._slow_seen
+        for line in lines:
+            stamp, _, payload = line.partition(b" ")
+            key = _tail(payload)
+            if key in seen:
+                parsed = seen[key]
+            else:
+                if len(seen) >= PARSED:
+                    seen.clear()
+                parsed = seen[key] = lp.slow_query(payload)
             if parsed is None:
                 continue
-            seen = t.logins.setdefault(parsed[:2], Logins(0, stamp, stamp))
-            seen.count += 1
-            seen.first, seen.last = min(seen.first, stamp), max(seen.last, stamp)
-            seen.reasons[parsed[2]] += 1
+            ms, query = parsed
+            if not math.isfinite(ms):
+                t.non_finite += 1
+                continue
+            s = table.get(query)
+            if s is None:
+                s = table[query] = Slow()
+            s.count += 1
+            s.total += ms
+            if ms > s.max:
+                s.max = ms
+            if stamp > s.last:
+                s.last = stamp
+            values[ms] += 1
 
-    def _oom(self, chunk: bytes) -> None:
-        low = chunk.lower()
-        if OOM not in low:
-            return
+    def _logins(self, lines: list[bytes]) -> None:
+        t, seen = self.tally, self._login_seen
+        t.failed_lines += len(lines)
+        for line in lines:
+            stamp, _, payload = line.partition(b" ")
+            key = _tail(payload)
+            if key in seen:
+                parsed = seen[key]
+            else:
+                if len(seen) >= PARSED:
+                    seen.clear()
+                parsed = seen[key] = lp.failed_login(payload)
+            if parsed is None:
+                continue
+            pair = parsed[:2]
+            found = t.logins.get(pair)
+            if found is None:
+                found = t.logins[pair] = Logins(0, stamp, stamp)
+            found.count += 1
+            if stamp < found.first:
+                found.first = stamp
+            if stamp > found.last:
+                found.last = stamp
+            found.reasons[parsed[2]] += 1
+
+    def _oom(self, lines: list[bytes]) -> None:
         t = self.tally
-        for line in hit_lines(chunk, OOM, low):
-            t.oom += 1
+        t.oom += len(lines)
+        for line in lines[-SAMPLE:]:
             stamp, payload = lp.split_time(line)
             t.oom_lines.append((stamp, self.source, payload))
 
-    def _access(self, chunk: bytes) -> None:
+    def _access(self, lines: list[bytes]) -> None:
         t = self.tally
-        for line in hit_lines(chunk, ACCESS):
+        for line in lines:
             status = lp.access_status(line)
             if status is None:
                 continue
