@@ -169,8 +169,9 @@ def execute(
     own = pool is None
     kernel_pool = own_pool(notebook) if pool is None else pool
     try:
-        done = run_notebook(notebook, target, params, kernel_pool, cell_timeout_s)
-        return keep(done, fail_on, Scrubber(target.resolve_secrets()))
+        scrub = Scrubber(target.resolve_secrets())
+        done = run_notebook(notebook, target, params, kernel_pool, cell_timeout_s, scrub)
+        return keep(done, fail_on, scrub)
     finally:
         if own:
             kernel_pool.close()
@@ -182,13 +183,16 @@ def run_notebook(
     params: dict[str, Any],
     pool: kernels.Pool,
     cell_timeout_s: int = 600,
+    scrub: Scrubber | None = None,
 ) -> Executed:
     """Execute `notebook` in a warm kernel from `pool` (discarded afterwards, in the
-    background); the executed copy is written as the cells complete."""
+    background); the executed copy is written as the cells start and complete, each time
+    scrubbed with `scrub` (default: of `target`'s secrets) before it reaches disk."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     from netzops.runner.engine import ENGINE
+    from netzops.runner.records import RecordWriter
 
     # Parameters are checked by `prepare`; papermill's own inference does not read
     # Literal annotations and would warn about parameters it did not understand.
@@ -197,14 +201,16 @@ def run_notebook(
     km = pool.take()
     started = datetime.now(UTC)
     base = _paths(target.name, notebook.name, started)
+    writer = RecordWriter(base.with_suffix(".ipynb"), scrub or Scrubber(target.resolve_secrets()))
     error: dict[str, Any] | None = None
     try:
         papermill.execute_notebook(
             source,
-            str(base.with_suffix(".ipynb")),
+            None,  # papermill writes nothing itself: every save goes through `writer`
             parameters=params,
             engine_name=ENGINE,
             km=km,
+            sink=writer,
             kernel_name=kernels.NAME,
             execution_timeout=cell_timeout_s,
             progress_bar=False,
@@ -212,6 +218,7 @@ def run_notebook(
             report_mode=False,
         )
     except PapermillExecutionError as exc:
+        writer.flush()  # with the error marker cell papermill added after its last save
         error = {"cell": exc.cell_index, "ename": exc.ename, "evalue": str(exc.evalue)}
     except Exception as exc:  # kernel died, timeout, ...: the record says what happened
         error = {"cell": None, "ename": type(exc).__name__, "evalue": str(exc)}

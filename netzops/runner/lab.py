@@ -29,7 +29,7 @@ from jupytext import AsyncTextFileContentsManager
 from tornado import web
 
 from netzops.paths import notebooks_dir, outputs_dir
-from netzops.runner.sessions import SESSION_SUFFIX
+from netzops.runner.sessions import scrubbed, scrubber
 
 EDIT_SOURCES_ENV = "NETZOPS_EDIT_SOURCES"
 
@@ -57,12 +57,24 @@ class ContentsManager(AsyncTextFileContentsManager):  # type: ignore[misc]
                 f"{path} is a runbook source and read-only here: start a session from "
                 f"/netzops (or set {EDIT_SOURCES_ENV}=1 to edit the runbook on purpose)",
             )
-        if path.endswith(SESSION_SUFFIX) and model.get("type") == "notebook" and "content" in model:
-            from netzops.secrets import scrub
-
-            model = {**model, "content": json.loads(scrub(json.dumps(model["content"])))}
+        if model.get("type") == "notebook" and "content" in model and self._in_outputs(path):
+            content = model["content"]
+            meta = (
+                content.get("metadata", {}).get("netzops", {}) if isinstance(content, dict) else {}
+            )
+            target = meta.get("target") if isinstance(meta, dict) else None
+            scrub = scrubber(target if isinstance(target, str) else self._target_of(path))
+            model = {**model, "content": scrubbed(content, scrub)}
         saved: dict[str, Any] = await super().save(model, path)
         return saved
+
+    def _in_outputs(self, path: str) -> bool:
+        return self._os_path(path).is_relative_to(outputs_dir().resolve())
+
+    def _target_of(self, path: str) -> str | None:
+        """outputs/<target>/... names the target of a notebook saved there."""
+        parts = self._os_path(path).relative_to(outputs_dir().resolve()).parts
+        return parts[0] if len(parts) > 1 else None
 
     async def delete_file(self, path: str) -> None:
         if self._is_source(path) and os.environ.get(EDIT_SOURCES_ENV) != "1":

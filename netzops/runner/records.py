@@ -7,6 +7,7 @@ kernel writes nothing on the side. Every record file is scrubbed of secret value
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,16 +76,56 @@ def failing_cell(nb: Any, scrub: Callable[[str], str] = scrub) -> dict[str, Any]
     return None
 
 
-def scrub_notebook(path: Path, scrub: Callable[[str], str] = scrub) -> Any:
-    """Rewrite the notebook at `path` with secret values masked everywhere and as strict
-    JSON (a NaN or ±Infinity some output carried becomes null); return it."""
-    text = path.read_text()
+def scrubbed_text(text: str, scrub: Callable[[str], str] = scrub) -> str:
+    """A notebook's JSON `text` with secret values masked everywhere (in the values before
+    serialising, then in the text for every encoding) and as strict JSON (a NaN or
+    ±Infinity some output carried becomes null)."""
     nb = nbformat.reads(strict_json_text(text), as_version=4)  # multi-line strings joined
     body = nbformat.writes(nbformat.from_dict(scrub_tree(nb, scrub)))  # values, then write
-    clean = scrub(body if body.endswith("\n") else body + "\n")  # the text: every encoding
+    return scrub(body if body.endswith("\n") else body + "\n")  # the text: every encoding
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` by renaming a complete file into place: a reader (or a kill
+    at any moment) sees the old content or the new, never a part."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def scrub_notebook(path: Path, scrub: Callable[[str], str] = scrub) -> Any:
+    """Rewrite the notebook at `path` scrubbed (`scrubbed_text`); return it."""
+    text = path.read_text()
+    clean = scrubbed_text(text, scrub)
     if clean != text:
-        path.write_text(clean)
+        write_atomic(path, clean)
     return nbformat.reads(clean, as_version=4)
+
+
+class RecordWriter:
+    """The one way an executing notebook reaches disk (papermill's saves, see
+    `runner.engine`): each save is scrubbed in memory, then renamed into place, so no
+    moment of a run (autosave, a failing cell, the runner killed) leaves a secret in a
+    file. `flush()` saves the notebook last given again (papermill adds its error marker
+    cell after the last save)."""
+
+    def __init__(self, path: Path, scrub: Callable[[str], str] = scrub) -> None:
+        self.path = path
+        self.scrub = scrub
+        self.last: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self, nb: Any) -> None:
+        self.last = nb
+        with self._lock:
+            write_atomic(self.path, scrubbed_text(nbformat.writes(nb), self.scrub))
+
+    def flush(self) -> None:
+        if self.last is not None:
+            self(self.last)
 
 
 @cache

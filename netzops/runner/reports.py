@@ -16,6 +16,7 @@ from netzops.paths import outputs_dir, parameters_dir, project_root
 from netzops.runner import notebooks
 from netzops.runner.execution import Exit, RunResult, prepare
 from netzops.runner.parameters import read_file
+from netzops.secrets import Scrubber
 from netzops.targets import NAME, Target, load_target
 
 
@@ -72,7 +73,6 @@ def execute_all(
 
     from netzops.runner import kernels
     from netzops.runner.execution import keep, prewarm, run_notebook, warm_modules
-    from netzops.secrets import Scrubber
 
     width = max(1, min(len(steps), workers or os.cpu_count() or 1))
     scrub = Scrubber(target.resolve_secrets())
@@ -86,7 +86,7 @@ def execute_all(
         recorder.submit(prewarm)
 
         def one(step: Planned) -> Future[RunResult]:
-            done = run_notebook(step.notebook, target, step.params, pool)
+            done = run_notebook(step.notebook, target, step.params, pool, scrub=scrub)
             return recorder.submit(keep, done, fail_on, scrub)
 
         pending = [runners.submit(one, step) for step in steps]
@@ -110,7 +110,8 @@ def run(
         / started.strftime("%Y-%m-%d")
         / f"{started.strftime('%H%M%S')}-report-{report.name}.html"
     )
-    page.write_text(summary_html(report, target, started, results, page.parent))
+    scrub = Scrubber(target.resolve_secrets())  # the page quotes records and parameters
+    page.write_text(scrub(summary_html(report, target, started, results, page.parent)))
     return max((r.exit for r in results), default=Exit.OK), page, results
 
 

@@ -22,6 +22,8 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,31 @@ from netzops.runner import ledger
 SAVE_EVERY_S = float(os.environ.get("NETZOPS_SESSION_SAVE_S", "60"))
 SESSION_SUFFIX = "-session.ipynb"
 RECORD_SUFFIX = "-interactive"
+
+
+def scrubber(target: str | None) -> Callable[[str], str]:
+    """Masks the secrets of `target` (those that resolve here) and every secret this
+    process resolved (`secrets.scrub`): what a session's files are scrubbed with, since a
+    kernel may show a secret it read itself and a server process resolved none."""
+    from netzops.errors import NetzopsError
+    from netzops.secrets import Scrubber, scrub
+    from netzops.targets import load_target
+
+    values: list[str] = []
+    with suppress(NetzopsError):  # an unknown or broken target file: what this process knows
+        values = load_target(target).resolve_secrets() if target else []
+    own = Scrubber(values)
+    return lambda text: own(scrub(text))
+
+
+def scrubbed(data: Any, scrub: Callable[[str], str]) -> Any:
+    """`data` as strict JSON values (non-finite numbers null) with `scrub` applied to every
+    string and key before serialising, then to the JSON text (every escaped form)."""
+    from netzops.results import json_safe
+    from netzops.secrets import scrub_tree
+
+    text = json.dumps(scrub_tree(json_safe(data), scrub), allow_nan=False, ensure_ascii=False)
+    return json.loads(scrub(text))
 
 
 def _folder(target: str, when: datetime) -> Path:
@@ -54,7 +81,7 @@ def create(name: str, target_name: str, assignments: dict[str, Any] | None = Non
     Returns its path under outputs/."""
     import nbformat
 
-    from netzops.runner import notebooks
+    from netzops.runner import notebooks, records
     from netzops.runner.execution import prepare
     from netzops.targets import load_target
 
@@ -82,7 +109,8 @@ def create(name: str, target_name: str, assignments: dict[str, Any] | None = Non
         "source": f"notebooks/{notebook.path.name}",
     }
     path = _free(_folder(target.name, started), f"{started:%H%M%S}-{name}", SESSION_SUFFIX)
-    nbformat.write(nb, str(path))
+    scrub = scrubber(target.name)  # a value typed as a parameter may be a secret
+    records.write_atomic(path, records.scrubbed_text(nbformat.writes(nb), scrub))
     return path
 
 
@@ -219,16 +247,16 @@ class Recorder:
         import nbformat
 
         from netzops.runner import records
-        from netzops.secrets import scrub
 
         assert self.base is not None
+        scrub = scrubber(self.target)
         ipynb, html, sidecar = (self.base.with_suffix(s) for s in (".ipynb", ".html", ".json"))
         tmp = ipynb.with_suffix(".ipynb.tmp")
-        nbformat.write(self._notebook(), str(tmp))
-        tmp.write_text(scrub(tmp.read_text()))
-        nb = nbformat.reads(tmp.read_text(), as_version=4)
+        text = records.scrubbed_text(nbformat.writes(self._notebook()), scrub)  # before disk
+        tmp.write_text(text)
+        nb = nbformat.reads(text, as_version=4)
         html_tmp = html.with_suffix(".html.tmp")
-        records.write_html(nb, html_tmp)
+        records.write_html(nb, html_tmp, scrub)
         collected = records.collect(nb)
         errors = sum(
             1 for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
@@ -252,7 +280,7 @@ class Recorder:
             **records.summary(collected),
         }
         side_tmp = sidecar.with_suffix(".json.tmp")
-        records.write_sidecar(side_tmp, side)
+        records.write_sidecar(side_tmp, side, scrub)
         for done, final_path in ((tmp, ipynb), (html_tmp, html), (side_tmp, sidecar)):
             done.replace(final_path)
         root = outputs_dir()
@@ -267,7 +295,7 @@ class Recorder:
             actions=[{k: a.get(k) for k in ledger.ACTION_FIELDS} for a in side["actions"]],
             files={str(p.relative_to(root)): ledger.file_hash(p) for p in (ipynb, html, sidecar)},
         )
-        ledger.append(root / "ledger.jsonl", json.loads(scrub(json.dumps(entry))))
+        ledger.append(root / "ledger.jsonl", scrubbed(entry, scrub))
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
@@ -277,9 +305,8 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def audit_line(entry: dict[str, Any], run_id: str, notebook: str, interactive: bool) -> None:
-    """Append a guarded action's audit entry to the ledger, as it happens (scrubbed)."""
-    from netzops.secrets import scrub
-
+    """Append a guarded action's audit entry to the ledger, as it happens (scrubbed of the
+    target's secrets and this process's, strict JSON)."""
     line = {
         "kind": "action",
         "run_id": run_id,
@@ -289,4 +316,5 @@ def audit_line(entry: dict[str, Any], run_id: str, notebook: str, interactive: b
         "interactive": interactive,
         "actions": [{k: entry.get(k) for k in ledger.ACTION_FIELDS}],
     }
-    ledger.append(outputs_dir() / "ledger.jsonl", json.loads(scrub(json.dumps(line, default=str))))
+    scrub = scrubber(line["target"] if isinstance(line["target"], str) else None)
+    ledger.append(outputs_dir() / "ledger.jsonl", scrubbed(line, scrub))
