@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,14 +64,24 @@ def plan(report: Report, target: Target) -> list[Planned]:
     return planned
 
 
+#: Told (notebook, outcome, seconds) as each run's record is written, e.g.
+#: ("monitoring", "completed P2", 3.1); the CLI shows it as progress (`netzops.progress`).
+Progress = Callable[[str, str, float], None]
+
+
 def execute_all(
-    steps: list[Planned], target: Target, fail_on: Priority, workers: int | None = None
+    steps: list[Planned],
+    target: Target,
+    fail_on: Priority,
+    workers: int | None = None,
+    progress: Progress | None = None,
 ) -> list[RunResult]:
     """Every planned run, at most `workers` at a time (default: one per core) over one pool
     of warm kernels; the records (HTML, side-car, ledger line) are written by one thread
     while the next notebooks run. One record per run, as a serial run writes it; the results
-    come back in plan order."""
-    from concurrent.futures import Future, ThreadPoolExecutor
+    come back in plan order. `progress` hears of each run as its record is written."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
 
     from netzops.runner import kernels
     from netzops.runner.execution import keep, prewarm, run_notebook, warm_modules
@@ -86,33 +98,59 @@ def execute_all(
         recorder.submit(prewarm)
 
         def one(step: Planned) -> Future[RunResult]:
+            began = time.monotonic()
             done = run_notebook(step.notebook, target, step.params, pool, scrub=scrub)
-            return recorder.submit(keep, done, fail_on, scrub)
+            kept = recorder.submit(keep, done, fail_on, scrub)
+            if progress is not None:
+                kept.add_done_callback(lambda f: _tell(progress, step, f, began))
+            return kept
 
         pending = [runners.submit(one, step) for step in steps]
         return [future.result().result() for future in pending]
 
 
+def _tell(progress: Progress, step: Planned, kept: Future[RunResult], began: float) -> None:
+    import time
+
+    if kept.exception() is not None:
+        outcome = f"error {type(kept.exception()).__name__}"
+    else:
+        result = kept.result()
+        outcome = f"{result.status} {result.worst or ''}".strip()
+    progress(step.notebook.name, outcome, time.monotonic() - began)
+
+
 def run(
-    name: str, target_name: str, fail_on: Priority = Priority.P1
+    name: str, target_name: str, fail_on: Priority = Priority.P1, progress: Progress | None = None
 ) -> tuple[Exit, Path, list[RunResult]]:
     """Run the report's notebooks (in parallel, see `execute_all`) and write its summary
     page; returns the exit code (the worst of its runs), the page's path and the runs in
-    the report's order."""
+    the report's order. `progress(notebook, outcome, seconds)` hears of each finished run."""
     report = load_report(name)
     target = load_target(target_name)
     steps = plan(report, target)
     started = datetime.now(UTC)
-    results = execute_all(steps, target, fail_on)
+    results = execute_all(steps, target, fail_on, progress=progress)
+    page = write_summary(report, target, started, results)
+    return max((r.exit for r in results), default=Exit.OK), page, results
+
+
+def write_summary(
+    report: Report, target: Target, started: datetime, results: list[RunResult]
+) -> Path:
+    """Write the summary page of `results` (outputs/<target>/<date>/<time>-report-<name>
+    .html) scrubbed of the target's secrets: it quotes side-cars (older ones too, for the
+    trends), parameters and the report's text, none of which it trusts to be clean."""
     page = (
         outputs_dir()
         / target.name
         / started.strftime("%Y-%m-%d")
         / f"{started.strftime('%H%M%S')}-report-{report.name}.html"
     )
-    scrub = Scrubber(target.resolve_secrets())  # the page quotes records and parameters
+    page.parent.mkdir(parents=True, exist_ok=True)
+    scrub = Scrubber(target.resolve_secrets())
     page.write_text(scrub(summary_html(report, target, started, results, page.parent)))
-    return max((r.exit for r in results), default=Exit.OK), page, results
+    return page
 
 
 def summary_html(
