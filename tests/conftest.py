@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -26,23 +26,23 @@ def sh(*args: str, check: bool = True, input: str | None = None, timeout: float 
     return done.stdout
 
 
-def psql(query: str, dbname: str = "netzwaechter") -> str:
-    """psql as the superuser inside the sandbox container (-AtX: bare rows, no psqlrc)."""
-    return sh(
-        "docker",
-        "exec",
-        "netzwaechter-postgres",
-        "psql",
-        "-U",
-        "postgres",
-        "-d",
-        dbname,
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-AtXc",
-        query,
-        timeout=30,
-    ).strip()
+def psql_command(
+    *args: str, dbname: str = "netzwaechter", docker_args: Sequence[str] = ()
+) -> list[str]:
+    """The argv of psql as the superuser inside the sandbox's PostgreSQL container, bare rows
+    and no psqlrc (-AtX); `args` are psql's own, `docker_args` docker exec's (-i, -e ...)."""
+    container = ["docker", "exec", *docker_args, "netzwaechter-postgres"]
+    return [*container, "psql", "-U", "postgres", "-d", dbname, "-AtX", *args]
+
+
+def psql(
+    *statements: str, dbname: str = "netzwaechter", check: bool = True, timeout: float = 120
+) -> str:
+    """Each statement as its own -c (its own transaction, so VACUUM may be one), stopping at
+    the first error; stdout stripped."""
+    args = [arg for s in statements for arg in ("-c", s)]
+    command = psql_command("-v", "ON_ERROR_STOP=1", *args, dbname=dbname)
+    return sh(*command, check=check, timeout=timeout).strip()
 
 
 @pytest.fixture(scope="session", autouse=True)

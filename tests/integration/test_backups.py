@@ -23,16 +23,10 @@ from netzops.errors import BadInput, GuardRefused
 from netzops.results import Result
 from netzops.sandbox import stack
 from netzops.targets import Target
-from tests.conftest import sh
+from tests.conftest import psql, sh
 
 POSTGRES = "netzwaechter-postgres"
 TABLES = ("users", "sites", "alerts", "measurements")
-
-
-def psql(query: str, db: str = "netzwaechter") -> str:
-    return sh(
-        "docker", "exec", POSTGRES, "psql", "-U", "postgres", "-d", db, "-AtXc", query
-    ).strip()
 
 
 def live_state() -> dict[str, str]:
@@ -204,7 +198,7 @@ def foreign(
     try:
         psql(
             "CREATE TABLE users (id int PRIMARY KEY, name text); INSERT INTO users VALUES (1, 'x')",
-            "netzops_foreign",
+            dbname="netzops_foreign",
         )
         folder = tmp_path_factory.mktemp("foreign")
         m = dump(client, target, database="netzops_foreign", folder=folder)

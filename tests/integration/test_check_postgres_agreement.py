@@ -14,7 +14,7 @@ import pytest
 
 from netzops import postgres
 from netzops.targets import Target
-from tests.conftest import sh
+from tests.conftest import psql
 
 
 def check_postgres(target: Target, action: str, *args: str) -> dict[str, float]:
@@ -97,18 +97,7 @@ def test_transaction_id_age(db: postgres.Database, target: Target) -> None:
 
 def test_last_vacuum_and_analyze(db: postgres.Database, target: Target) -> None:
     # at least one table with a known time, whatever reset the statistics before
-    sh(
-        "docker",
-        "exec",
-        "netzwaechter-postgres",
-        "psql",
-        "-U",
-        "postgres",
-        "-d",
-        "netzwaechter",
-        "-c",
-        "VACUUM ANALYZE sites",
-    )
+    psql("VACUUM ANALYZE sites")
     ours = {f"{r['schema']}.{r['table_name']}": r for r in postgres.maintenance_staleness(db).rows}
     for action, field in (("last_vacuum", "last_vacuum"), ("last_analyze", "last_analyze")):
         theirs = check_postgres(target, action, "-w", "30d", "-c", "60d")

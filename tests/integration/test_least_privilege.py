@@ -23,7 +23,7 @@ from netzops.findings import Priority
 from netzops.results import Result
 from netzops.runner.execution import Exit
 from netzops.targets import Target
-from tests.conftest import ROOT, psql
+from tests.conftest import ROOT, psql, psql_command
 
 MONITOR = "netzops_monitor"
 CHECKS: dict[str, Callable[[postgres.Database], Result]] = {
@@ -101,18 +101,7 @@ def test_monitor_runs_every_read_only_check(monitor: postgres.Database) -> None:
 
 def test_monitor_sees_but_cannot_cancel_another_roles_query(monitor: postgres.Database) -> None:
     sleeper = subprocess.Popen(
-        [
-            "docker",
-            "exec",
-            "netzwaechter-postgres",
-            "psql",
-            "-U",
-            "postgres",
-            "-d",
-            "netzwaechter",
-            "-Atc",
-            "SELECT 'netzops-test-lp', pg_sleep(4)",
-        ],
+        psql_command("-c", "SELECT 'netzops-test-lp', pg_sleep(4)"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

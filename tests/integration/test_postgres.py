@@ -21,13 +21,13 @@ import pytest
 from netzops import postgres
 from netzops.findings import Priority
 from netzops.targets import Target
-from tests.conftest import psql, sh
+from tests.conftest import psql, psql_command
 
 MiB = 1_048_576
 
 
 def psql_rows(query: str, dbname: str = "netzwaechter") -> list[list[str]]:
-    return [line.split("|") for line in psql(query, dbname).splitlines() if line]
+    return [line.split("|") for line in psql(query, dbname=dbname).splitlines() if line]
 
 
 def app_name(what: str) -> str:
@@ -191,20 +191,7 @@ class Sleeper:
 def start_sleeper(what: str = "sleep") -> Sleeper:
     name = app_name(what)
     proc = subprocess.Popen(
-        [
-            "docker",
-            "exec",
-            "-e",
-            f"PGAPPNAME={name}",
-            "netzwaechter-postgres",
-            "psql",
-            "-U",
-            "postgres",
-            "-d",
-            "netzwaechter",
-            "-Atc",
-            "SELECT pg_sleep(600)",
-        ],
+        psql_command("-c", "SELECT pg_sleep(600)", docker_args=["-e", f"PGAPPNAME={name}"]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -346,18 +333,7 @@ def test_slow_queries_match_pg_stat_statements(db: postgres.Database) -> None:
 
 
 def test_runbook_index_usage_snippet_fails_as_written() -> None:
-    done = sh(
-        "docker",
-        "exec",
-        "netzwaechter-postgres",
-        "psql",
-        "-U",
-        "postgres",
-        "-d",
-        "netzwaechter",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-Atc",
+    done = psql(
         "SELECT schemaname, tablename, indexname, idx_scan FROM pg_stat_user_indexes",
         check=False,
     )

@@ -17,30 +17,10 @@ from netzops import postgres
 from netzops.findings import Priority
 from netzops.results import Result
 from netzops.targets import Target
-from tests.conftest import sh
+from tests.conftest import psql, psql_command, sh
 
 T = TypeVar("T")
 BLOCK = 8192
-
-
-def psql(*statements: str, dbname: str = "netzwaechter") -> str:
-    """Each statement in its own transaction (VACUUM may be one), as the superuser."""
-    args = [arg for s in statements for arg in ("-c", s)]
-    return sh(
-        "docker",
-        "exec",
-        "netzwaechter-postgres",
-        "psql",
-        "-U",
-        "postgres",
-        "-d",
-        dbname,
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-AtX",
-        *args,
-        timeout=120,
-    ).strip()
 
 
 def until(probe: Callable[[], T | None], what: str, seconds: float = 20.0) -> T:
@@ -219,19 +199,11 @@ def test_prepared_transaction_waiting_lock_and_old_transaction(
         "PREPARE TRANSACTION 'netzops-test-16'",
     )
     waiter = subprocess.Popen(
-        [
-            "docker",
-            "exec",
-            "netzwaechter-postgres",
-            "psql",
-            "-U",
-            "postgres",
-            "-d",
-            "netzwaechter",
-            "-AtXc",
+        psql_command(
+            "-c",
             "SET lock_timeout = '60s'; SET application_name = 'zz16-waiter'; "
             "BEGIN; SELECT txid_current(); SELECT count(*) FROM zz16_locked; COMMIT",
-        ],
+        ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -277,21 +249,8 @@ def test_rollback_ratio_fires_for_a_database_that_rolls_back(db: postgres.Databa
     psql("DROP DATABASE IF EXISTS zz16_rollbacks", "CREATE DATABASE zz16_rollbacks")
     try:
         script = "BEGIN; SELECT 1; ROLLBACK;\n" * 1200
-        sh(
-            "docker",
-            "exec",
-            "-i",
-            "netzwaechter-postgres",
-            "psql",
-            "-U",
-            "postgres",
-            "-d",
-            "zz16_rollbacks",
-            "-qAtX",
-            "-o",
-            "/dev/null",
-            input=script,
-        )
+        command = psql_command("-q", "-o", "/dev/null", dbname="zz16_rollbacks", docker_args=["-i"])
+        sh(*command, input=script)
         result = firing(lambda: postgres.rollback_ratio(db), "the rollbacks are counted")
         assert finding(result, "zz16_rollbacks") == Priority.P3
         assert finding(result, "netzwaechter") is None

@@ -195,7 +195,8 @@ def test_missing_pg_stat_statements_is_a_p3_hint(
 ) -> None:
     name = database_without_extension
     assert (
-        psql("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'", name) == "0"
+        psql("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'", dbname=name)
+        == "0"
     )
     db = postgres.connect(with_postgres(target, dbname=name))
     try:

@@ -26,7 +26,7 @@ from netzops.runner.execution import execute, prepare
 from netzops.runner.parameters import parse_assignments
 from netzops.sandbox import stack
 from netzops.targets import load_target
-from tests.conftest import ROOT, sh
+from tests.conftest import ROOT, psql, sh
 
 NETZOPS = str(ROOT / ".venv" / "bin" / "netzops")
 PROJECT = "netzwaechter"
@@ -145,25 +145,6 @@ def within(value: float, expected: float, tolerance: float) -> bool:
 
 
 # --- PostgreSQL and Redis -------------------------------------------------------------------
-
-
-def psql(query: str) -> str:
-    """psql as the superuser inside the sandbox container (bare rows, no psqlrc)."""
-    return sh(
-        "docker",
-        "exec",
-        POSTGRES,
-        "psql",
-        "-U",
-        "postgres",
-        "-d",
-        "netzwaechter",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-AtXc",
-        query,
-        timeout=60,
-    ).strip()
 
 
 def psql_rows(query: str) -> list[list[str]]:
