@@ -1,8 +1,10 @@
 """JupyterLab for netzops: runbook sources stay sources, work happens in sessions.
 
-A Jupyter server extension (`--ServerApp.jpserver_extensions={"netzops.runner.lab": true}`,
-set by `make lab` and `kernels`' Lab config) with a contents manager
-(`--ServerApp.contents_manager_class=netzops.runner.lab.ContentsManager`):
+A Jupyter server extension (`--ServerApp.jpserver_extensions={"netzops.runner.lab": true}`)
+with a contents manager (`--ServerApp.contents_manager_class=netzops.runner.lab.ContentsManager`),
+both written into the virtual environment's Jupyter configuration by `install()` (run by
+`make bootstrap` and `make lab`), so they apply however Lab starts there (`make lab`,
+`.venv/bin/jupyter lab`):
 
     notebooks/*.py      open as notebooks (jupytext), read-only: Lab shows them read-only and
                         a save is refused (403) unless NETZOPS_EDIT_SOURCES=1 (a developer
@@ -32,6 +34,9 @@ from netzops.paths import notebooks_dir, outputs_dir
 from netzops.runner.sessions import scrubbed, scrubber
 
 EDIT_SOURCES_ENV = "NETZOPS_EDIT_SOURCES"
+#: KernelManager.shutdown_wait_time for Lab's kernels: half of it before SIGTERM, the other
+#: half before SIGKILL; time for the session's final save (a few seconds here).
+SHUTDOWN_S = 60.0
 
 
 class ContentsManager(AsyncTextFileContentsManager):  # type: ignore[misc]
@@ -180,13 +185,27 @@ def install(prefix: str | None = None) -> Path:
     import sys
 
     root = Path(prefix or sys.prefix)
-    config = root / "etc" / "jupyter" / "jupyter_server_config.d" / "netzops.json"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    server = {
-        "jpserver_extensions": {"netzops.runner.lab": True},
-        "contents_manager_class": "netzops.runner.lab.ContentsManager",
-    }
-    config.write_text(json.dumps({"ServerApp": server}, indent=2) + "\n")
+    # Jupyter reads only `jpserver_extensions` from jupyter_server_config.d/*.json; every
+    # other option (the contents manager) must be in jupyter_server_config.json itself, or
+    # jupytext's extension derives its own manager and the sources become writable.
+    enable = root / "etc" / "jupyter" / "jupyter_server_config.d" / "netzops.json"
+    enable.parent.mkdir(parents=True, exist_ok=True)
+    server = {"jpserver_extensions": {"netzops.runner.lab": True}}
+    enable.write_text(json.dumps({"ServerApp": server}, indent=2) + "\n")
+    config = root / "etc" / "jupyter" / "jupyter_server_config.json"
+    try:
+        data = json.loads(config.read_text())
+    except (OSError, ValueError):
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    app = data.setdefault("ServerApp", {})
+    app["contents_manager_class"] = "netzops.runner.lab.ContentsManager"
+    # Lab's kernel shutdown waits shutdown_wait_time / 2 before SIGTERM: the kernel's final
+    # session save (record, HTML, ledger line; see kernel_extension) needs longer than the
+    # default 5 s allows.
+    manager = data.setdefault("KernelManager", {})
+    manager["shutdown_wait_time"] = max(float(manager.get("shutdown_wait_time", 0)), SHUTDOWN_S)
+    config.write_text(json.dumps(data, indent=2) + "\n")
     settings = root / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     settings.parent.mkdir(parents=True, exist_ok=True)
     viewers = {"defaultViewers": {"python": "Jupytext Notebook"}}
