@@ -212,6 +212,7 @@ def report(
 ) -> None:
     """Run the set parameters/reports/NAME.yaml and write one summary page."""
     from netzops.findings import Priority
+    from netzops.progress import Steps
     from netzops.runner import reports, schedule_cli, schedules, terminal
 
     try:
@@ -219,7 +220,8 @@ def report(
             schedules.load(notify)  # a bad schedule is refused before anything runs
         steps = [s.notebook for s in reports.load_report(name).runs]
         terminal.progress(f"report {name} on {target}: running {', '.join(steps)} …")
-        code, page, runs = reports.run(name, target, Priority.parse(fail_on))
+        with Steps(len(steps), f"report {name}") as step:  # a bar on a terminal, else lines
+            code, page, runs = reports.run(name, target, Priority.parse(fail_on), progress=step)
     except (BadInput, ValueError) as exc:
         _fail(str(exc))
         return
