@@ -74,9 +74,17 @@ def sessions(db: Database, states: tuple[str, ...], min_duration: timedelta) -> 
     return db.rows("activity", Activity, {"states": list(states), "min_duration": min_duration})
 
 
-def _age(span: timedelta) -> str:
+def age_text(span: timedelta) -> str:
     seconds = int(span.total_seconds())
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s"
+
+
+def overdue(check: str, subject: str, span: timedelta, limit: timedelta, what: str) -> Finding:
+    """P2 for a session, transaction or lock wait that has lasted `span`, past `limit`;
+    `what` is the finding's summary; value and limit in seconds."""
+    return Finding(
+        check, subject, Priority.P2, what, round(span.total_seconds(), 1), limit.total_seconds()
+    )
 
 
 def short(query: str, width: int = 120) -> str:
@@ -104,14 +112,13 @@ def long_running_queries(
     """Queries running for at least `min_duration`: one P2 finding each."""
     found = sessions(db, ("active",), min_duration)
     findings = [
-        Finding(
+        overdue(
             "postgres_long_running_queries",
             f"pid {a.pid}",
-            Priority.P2,
-            f"query running for {_age(a.duration)} ({a.username}, "
+            a.duration,
+            min_duration,
+            f"query running for {age_text(a.duration)} ({a.username}, "
             f"{a.application_name or 'no application'}): {short(a.query)}",
-            round(a.duration.total_seconds(), 1),
-            min_duration.total_seconds(),
         )
         for a in found
     ]
@@ -126,15 +133,13 @@ def idle_in_transaction(
     """Sessions idle inside an open transaction: they hold locks and stop VACUUM (P2 each)."""
     found = sessions(db, IDLE_IN_TRANSACTION, min_duration)
     findings = [
-        Finding(
+        overdue(
             "postgres_idle_in_transaction",
             f"pid {a.pid}",
-            Priority.P2,
-            f"{a.state} for {_age(a.duration)} ({a.username}, "
-            f"{a.application_name or 'no application'}); "
-            f"last query: {short(a.query, 100)}",
-            round(a.duration.total_seconds(), 1),
-            min_duration.total_seconds(),
+            a.duration,
+            min_duration,
+            f"{a.state} for {age_text(a.duration)} ({a.username}, "
+            f"{a.application_name or 'no application'}); last query: {short(a.query, 100)}",
         )
         for a in found
     ]
@@ -162,14 +167,13 @@ def blocked_queries(
     """Sessions waiting for locks held by others (pg_blocking_pids); P2 once past `min_wait`."""
     found = db.rows("blocked_queries", BlockedQuery)
     findings = [
-        Finding(
+        overdue(
             "postgres_blocked_queries",
             f"pid {b.pid}",
-            Priority.P2,
-            f"waiting {_age(b.waiting)} for a lock held by pid "
+            b.waiting,
+            min_wait,
+            f"waiting {age_text(b.waiting)} for a lock held by pid "
             f"{', '.join(map(str, b.blocked_by))}: {short(b.query)}",
-            round(b.waiting.total_seconds(), 1),
-            min_wait.total_seconds(),
         )
         for b in found
         if b.waiting >= min_wait

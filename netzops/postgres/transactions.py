@@ -9,12 +9,8 @@ from datetime import datetime, timedelta
 
 from netzops.checks import Outcome
 from netzops.findings import Finding, Priority
+from netzops.postgres.activity import age_text, overdue, short
 from netzops.postgres.client import Database, check
-
-
-def _age(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s"
 
 
 @dataclass(frozen=True)
@@ -39,14 +35,13 @@ def oldest_transaction(
     open longer than `max_age` (it holds locks and keeps VACUUM from removing dead rows)."""
     found = db.rows("oldest_transactions", OpenTransaction)
     findings = [
-        Finding(
+        overdue(
             "postgres_oldest_transaction",
             f"pid {t.pid}",
-            Priority.P2,
-            f"transaction open for {_age(t.age)} ({t.state}, {t.username}, "
-            f"{t.application_name or 'no application'}): {' '.join(t.query.split())[:100]}",
-            round(t.age.total_seconds(), 1),
-            max_age.total_seconds(),
+            t.age,
+            max_age,
+            f"transaction open for {age_text(t.age)} ({t.state}, {t.username}, "
+            f"{t.application_name or 'no application'}): {short(t.query, 100)}",
         )
         for t in found
         if t.age >= max_age
@@ -79,14 +74,13 @@ def prepared_transactions(
     application does not use two-phase commit: any one is a leftover)."""
     found = db.rows("prepared_transactions", PreparedTransaction)
     findings = [
-        Finding(
+        overdue(
             "postgres_prepared_transactions",
             p.gid,
-            Priority.P2,
-            f"prepared transaction {p.gid!r} ({p.owner}@{p.database}) open for {_age(p.age)}: "
+            p.age,
+            max_age,
+            f"prepared transaction {p.gid!r} ({p.owner}@{p.database}) open for {age_text(p.age)}: "
             "COMMIT PREPARED or ROLLBACK PREPARED it",
-            round(p.age.total_seconds(), 1),
-            max_age.total_seconds(),
         )
         for p in found
         if p.age >= max_age
@@ -118,14 +112,13 @@ def waiting_locks(
     least `min_wait` (also those waiting on a prepared transaction, which has no pid)."""
     found = db.rows("waiting_locks", WaitingLock)
     findings = [
-        Finding(
+        overdue(
             "postgres_waiting_locks",
             f"pid {w.pid}",
-            Priority.P2,
-            f"waiting {_age(w.waiting)} for {w.mode} on {w.relation or w.locktype}: "
-            f"{' '.join(w.query.split())[:100]}",
-            round(w.waiting.total_seconds(), 1),
-            min_wait.total_seconds(),
+            w.waiting,
+            min_wait,
+            f"waiting {age_text(w.waiting)} for {w.mode} on {w.relation or w.locktype}: "
+            f"{short(w.query, 100)}",
         )
         for w in found
         if w.waiting is not None and w.waiting >= min_wait
@@ -146,9 +139,10 @@ class Rollbacks:
     stats_reset: datetime | None
 
     @property
-    def percent(self) -> float:
+    def percent(self) -> float | None:
+        """None without transactions since the reset (no ratio: not 0 %)."""
         total = self.commits + self.rollbacks
-        return round(100.0 * self.rollbacks / total, 2) if total else 0.0
+        return round(100.0 * self.rollbacks / total, 2) if total else None
 
 
 @check("postgres_rollback_ratio", "PostgreSQL rollback ratio")
@@ -171,11 +165,19 @@ def rollback_ratio(
             max_percent,
         )
         for r in found
-        if r.commits + r.rollbacks >= min_transactions and r.percent > max_percent
+        if r.commits + r.rollbacks >= min_transactions and (r.percent or 0.0) > max_percent
     ]
-    metrics = {f"postgres.rollback_percent.{r.database}": r.percent for r in found}
+    metrics = {
+        f"postgres.rollback_percent.{r.database}": r.percent for r in found if r.percent is not None
+    }
     rows = [{**r.__dict__, "rollback_percent": r.percent} for r in found]
-    return Outcome(rows, findings, metrics, ["since the statistics reset (stats_reset)"])
+    notes = ["since the statistics reset (stats_reset)"]
+    notes += [
+        f"{r.database}: no transactions since the statistics reset, so no ratio"
+        for r in found
+        if r.percent is None
+    ]
+    return Outcome(rows, findings, metrics, notes)
 
 
 @dataclass(frozen=True)
