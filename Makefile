@@ -25,7 +25,7 @@ demo: sandbox  ## sandbox up, traffic, the status runbook and the daily report, 
 	@$(NETZOPS) report daily --target sandbox --fail-on P0
 
 test: sandbox  ## the whole suite against the real sandbox (no skips)
-	@$(BIN)/pytest -q
+	@$(BIN)/pytest -q --durations=15
 
 test-unit: bootstrap  ## fast tests without the sandbox
 	@$(BIN)/pytest -q tests/unit
