@@ -7,6 +7,7 @@ Each function returns a `Chart`: it shows itself as a PNG in JupyterLab and in r
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -49,7 +50,11 @@ def resources(stats: Result, cpu: Band, memory: Band) -> Chart:
         ("CPU %", "memory % of limit"),
         strict=True,
     ):
-        ax.barh(names, [float(r[key]) for r in stats.rows], color="#2471a3")
+        values = [r[key] for r in stats.rows]  # None: no figure (counters reset)
+        ax.barh(names, [math.nan if v is None else float(v) for v in values], color="#2471a3")
+        for y, v in enumerate(values):
+            if v is None:
+                ax.text(0, y, " unknown/reset", va="center", fontsize=8, color="#7f8c8d")
         if band.warn is not None:
             ax.axvline(band.warn, color="#d35400", linestyle="--", linewidth=1)
         ax.set_title(title)

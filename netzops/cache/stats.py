@@ -30,6 +30,7 @@ class StatsSample:
     instantaneous_ops_per_sec: int
     observer_hits: int = 0  # netzops's own lookups, already taken out of keyspace_hits
     observer_misses: int = 0  # … and out of keyspace_misses (netzops.cache.observer)
+    run_id: str = ""  # INFO server's run_id: a new one means Redis restarted in between
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def sample_stats(client: redis.Redis) -> StatsSample:
         keyspace_misses=sample.keyspace_misses - misses,
         observer_hits=hits,
         observer_misses=misses,
+        run_id=run_id,
     )
 
 
@@ -79,17 +81,12 @@ def stats_sample(data: dict[str, Any], at: float) -> StatsSample:
     when a counter is missing or not a number)."""
     return StatsSample(
         at,
-        *(
-            int(data[f])
-            for f in (
-                "keyspace_hits",
-                "keyspace_misses",
-                "evicted_keys",
-                "expired_keys",
-                "total_commands_processed",
-                "instantaneous_ops_per_sec",
-            )
-        ),
+        keyspace_hits=int(data["keyspace_hits"]),
+        keyspace_misses=int(data["keyspace_misses"]),
+        evicted_keys=int(data["evicted_keys"]),
+        expired_keys=int(data["expired_keys"]),
+        total_commands_processed=int(data["total_commands_processed"]),
+        instantaneous_ops_per_sec=int(data["instantaneous_ops_per_sec"]),
     )
 
 
@@ -110,8 +107,9 @@ def hit_rate(before: StatsSample, after: StatsSample, target: Target) -> Result:
 def _between(before: StatsSample, after: StatsSample, target: Target) -> Outcome:
     span = max(after.at - before.at, 1e-6)
     delta = {f: getattr(after, f) - getattr(before, f) for f in _COUNTERS}
-    if any(d < 0 for d in delta.values()):
-        return _after_reset(after, span, target)
+    restarted = bool(before.run_id and after.run_id and before.run_id != after.run_id)
+    if restarted or any(d < 0 for d in delta.values()):  # counters grown past the old ones
+        return _after_reset(after, span, target)  # after a restart still started at zero
     hits, misses = delta["keyspace_hits"], delta["keyspace_misses"]
     row = CacheStats(
         round(span, 3),

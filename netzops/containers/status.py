@@ -7,6 +7,7 @@ for scaled services (several replicas of one service).
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from docker import DockerClient
-from docker.errors import DockerException
+from docker.errors import APIError, DockerException, NotFound
 from docker.models.containers import Container
 from requests.exceptions import RequestException
 
@@ -228,7 +229,7 @@ def service_status(client: DockerClient, target: Target) -> Outcome:
 class ContainerStats:
     service: str
     container: str
-    cpu_percent: float
+    cpu_percent: float | None  # None: no figure, `cpu_note` says why
     memory_bytes: int
     memory_limit_bytes: int
     memory_percent: float
@@ -237,19 +238,48 @@ class ContainerStats:
     block_read_bytes: int
     block_write_bytes: int
     pids: int
+    cpu_note: str = ""
 
 
-def cpu_percent(stats: dict[str, Any]) -> float:
-    """docker stats' CPU %: cpu delta / system delta × online CPUs × 100 (may exceed 100).
-    Without `online_cpus` (older engines) the number of per-CPU counters, else 1."""
+CPU_RESET = "unknown/reset: CPU counters went backwards between the samples (restarted)"
+CPU_NO_SAMPLE = "unknown: no earlier sample to compare with"
+CPU_STOPPED = "unknown: no CPU counters (the container stopped)"
+CPU_NO_TIME = "unknown: no system time passed between the samples"
+
+
+def _counter(value: Any) -> float | None:
+    """A counter from the Engine API: a finite number ≥ 0, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
+
+
+def cpu_reading(stats: dict[str, Any]) -> tuple[float | None, str]:
+    """docker stats' CPU % and, when there is no figure, why (`CPU_*`): cpu delta / system
+    delta × online CPUs × 100 (may exceed 100); without `online_cpus` (older engines) the
+    number of per-CPU counters, else 1. A counter that went backwards between the two
+    samples (the container or the engine restarted) gives no figure — never 0 %."""
     cpu, pre = stats.get("cpu_stats") or {}, stats.get("precpu_stats") or {}
     usage = cpu.get("cpu_usage") or {}  # empty for a container that just stopped
-    cpu_delta = usage.get("total_usage", 0) - (pre.get("cpu_usage") or {}).get("total_usage", 0)
-    system_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
+    total, system = _counter(usage.get("total_usage")), _counter(cpu.get("system_cpu_usage"))
+    if total is None or system is None:
+        return None, CPU_STOPPED
+    pre_total = _counter((pre.get("cpu_usage") or {}).get("total_usage"))
+    pre_system = _counter(pre.get("system_cpu_usage"))
+    if pre_total is None or not pre_system:  # the first sample: precpu is empty or zero
+        return None, CPU_NO_SAMPLE
+    cpu_delta, system_delta = total - pre_total, system - pre_system
+    if cpu_delta < 0 or system_delta < 0:
+        return None, CPU_RESET
+    if system_delta == 0:
+        return None, CPU_NO_TIME
     online = cpu.get("online_cpus") or len(usage.get("percpu_usage") or []) or 1
-    if system_delta <= 0 or cpu_delta < 0:
-        return 0.0
-    return float(cpu_delta / system_delta * online * 100.0)
+    return float(cpu_delta / system_delta * online * 100.0), ""
+
+
+def cpu_percent(stats: dict[str, Any]) -> float | None:
+    """docker stats' CPU % (`cpu_reading`), None when there is no figure."""
+    return cpu_reading(stats)[0]
 
 
 def memory_used(stats: dict[str, Any]) -> int:
@@ -270,6 +300,7 @@ def _sum_io(entries: Iterable[dict[str, Any]] | None, op: str) -> int:
 
 def container_stats(container: Container) -> ContainerStats:
     raw = container.stats(stream=False)
+    cpu, cpu_note = cpu_reading(raw)
     used = memory_used(raw)
     limit = int((raw.get("memory_stats") or {}).get("limit", 0))
     nets = (raw.get("networks") or {}).values()
@@ -277,7 +308,7 @@ def container_stats(container: Container) -> ContainerStats:
     return ContainerStats(
         service=container.labels.get(SERVICE, container.name),
         container=container.name,
-        cpu_percent=round(cpu_percent(raw), 2),
+        cpu_percent=None if cpu is None else round(cpu, 2),
         memory_bytes=used,
         memory_limit_bytes=limit,
         memory_percent=round(used / limit * 100.0, 2) if limit else 0.0,
@@ -286,6 +317,7 @@ def container_stats(container: Container) -> ContainerStats:
         block_read_bytes=_sum_io(blkio, "read"),
         block_write_bytes=_sum_io(blkio, "write"),
         pids=int((raw.get("pids_stats") or {}).get("current", 0)),
+        cpu_note=cpu_note,
     )
 
 
@@ -300,16 +332,20 @@ def stats(client: DockerClient, target: Target) -> Outcome:
         c for c in project_containers(client, target.compose.project) if c.status == "running"
     ]
     with ThreadPoolExecutor(max_workers=max(1, len(running))) as pool:
-        rows = list(pool.map(container_stats, running))
-    findings: list[Finding] = []
+        sampled = list(pool.map(_sampled, running))
+    rows = [r for r in sampled if isinstance(r, ContainerStats)]
+    findings: list[Finding] = [f for f in sampled if isinstance(f, Finding)]
     metrics: dict[str, float] = {}
+    notes = [f"{r.container}: CPU {r.cpu_note}" for r in rows if r.cpu_percent is None]
+    notes += [f"{n}: gone between listing and sampling" for n in sampled if isinstance(n, str)]
     for r in rows:
         key = f"containers.{r.service}" if _single(rows, r.service) else f"containers.{r.container}"
         metrics |= {
-            f"{key}.cpu_percent": r.cpu_percent,
             f"{key}.memory_bytes": r.memory_bytes,
             f"{key}.memory_percent": r.memory_percent,
         }
+        if r.cpu_percent is not None:
+            metrics[f"{key}.cpu_percent"] = r.cpu_percent
         for found in (
             above(
                 "container_memory",
@@ -318,13 +354,25 @@ def stats(client: DockerClient, target: Target) -> Outcome:
                 target.bands["memory_percent"],
                 "memory %",
             ),
-            above(
-                "container_cpu", r.container, r.cpu_percent, target.bands["cpu_percent"], "CPU %"
-            ),
+            above("container_cpu", r.container, r.cpu_percent, target.bands["cpu_percent"], "CPU %")
+            if r.cpu_percent is not None
+            else None,
         ):
             if found:
                 findings.append(found)
-    return Outcome(rows, findings, metrics)
+    return Outcome(rows, findings, metrics, notes)
+
+
+def _sampled(container: Container) -> ContainerStats | Finding | str:
+    """One container's stats; the engine refusing that one container is its own finding
+    (P2), a container removed since it was listed its name: the others still count."""
+    try:
+        return container_stats(container)
+    except NotFound:
+        return str(container.name)
+    except APIError as exc:
+        why = str(exc.explanation or exc)[:200]
+        return Finding("container_stats", container.name, Priority.P2, f"no stats: {why}")
 
 
 def _single(rows: list[ContainerStats], service: str) -> bool:

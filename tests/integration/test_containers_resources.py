@@ -75,6 +75,7 @@ def test_container_stats_match_docker_stats(client: DockerClient, target: Target
             low, high = _pair(first[name][key])[side], _pair(second[name][key])[side]
             # the CLI prints 3 significant digits: allow its rounding on both sides
             assert low * 0.994 - 1 <= ours_value <= high * 1.006 + 1, (name, key, side)
+        assert row.cpu_percent is not None, row.cpu_note  # steady containers: a figure
         assert 0.0 <= row.cpu_percent <= 100.0 * (psutil.cpu_count() or 1)
         assert row.pids >= 1
 

@@ -50,8 +50,8 @@ def test_cpu_percent_may_exceed_100_on_several_cpus() -> None:
         {"cpu_stats": {"cpu_usage": {"total_usage": 10}, "system_cpu_usage": 0}},  # no precpu
     ],
 )
-def test_cpu_percent_is_zero_without_usable_deltas(stats: dict[str, Any]) -> None:
-    assert cpu_percent(stats) == 0.0
+def test_cpu_percent_is_unknown_without_usable_deltas(stats: dict[str, Any]) -> None:
+    assert cpu_percent(stats) is None  # no figure (issue 11 B): not 0 %
 
 
 def test_memory_cgroup_v2_subtracts_inactive_file() -> None:
