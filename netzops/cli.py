@@ -348,7 +348,8 @@ def _within(entry: dict[str, Any], since: datetime | None, until: datetime | Non
         started = parse_time(str(entry.get("started", "")))
     except BadInput:
         return False
-    assert started is not None
+    if started is None:  # no start recorded
+        return False
     return (since is None or started >= since) and (until is None or started < until)
 
 

@@ -65,8 +65,9 @@ def parse_duration(text: str) -> timedelta:
 
 
 def parse_time(value: When, now: datetime | None = None) -> datetime | None:
-    """`value` as an aware UTC datetime (None stays None); durations count back from `now`
-    (default: the current time). A naive datetime or offset-less text is UTC.
+    """`value` as an aware UTC datetime (None, and empty text — a parameters cell's "not
+    set" — give None); durations count back from `now` (default: the current time). A naive
+    datetime or offset-less text is UTC.
     Raises BadInput for anything outside the grammar in this module's docstring."""
     if value is None:
         return None
@@ -79,6 +80,8 @@ def parse_time(value: When, now: datetime | None = None) -> datetime | None:
     if not isinstance(value, str):
         raise BadInput(f"not a time: {type(value).__name__}; {HELP}")
     text = value.strip()
+    if not text:  # what check_time lets through before a run: not set
+        return None
     if _UNIX.fullmatch(text):  # "0" too: docker reads it as the epoch, not as "now"
         return _unix(float(text), text)
     if _DURATION.fullmatch(text):

@@ -17,7 +17,7 @@ from netzops.errors import BadInput
 from netzops.logs.read import parse_when
 from netzops.runner import ledger, notebooks
 from netzops.runner.parameters import merge, read_file
-from netzops.times import parse_duration, parse_time
+from netzops.times import check_time, parse_duration, parse_time
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -51,12 +51,20 @@ def test_the_time_grammar(text: str, expected: datetime) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "-1h", "1h-", "h", "1x", "1e5", "nan", "inf", "1 h", "99999999999999",
+    ["abc", "-1h", "1h-", "h", "1x", "1e5", "nan", "inf", "1 h", "99999999999999",
      "9999999999h", "2026-13-01", "2026-11-27T25:00Z", "20261127T10"],
 )  # fmt: skip
 def test_bad_times_are_refused_naming_the_value(text: str) -> None:
     with pytest.raises(BadInput, match=r"time|duration|Unix"):
         parse_time(text, NOW)
+
+
+def test_empty_text_is_not_set_as_check_time_lets_it_through() -> None:
+    """A parameters cell's "" passes the check before a run, so the library must take it:
+    not set (None), never a BadInput from inside the kernel (exit 3 instead of 2)."""
+    assert check_time("since", "") == "" and check_time("until", "  ") == "  "
+    assert parse_time("", NOW) is None and parse_time("  ", NOW) is None
+    assert parse_when("", NOW) is None
 
 
 def test_datetimes_and_numbers_are_aware_utc() -> None:
@@ -93,7 +101,8 @@ def test_any_text_is_a_time_or_bad_input(text: str) -> None:
     except BadInput as exc:
         assert "\n" not in str(exc)
     else:
-        assert got is not None and got.tzinfo is not None
+        assert (got is None) == (text.strip() == "")  # empty is "not set"
+        assert got is None or got.tzinfo is not None
 
 
 # --- parameters: validated before any kernel, YAML's implicit types --------------------------
