@@ -67,11 +67,16 @@ def test_restart_verdict_follows_the_targets_threshold() -> None:
 
 
 def test_restart_loop_cause_keeps_the_facts_priority() -> None:
+    """A restart loop of a service that answers now is the fact's P1; failing now, P0."""
     loop = restarts("backend", [state(9, 5.0)], BAND)
     assert loop is not None
     found = rows(loop)
-    assert [(r["rule"], r["priority"]) for r in found] == [("crash_loop_restarts", "P1")]
+    assert [(r["rule"], r["priority"]) for r in found] == [("restart_loop", "P1")]
     assert found[0]["procedure"] == "Crash Loop"
+    failing = Finding("http_health", "backend", P.P0, "health check failed: ConnectError")
+    found = rows(loop, failing)
+    assert [(r["rule"], r["priority"]) for r in found] == [("crash_loop_restarts", "P0")]
+    assert found[0]["escalate"][:2] == ["L1", "L2"]
 
 
 def test_restarts_for_out_of_memory_name_memory_not_a_generic_crash() -> None:
