@@ -48,7 +48,7 @@ OOM = b"out of memory"  # case-insensitive, as `grep -i`
 REQUEST = b" request method="
 SERVER_ERROR = b" status=5"
 ACCESS = b'] "'  # nginx access log line
-PARSED = 4096  # entries of each parse cache (cleared when full)
+PARSED = 1024  # entries of each parse cache (cleared when full)
 
 #: Every needle of the pass, in the order of `Hits`, and whether it ignores case.
 NEEDLES: tuple[tuple[bytes, bool], ...] = (
