@@ -25,6 +25,7 @@ caches of at most PARSED entries.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import math
 import threading
@@ -288,27 +289,30 @@ class Scanner:
 
     # --- the window ----------------------------------------------------------------------
 
-    def _cut(self, chunk: bytes) -> bytes:
-        """The part of a time-ordered chunk inside [since, until)."""
+    def _cut(self, chunk: bytes, start: int, end: int) -> tuple[int, int]:
+        """The part of [start, end) of a time-ordered chunk inside [since, until)."""
         if self.since is not None:
-            chunk = chunk[_first_at_or_after(chunk, self.since) :]
+            start = _first_at_or_after(chunk, self.since, start, end)
         if self.until is not None:
-            chunk = chunk[: _first_at_or_after(chunk, self.until)]
-        return chunk
+            end = _first_at_or_after(chunk, self.until, start, end)
+        return start, end
 
-    def feed(self, chunk: bytes) -> None:
-        """One chunk of whole lines (ending with a newline), in time order."""
-        chunk = self._cut(chunk)
-        if not chunk:
+    def feed(self, chunk: bytes, start: int = 0, end: int | None = None) -> None:
+        """The whole lines in [start, end) of `chunk` (default: all of it; each line ends
+        with a newline but maybe the last), in time order. Bytes outside are not read."""
+        start, end = self._cut(chunk, start, len(chunk) if end is None else end)
+        if start >= end:
             return
         t = self.tally
-        t.size += len(chunk)
-        t.lines += chunk.count(b"\n") + (not chunk.endswith(b"\n"))
+        t.size += end - start
+        t.lines += chunk.count(b"\n", start, end) + (chunk[end - 1] != 0x0A)
+        outside = start > 0 or end < len(chunk)
         errors, slow, pg_slow, failed, oom, server_errors, access = (
-            lines_at(chunk, ends) if ends else [] for ends in self.find(chunk)
+            lines_at(chunk, _within(ends, start, end) if outside else ends) if ends else []
+            for ends in self.find(chunk)
         )
         self._errors(errors)
-        self._requests(chunk, server_errors)
+        self._requests(chunk, start, end, server_errors)
         t.slow_lines += len(slow)
         self._slow(slow, t.slow, t.slow_ms)
         self._slow(pg_slow, t.pg_slow, t.pg_slow_ms)
@@ -350,10 +354,10 @@ class Scanner:
             name = self._kind_seen[key] = lp.kind(key.decode(errors="replace"))
         return name
 
-    def _requests(self, chunk: bytes, server_errors: list[bytes]) -> None:
+    def _requests(self, chunk: bytes, start: int, end: int, server_errors: list[bytes]) -> None:
         t = self.tally
-        for minute, part in _minutes(chunk):
-            found = part.count(REQUEST)
+        for minute, at, stop in _minutes(chunk, start, end):
+            found = chunk.count(REQUEST, at, stop)
             if found:
                 t.requests[minute] += found
         for line in server_errors:
@@ -432,36 +436,43 @@ class Scanner:
                 t.rt_ms[round(rt, 3)] += 1
 
 
-def _first_at_or_after(chunk: bytes, stamp: bytes, low: int = 0) -> int:
-    """The offset of the first line at or after line start `low` whose timestamp is ≥
-    `stamp` (len(chunk) if none), by bisection over byte offsets of a time-ordered chunk."""
-    high = len(chunk)
+def _within(ends: list[int], start: int, end: int) -> list[int]:
+    """The match ends (ascending) of matches inside [start, end) (a match never spans a
+    line end, and start and end are line starts)."""
+    return ends[bisect.bisect_right(ends, start) : bisect.bisect_right(ends, end)]
+
+
+def _first_at_or_after(chunk: bytes, stamp: bytes, low: int = 0, high: int | None = None) -> int:
+    """The offset of the first line in [low, high) (line starts; high default: the end)
+    whose timestamp is ≥ `stamp` (`high` if none), by bisection over byte offsets of a
+    time-ordered chunk."""
+    high = len(chunk) if high is None else high
     while low < high:
         mid = (low + high) // 2
         start = chunk.rfind(b"\n", 0, mid) + 1
         if chunk[start : start + len(stamp)] < stamp:
-            end = chunk.find(b"\n", mid)
-            low = len(chunk) if end == -1 else end + 1
+            end = chunk.find(b"\n", mid, high)
+            low = high if end == -1 else end + 1
         else:
             high = start
     return low
 
 
-def _minutes(chunk: bytes) -> Iterator[tuple[bytes, bytes]]:
-    """(minute, the chunk's lines of that minute) for a time-ordered chunk."""
-    last = chunk.rfind(b"\n", 0, len(chunk) - 1) + 1
+def _minutes(chunk: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(minute, start, end) of each minute's lines in [start, end) of a time-ordered chunk."""
+    last = chunk.rfind(b"\n", start, end - 1) + 1 or start
     last_minute = chunk[last : last + 16]
-    at = 0
-    while at < len(chunk):
+    at = start
+    while at < end:
         minute = chunk[at : at + 16]
         if minute == last_minute:
-            yield minute, chunk[at:]
+            yield minute, at, end
             return
-        end = _first_at_or_after(chunk, minute + b"\xff", at)  # \xff: after every second
-        if end <= at:  # not time-ordered here: take the line alone
-            end = chunk.find(b"\n", at) + 1 or len(chunk)
-        yield minute, chunk[at:end]
-        at = end
+        stop = _first_at_or_after(chunk, minute + b"\xff", at, end)  # \xff: after every second
+        if stop <= at:  # not time-ordered here: take the line alone
+            stop = chunk.find(b"\n", at, end) + 1 or end
+        yield minute, at, stop
+        at = stop
 
 
 # --- sources ------------------------------------------------------------------------------
@@ -482,10 +493,31 @@ def whole_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield rest + b"\n"
 
 
+def line_pieces(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, int, int]]:
+    """(block, start, end): the whole lines of a stream of blocks without copying the
+    blocks; a line cut between two blocks comes as a small piece of its own."""
+    carry = b""
+    for block in blocks:
+        start = 0
+        if carry:
+            first = block.find(b"\n")
+            if first == -1:
+                carry += block
+                continue
+            glued = carry + block[: first + 1]
+            yield glued, 0, len(glued)
+            start = first + 1
+        end = block.rfind(b"\n", start) + 1
+        if end:
+            yield block, start, end
+        carry = block[max(start, end) :]
+    if carry:
+        yield carry + b"\n", 0, len(carry) + 1
+
+
 def file_chunks(path: Path, size: int = CHUNK) -> Iterator[bytes]:
     """A log file's bytes in chunks; `.gz` files are decompressed as they are read."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
+    with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb", buffering=0) as fh:
         while block := fh.read(size):
             yield block
 
@@ -518,8 +550,8 @@ def scan_files(
     total = Tally()
     for path in log_files(paths):
         scanner = Scanner(since, until, recent_from, path.name)
-        for chunk in whole_lines(file_chunks(path)):
-            scanner.feed(chunk)
+        for block, start, end in line_pieces(file_chunks(path)):
+            scanner.feed(block, start, end)
         total.merge(scanner.tally)
     return total
 
