@@ -3,7 +3,7 @@ from the runbook's thresholds shipped as data (`data/thresholds.yaml`, overridab
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from enum import IntEnum
 from functools import cache
 from importlib import resources
@@ -59,7 +59,11 @@ class Finding:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
-        return cls(**{**data, "priority": Priority.parse(str(data["priority"]))})
+        """A finding as `to_dict` wrote it; keys this version does not know (a record from a
+        newer netzops) are left out, not an error that loses the whole record."""
+        known = {f.name for f in fields(cls)}
+        kept = {k: v for k, v in data.items() if k in known}
+        return cls(**{**kept, "priority": Priority.parse(str(data["priority"]))})
 
 
 def worst(findings: list[Finding]) -> Priority | None:

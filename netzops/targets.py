@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from netzops.errors import BadInput, UnknownService, UnknownTarget
 from netzops.findings import Band, thresholds
@@ -26,10 +26,21 @@ class _Strict(BaseModel):
 
 
 class Compose(_Strict):
-    project: str
+    project: str  # as compose names it: see `_compose_name`
     file: str | None = None  # needed for scale-up and the config check
     command: list[str] | None = None  # e.g. ["docker", "compose"]; detected when absent
     env: dict[str, str] = Field(default_factory=dict)  # compose variables; never secrets
+
+    @field_validator("project")
+    @classmethod
+    def _compose_name(cls, value: str) -> str:
+        """The project name as compose normalises it before labelling containers (v1 and
+        v2: lower case, only a-z 0-9 _ -), so `NetzWaechter` finds `netzwaechter`'s
+        containers instead of none."""
+        name = re.sub(r"[^a-z0-9_-]", "", value.lower())
+        if not name or not name[0].isalnum():
+            raise ValueError(f"not a compose project name: {value!r}")
+        return name
 
     def environment(self) -> dict[str, str]:
         """The compose variables with `~` expanded, over this process's environment."""

@@ -92,6 +92,14 @@ def _parse_time(text: str | None) -> datetime | None:
         return None
 
 
+def _uptime(started: datetime | None, now: datetime) -> float | None:
+    """Seconds since `started`; None when unknown, also when the engine's clock is ahead of
+    this machine's (a start in the future: unknown, never a negative uptime)."""
+    if started is None or started > now:
+        return None
+    return round((now - started).total_seconds(), 1)
+
+
 def _ports(attrs: dict[str, Any]) -> str:
     bound = attrs.get("NetworkSettings", {}).get("Ports") or {}
     parts = []
@@ -116,9 +124,9 @@ def container_state(container: Container, now: datetime | None = None) -> Contai
         state=state.get("Status", "unknown"),
         health=health.get("Status", "none"),
         failing_streak=int(health.get("FailingStreak", 0)),
-        last_health_output=(log[-1].get("Output", "").strip()[-200:] if log else ""),
+        last_health_output=(str(log[-1].get("Output") or "").strip()[-200:] if log else ""),
         started_at=started,
-        uptime_s=round((now - started).total_seconds(), 1) if running and started else None,
+        uptime_s=_uptime(started, now) if running else None,
         restart_count=int(attrs.get("RestartCount", 0)),
         oom_killed=bool(state.get("OOMKilled")),
         exit_code=int(state.get("ExitCode", 0)),

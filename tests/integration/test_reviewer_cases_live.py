@@ -1,0 +1,45 @@
+"""Issue 11 against the real sandbox, new cases tried as a reviewer would:
+
+D  a target naming its compose project `NetzWaechter`: compose labelled the containers
+   `netzwaechter`, so the check must find the same containers `docker ps` lists (before the
+   fix it found none: every service "not deployed", a whole-stack outage that was not)
+F  a container removed between being listed and being sampled: that container is a note,
+   not an exception that loses every other container's figures"""
+
+from __future__ import annotations
+
+import uuid
+
+from docker import DockerClient
+
+from netzops import containers
+from netzops.containers.status import _sampled
+from netzops.targets import Target, parse_target
+from tests.conftest import sh
+
+
+def test_project_named_in_capitals_finds_what_docker_ps_lists(target: Target) -> None:
+    data = target.model_dump()
+    data["compose"]["project"] = "NetzWaechter"
+    capitals = parse_target(data, "test")
+    client: DockerClient = containers.connect(capitals)
+    result = containers.service_status(client, capitals)
+    ours = sorted(r["container"] for r in result.rows)
+    listed = sh(
+        "docker", "ps", "-a", "--filter", "label=com.docker.compose.project=netzwaechter",
+        "--filter", "label=com.docker.compose.oneoff=False", "--format", "{{.Names}}",
+    ).split()  # fmt: skip
+    assert ours == sorted(listed) and len(ours) >= 4
+    assert not [f for f in result.findings if "not deployed" in f.summary]
+
+
+def test_container_gone_between_listing_and_sampling_is_a_note(target: Target) -> None:
+    client: DockerClient = containers.connect(target)
+    name = f"zz-netzops-gone-{uuid.uuid4().hex[:8]}"
+    sh("docker", "create", "--name", name, "netzwaechter/base:local", "/bin/true")
+    try:
+        listed = client.containers.get(name)  # as `stats` holds it after listing
+    finally:
+        sh("docker", "rm", "-f", name)
+    assert _sampled(listed) == name
+    assert sh("docker", "ps", "-a", "--filter", f"name={name}", "--format", "{{.Names}}") == ""
