@@ -213,9 +213,19 @@ def _text(raw: bytes) -> str:
 def slow_query(line: bytes) -> tuple[float, str] | None:
     """(duration ms, query) of a backend `slow query duration_ms=..` line or a PostgreSQL
     `duration: .. ms` line."""
-    ms = number(field(line, b" duration_ms="))
-    if ms is not None:
-        return ms, (quoted(line, b' query="') or b"").decode(errors="replace")
+    at = line.find(b" duration_ms=")  # field, number and quoted inlined: a hot path
+    if at != -1:
+        end = line.find(b" ", at + 13)
+        try:
+            ms: float | None = float(line[at + 13 : None if end == -1 else end].strip(b'"'))
+        except ValueError:
+            ms = None
+        if ms is not None:
+            at = line.find(b' query="')
+            if at == -1:
+                return ms, ""
+            end = line.find(b'"', at + 8)
+            return ms, line[at + 8 : None if end == -1 else end].decode(errors="replace")
     at = line.find(b" duration: ")
     if at == -1:
         return None

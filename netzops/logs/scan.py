@@ -14,8 +14,8 @@ Hyperscan pass replaced seven `bytes.find`/`bytes.count` passes and a `bytes.low
 alternation regex with Python's `re` and per-line splitting by far. A line-level count is
 exact (`grep -c`: a line with two hits counts once); the dense per-minute request counts use
 one `bytes.count` per minute region, found by bisection over the (time-ordered) chunk. The
-parsed fields of slow queries and failed logins are cached by the line's text after its two
-timestamps (the same text parses the same), which most lines repeat.
+parsed fields of failed logins and the kinds of errors are cached by the text they depend
+on (a line's text after its two timestamps; a message up to its first `=`).
 
 Memory is bounded whatever the log size: counters per minute, per kind, per (user, ip), per
 status; durations and request times as exact value histograms (`Counter` of the logged
@@ -283,7 +283,6 @@ class Scanner:
         self.source = source
         self.tally = Tally()
         self.find = engine or _engine()
-        self._slow_seen: dict[bytes, tuple[float, str] | None] = {}
         self._login_seen: dict[bytes, tuple[str, str, str] | None] = {}
         self._kind_seen: dict[bytes, str] = {}
 
@@ -365,16 +364,10 @@ class Scanner:
                 t.server_errors[line[:16]] += 1
 
     def _slow(self, lines: list[bytes], table: dict[str, Slow], values: Counter[float]) -> None:
-        t, seen = self.tally, self._slow_seen
+        t, parse = self.tally, lp.slow_query  # uncached: durations rarely repeat
         for line in lines:
             stamp, _, payload = line.partition(b" ")
-            key = _tail(payload)
-            if key in seen:
-                parsed = seen[key]
-            else:
-                if len(seen) >= PARSED:
-                    seen.clear()
-                parsed = seen[key] = lp.slow_query(payload)
+            parsed = parse(payload)
             if parsed is None:
                 continue
             ms, query = parsed
