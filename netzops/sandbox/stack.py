@@ -1,4 +1,4 @@
-"""Bring the sandbox up and down: base image, secrets, certificate, backend packages, compose."""
+"""Bring the sandbox up and down: base image, secrets, per-machine assets, certificate, compose."""
 
 from __future__ import annotations
 
@@ -155,14 +155,14 @@ def set_certificate(
 
 #: The steps of `start`, in order, as its `progress` callback names them.
 STEPS = (
-    "base image",
+    "image",  # the offline base image: kept or built
     "secrets",
-    "assets",
-    "certificate",
-    "event recorder",
-    "containers",
+    "assets",  # installed, updated or unchanged
+    "certificate",  # kept or new
+    "recorder",  # the Docker event journal
+    "containers",  # compose up: "4 left running", "1 recreated, 3 left running", …
     "health",
-    "database",
+    "database",  # on-up.sql
 )
 Progress = Callable[[str, str, float], None]  # (step, outcome, seconds)
 
@@ -202,7 +202,7 @@ def start(
         clock = now
 
     client = engine()
-    done("base image", ensure_base_image(client))
+    done("image", ensure_base_image(client))
     ensure_secrets()
     done("secrets")
     changed = asset_changes(target)
@@ -221,7 +221,7 @@ def start(
         set_certificate(cert_days)
     done("certificate", "new" if new_cert else "kept")
     recorder.start(target)  # the event journal (idempotent: one recorder per machine)
-    done("event recorder")
+    done("recorder")
     _compose_up(target, before, sorted(set(stale) - set(differ.config)), wait_s)
     changes = converge.changes(before, converge.snapshot(client, target.compose.project))
     done("containers", _tally(changes))

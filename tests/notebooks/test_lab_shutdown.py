@@ -154,7 +154,7 @@ def test_kernel_shutdown_waits_for_the_final_session_save(
     record = outputs / next(f for f in last["files"] if f.endswith(".ipynb"))
     side = json.loads(record.with_suffix(".json").read_text())
     assert side["status"] == "ended" and side["cells"] == 3 and side["errors"] == 0
-    sources = [c["source"] for c in json.loads(record.read_text())["cells"]]
+    sources = ["".join(c["source"]) for c in json.loads(record.read_text())["cells"]]
     assert sources == ["target = 'sandbox'", "print('before shutdown')", "6 * 7"]
     for rel, digest in last["files"].items():
         assert ledger.file_hash(outputs / rel) == digest
