@@ -322,29 +322,37 @@ class Scanner:
     # --- the analyses (each gets the lines that hold its needle) --------------------------
 
     def _errors(self, lines: list[bytes]) -> None:
-        t, recent = self.tally, self.recent_from
+        t, recent, kinds = self.tally, self.recent_from, self.tally.kinds
         t.errors += len(lines)
+        minutes = t.error_minutes
+        latest: dict[str, bytes] = {}  # each kind's newest message: decoded once per chunk
         for line in lines:
             if b" ERROR " in line:
-                t.error_minutes[line[:16]] += 1
-            stamp, payload = lp.split_time(line)
+                minutes[line[:16]] += 1
+            stamp, _, payload = line.partition(b" ")
             if recent is not None and stamp < recent:
                 continue
             t.errors_recent += 1
             raw = lp.level_of(payload)[1]
-            message = raw.decode(errors="replace")
-            kind = t.kinds.setdefault(self._kind(raw, message), Kind(0, stamp, stamp, ""))
+            name = self._kind(raw)
+            kind = kinds.get(name)
+            if kind is None:
+                kind = kinds[name] = Kind(0, stamp, stamp, "")
             kind.count += 1
-            kind.first = min(kind.first, stamp)
+            if stamp < kind.first:
+                kind.first = stamp
             if stamp >= kind.last:
-                kind.last, kind.example = stamp, message[:KIND_EXAMPLE]
+                kind.last = stamp
+                latest[name] = raw
+        for name, raw in latest.items():
+            kinds[name].example = raw.decode(errors="replace")[:KIND_EXAMPLE]
 
-    def _kind(self, raw: bytes, message: str) -> str:
-        """`parse.kind(message)`, cached by the message up to its first `=`: the kind is
-        its words before the first `key=value` word, so the rest cannot change it."""
+    def _kind(self, raw: bytes) -> str:
+        """`parse.kind` of the message, cached by the message up to its first `=`: the kind
+        is its words before the first `key=value` word, so the rest cannot change it."""
         cut = raw.find(b"=")
         if cut == -1 or b" " not in raw[:cut]:  # no `=`, or in the first word: uncached
-            return lp.kind(message)
+            return lp.kind(raw.decode(errors="replace"))
         key = raw[: cut + 1]
         name = self._kind_seen.get(key)
         if name is None:
@@ -364,14 +372,15 @@ class Scanner:
                 t.server_errors[line[:16]] += 1
 
     def _slow(self, lines: list[bytes], table: dict[str, Slow], values: Counter[float]) -> None:
-        t, parse = self.tally, lp.slow_query  # uncached: durations rarely repeat
+        t, parse, isfinite = self.tally, lp.slow_query, math.isfinite  # uncached: durations vary
+        counted: list[float] = []
         for line in lines:
             stamp, _, payload = line.partition(b" ")
             parsed = parse(payload)
             if parsed is None:
                 continue
             ms, query = parsed
-            if not math.isfinite(ms):
+            if not isfinite(ms):
                 t.non_finite += 1
                 continue
             s = table.get(query)
@@ -383,7 +392,8 @@ class Scanner:
                 s.max = ms
             if stamp > s.last:
                 s.last = stamp
-            values[ms] += 1
+            counted.append(ms)
+        values.update(counted)  # counted in C
 
     def _logins(self, lines: list[bytes]) -> None:
         t, seen = self.tally, self._login_seen
