@@ -185,7 +185,7 @@ class ConnectionCapacity:
     connections: int
     max_connections: int
     reserved_connections: int
-    available: int  # max_connections − superuser reserve: what normal roles may open
+    available: int  # max_connections − reserves (superuser; 16+: reserved_connections too)
     used_percent: float
     replicas: int
     pool_size: int
@@ -201,9 +201,9 @@ def connection_capacity(
     critical_percent: float = 95.0,  # check_postgres `backends`: critical 95 %
 ) -> Outcome:
     """Client connections as a percent of what normal roles may open (max_connections minus
-    superuser_reserved_connections): P2/P1 past `warn_percent`/`critical_percent`; P2 when
-    `replicas` backend replicas × `pool_size` could take every slot (scaling up would then
-    fail with "too many clients")."""
+    superuser_reserved_connections and, on PostgreSQL 16+, reserved_connections): P2/P1
+    past `warn_percent`/`critical_percent`; P2 when `replicas` backend replicas ×
+    `pool_size` could take every slot (scaling up would then fail with "too many clients")."""
     (row,) = db.rows("connection_capacity", _Capacity)
     available = row.max_connections - row.reserved_connections
     c = ConnectionCapacity(

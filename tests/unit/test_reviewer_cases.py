@@ -126,3 +126,19 @@ def test_log_scan_of_bytes_that_are_not_text_is_strict_json(tmp_path: Path) -> N
 )
 def test_times_as_engines_and_operators_write_them(text: str, expected: datetime) -> None:
     assert parse_time(text, NOW) == expected
+
+
+def test_postgres_16_reserved_connections_count_against_normal_roles() -> None:
+    """C: PostgreSQL 16 added `reserved_connections` (for pg_use_reserved_connections) beside
+    the superuser reserve; the 16+ file subtracts both, the 12–15 file asks for no setting
+    those versions lack (before: one file for all, 16+ over-counted what roles may open)."""
+    from netzops.postgres import queries
+
+    newest, oldest = (
+        queries.get("connection_capacity", 170000),
+        queries.get("connection_capacity", 120000),
+    )
+    assert "current_setting('reserved_connections')" in newest
+    assert "current_setting('reserved_connections')" not in oldest
+    assert queries.get("connection_capacity", 160000) == newest
+    assert queries.get("connection_capacity", 150000) == oldest
