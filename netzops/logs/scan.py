@@ -62,6 +62,7 @@ NEEDLES: tuple[tuple[bytes, bool], ...] = (
     (ACCESS, False),
 )
 Hits = list[list[int]]  # per needle: end offsets of its matches in the chunk, ascending
+Engine = Callable[[bytes], Hits]  # finds every needle in a chunk: find_hyperscan, find_bytes
 
 
 @dataclass
@@ -248,7 +249,7 @@ def find_hyperscan(chunk: bytes) -> Hits:
     return hits
 
 
-def _engine() -> Callable[[bytes], Hits]:
+def _engine() -> Engine:
     try:
         import hyperscan  # noqa: F401
     except ImportError:  # no wheel for this platform: the pure CPython engine
@@ -256,7 +257,7 @@ def _engine() -> Callable[[bytes], Hits]:
     return find_hyperscan
 
 
-ENGINES: dict[str, Callable[[bytes], Hits]] = {"hyperscan": find_hyperscan, "bytes": find_bytes}
+ENGINES: dict[str, Engine] = {"hyperscan": find_hyperscan, "bytes": find_bytes}
 
 
 def _tail(payload: bytes) -> bytes:
@@ -277,7 +278,7 @@ class Scanner:
         until: bytes | None = None,
         recent_from: bytes | None = None,
         source: str = "",
-        engine: Callable[[bytes], Hits] | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.since, self.until, self.recent_from = since, until, recent_from
         self.source = source

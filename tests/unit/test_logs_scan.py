@@ -126,3 +126,46 @@ def _utc(text: str) -> object:
     from datetime import datetime
 
     return datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize("engine", [scan.find_hyperscan, scan.find_bytes])
+def test_each_engine_counts_what_grep_c_counts(log: Path, engine: scan.Engine) -> None:
+    scanner = scan.Scanner(engine=engine)
+    for block, start, end in scan.line_pieces(scan.file_chunks(log)):
+        scanner.feed(block, start, end)
+    found = scan.summary(scanner.tally)
+    assert {k: found[k] for k in _expected(log)} == _expected(log)
+    assert found == scan.summary(scan.scan_files([log]))
+
+
+@pytest.mark.parametrize("size", [997, 4096, 65_536])
+def test_blocks_cut_anywhere_give_the_same_tally(log: Path, size: int) -> None:
+    """Blocks that cut lines (and a last line without its newline) are read as whole lines,
+    in place (`line_pieces`) or re-cut (`whole_lines`, the Docker stream's way)."""
+    data = log.read_bytes()[:-1]
+    blocks = [data[at : at + size] for at in range(0, len(data), size)]
+    whole = scan.Scanner()
+    whole.feed(data + b"\n")  # the pieces end the last line, as `docker logs` would
+    pieces, recut = scan.Scanner(), scan.Scanner()
+    for block, start, end in scan.line_pieces(blocks):
+        pieces.feed(block, start, end)
+    for chunk in scan.whole_lines(blocks):
+        recut.feed(chunk)
+    expected = scan.summary(whole.tally)
+    assert expected["lines"] == grep_c(log, "")
+    assert scan.summary(pieces.tally) == expected == scan.summary(recut.tally)
+
+
+def test_docker_frames_split_anywhere_are_joined() -> None:
+    """The Engine's multiplexed stream (8-byte headers: stream, 0, 0, 0, big-endian size)
+    gives back exactly the payloads, however the HTTP body is cut."""
+    from netzops.logs.live import _demux
+
+    rng = random.Random(3)
+    payloads = [bytes(rng.randrange(256) for _ in range(rng.randint(0, 300))) for _ in range(400)]
+    body = b"".join(
+        bytes([rng.choice([1, 2]), 0, 0, 0]) + len(p).to_bytes(4, "big") + p for p in payloads
+    )
+    cuts = sorted(rng.sample(range(1, len(body)), 60))
+    parts = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
+    assert b"".join(_demux(iter(parts))) == b"".join(payloads)
