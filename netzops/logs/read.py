@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from docker import DockerClient
+from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 
 from netzops.checks import Outcome, checker
 from netzops.containers.status import ENGINE_ERRORS, SERVICE, engine_down, project_containers
 from netzops.errors import BadInput
 from netzops.logs import parse as lp
+from netzops.logs.live import UNREADABLE  # the engine's answer for a log driver like `none`
 from netzops.targets import Target
 from netzops.times import When as When  # re-exported: logs.When
 from netzops.times import parse_time
@@ -41,6 +43,7 @@ class Source:
     container: str
     stream: str
     blob: bytes
+    unavailable: str = ""  # why this container's log could not be read (blob empty)
 
 
 def _read_one(
@@ -50,15 +53,26 @@ def _read_one(
     tail: int | None,
     stream: str,
 ) -> Source:
-    blob = container.logs(
-        stdout=stream in ("", "stdout"),
-        stderr=stream in ("", "stderr"),
-        timestamps=True,
-        since=since.timestamp() if since else None,
-        until=until.timestamp() if until else None,
-        tail="all" if tail is None else tail,
-    )
-    return Source(container.labels.get(SERVICE, container.name), container.name, stream, blob)
+    """One container's log; a container whose log driver cannot be read back (`none`, some
+    remote drivers) or that was removed since it was listed is an empty, `unavailable`
+    Source: that replica's logs are missing, the engine and the other replicas are fine."""
+    service = container.labels.get(SERVICE, container.name)
+    try:
+        blob = container.logs(
+            stdout=stream in ("", "stdout"),
+            stderr=stream in ("", "stderr"),
+            timestamps=True,
+            since=since.timestamp() if since else None,
+            until=until.timestamp() if until else None,
+            tail="all" if tail is None else tail,
+        )
+    except NotFound:
+        return Source(service, container.name, stream, b"", "removed since it was listed")
+    except APIError as exc:
+        if UNREADABLE not in str(exc):
+            raise
+        return Source(service, container.name, stream, b"", "log driver cannot be read back")
+    return Source(service, container.name, stream, blob)
 
 
 def read(
@@ -154,4 +168,6 @@ def view(
         for stamp, src, payload in sorted(_entries(sources, tail), key=lambda e: e[0])
         if match is None or match(payload)
     ]
-    return Outcome(rows, metrics={"logs.lines": len(rows)})
+    missing = sorted({f"{src.container} ({src.unavailable})" for src in sources if src.unavailable})
+    notes = [f"logs unavailable: {', '.join(missing)}"] if missing else []
+    return Outcome(rows, metrics={"logs.lines": len(rows)}, notes=notes)

@@ -43,3 +43,31 @@ def test_container_gone_between_listing_and_sampling_is_a_note(target: Target) -
         sh("docker", "rm", "-f", name)
     assert _sampled(listed) == name
     assert sh("docker", "ps", "-a", "--filter", f"name={name}", "--format", "{{.Names}}") == ""
+
+
+def test_a_replica_whose_logs_cannot_be_read_loses_only_its_own_lines(target: Target) -> None:
+    """F: a container of the project with log driver `none` (docker logs: "configured
+    logging driver does not support reading"): `logs.view` still shows every other
+    container's lines and names that one, instead of the whole check failing as if the
+    engine were down."""
+    from netzops import logs
+
+    client: DockerClient = containers.connect(target)
+    name = f"zz-netzops-nolog-{uuid.uuid4().hex[:8]}"
+    sh(
+        "docker", "create", "--name", name, "--log-driver", "none",
+        "--label", "com.docker.compose.project=netzwaechter",
+        "--label", "com.docker.compose.service=zz-nolog",
+        "--label", "com.docker.compose.oneoff=False",
+        "netzwaechter/base:local", "/bin/true",
+    )  # fmt: skip
+    try:
+        refused = sh("docker", "logs", name, check=False)
+        result = logs.view(client, target, None, tail=5)
+    finally:
+        sh("docker", "rm", "-f", name)
+    assert refused == ""  # the CLI printed nothing: the engine refuses this log
+    assert not result.findings, result.findings
+    shown = {r["container"] for r in result.rows}
+    assert "netzwaechter-postgres" in shown and name not in shown
+    assert any(name in n and "cannot be read back" in n for n in result.notes)
