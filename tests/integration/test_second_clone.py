@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from netzops.sandbox import assets, stack
+from netzops.sandbox import assets, stack, traffic
 from netzops.targets import Target
 from tests.conftest import ROOT, sh
 
@@ -111,3 +111,48 @@ def test_a_clone_with_a_changed_compose_file_is_refused(sandbox: Target, clone: 
     line = done.stderr.strip().splitlines()[-1]
     assert "compose configuration of redis" in line and "--recreate" in line
     assert containers_now() == before
+
+
+def test_recreate_installs_the_clones_assets_and_recreates_only_their_service(
+    sandbox: Target, clone: Path
+) -> None:
+    """`--recreate` with a changed nginx.conf: the frontend is recreated and reads the new
+    file, the other containers are left alone; this tree's `up --recreate` restores it."""
+    before = containers_now()
+    conf = clone / "sandbox" / "frontend" / "nginx.conf"
+    conf.write_text(conf.read_text() + "\n# changed by test_second_clone\n")
+    installed = assets.target_dir(stack.state(sandbox))
+    try:
+        done = clone_up(clone, "--recreate")
+        assert done.returncode == 0, done.stderr[-2000:]
+        after = containers_now()
+        assert after["netzwaechter-frontend"][0] != before["netzwaechter-frontend"][0]
+        assert {n: v for n, v in after.items() if n != "netzwaechter-frontend"} == {
+            n: v for n, v in before.items() if n != "netzwaechter-frontend"
+        }
+        assert "netzwaechter-frontend: recreated" in done.stdout
+        assert done.stdout.count(": left running") == 3
+        shown = sh(
+            "docker",
+            "exec",
+            "netzwaechter-frontend",
+            "tail",
+            "-n",
+            "1",
+            "/sandbox/frontend/nginx.conf",
+        )
+        assert shown.strip() == "# changed by test_second_clone"
+        assert assets.installed_manifest(installed) == assets.manifest(clone / "sandbox")
+    finally:
+        restore = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "netzops"), "sandbox", "up", "--recreate"],
+            cwd=ROOT,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        traffic.generate(sandbox.http.frontend_url, seconds=6, verify=False, seed=7)
+    assert restore.returncode == 0, restore.stderr[-2000:]
+    assert "netzwaechter-frontend: recreated" in restore.stdout
+    assert assets.installed_manifest(installed) == assets.manifest(ROOT / "sandbox")
