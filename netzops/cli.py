@@ -377,6 +377,7 @@ main.add_lazy("sandbox", "netzops.sandbox.cli:sandbox", "The local Netzwächter 
 main.add_lazy("events", "netzops.incidents.cli:events", "The Docker event journal.")
 main.add_lazy("schedule", "netzops.runner.schedule_cli:schedule", "Scheduled reports.")
 main.add_lazy("records", "netzops.runner.records_cli:records", "Record retention (prune).")
+main.add_lazy("kernels", "netzops.runner.kernels_cli:kernels", "The resident warm kernel server.")
 main.add_lazy(
     "logs", "netzops.logs.cli:logs", "Log analysis of files and folders (rotated, gzipped)."
 )

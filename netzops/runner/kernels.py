@@ -24,18 +24,22 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 from netzops.guard import HEADLESS_ENV
+from netzops.runner import resident
 from netzops.runner.forkserver import ForkProvisioner, ForkServer
 
 NAME = "netzops"  # the kernelspec (notebooks.KERNEL; not imported: it would load jupytext)
@@ -61,6 +65,38 @@ ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 START_TIMEOUT_S = 60.0
 
 
+class QuickClient(AsyncKernelClient):
+    """jupyter_client's asyncio client whose `wait_for_ready` returns as soon as the kernel
+    answered kernel_info on shell and IOPub delivered a message (both channels connected),
+    without the further 0.2 s of IOPub silence jupyter_client waits for: paid twice per run
+    (the pool's readiness check and nbclient's), on a single run's critical path. IOPub
+    messages left over from kernel_info are skipped by whoever reads next (nbclient and
+    `execute_interactive` match messages to their own request)."""
+
+    async def _quick_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass  # IOPub not connected yet: ask again
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    wait_for_ready = _quick_ready
+
+
 class IPCKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel listens on unix sockets in a private folder (removed
     when the kernel is discarded). `run_id` names the one run the kernel is for (its
@@ -68,6 +104,7 @@ class IPCKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.client_factory = QuickClient
         self.transport = "ipc"
         self.folder = tempfile.mkdtemp(prefix="netzops-kernel-")
         self.ip = self.folder + "/kernel"
@@ -123,6 +160,11 @@ async def _start(
         )
         km.provisioner.server = server
         warm = ()
+    elif resident.enabled():  # forked by the machine's resident server when one answers
+        km.kernel_id = str(uuid.uuid4())
+        km.provisioner = resident.ResidentProvisioner(
+            kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km
+        )
     env = {**env, RUN_ID_ENV: km.run_id}
     await km.start_kernel(extra_arguments=list(ARGUMENTS), env=env, cwd=str(cwd))
     client = km.client()

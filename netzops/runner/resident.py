@@ -1,0 +1,394 @@
+"""A resident warm kernel server per machine: `netzops run` forks its kernel from it.
+
+A fresh kernel costs an interpreter start plus ipykernel's and the notebooks' imports
+(1–3 s on two busy cores); a kernel forked from a process that imported all of that once is
+ready in a fraction of that. `kernels.Pool` forks from a `forkserver.ForkServer` of its own
+when a report runs several notebooks; a single `netzops run` cannot amortise one, so it forks
+from this server when one is running, and starts a fresh kernel when none answers.
+
+    netzops kernels start|stop|status      (`netzops sandbox up` starts it)
+
+The server listens on a unix socket in the per-machine state folder (mode 0700, peer uid
+checked), named after the interpreter and the netzops checkout it serves, so another clone
+or virtualenv never gets kernels with this one's code. Safety:
+    - one kernel per request, never reused: the runner discards it after its one notebook;
+    - the child clears the server's environment and takes the runner's (secrets are resolved
+      in the kernel as before, never sent over the socket), its working folder and niceness;
+    - the request's connection stays open as the kernel's lifeline: when the runner closes it
+      (kernel discarded) or dies, the kernel's process group is killed;
+    - before each fork the server checks that no module file it imported has changed since
+      (a `git pull`, a `pip install`); if one has it answers "stale", the runner falls back
+      to a fresh kernel, and the server re-executes itself with the new code.
+Protocol: one JSON line each way per connection, {"argv", "env", "cwd", "executable",
+"nice"} → {"pid"} or {"error"}; {"ping": true} → {"pid", "started", "executable", "root"}.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.connect import KernelConnectionInfo
+
+from netzops.runner.forkserver import Forked, ForkProvisioner
+
+ENV = "NETZOPS_KERNEL_SERVER"  # "off": never use a resident server (always a fresh kernel)
+CONNECT_TIMEOUT_S = 2.0  # a server that does not answer a fork this fast is not used
+WAIT_S = 60.0  # how long `start` waits for a new server's imports
+CHECK_EVERY_S = 30.0  # an idle server checks its module files this often (re-exec if stale)
+ROOT = str(Path(__file__).resolve().parent.parent)  # the netzops package this server serves
+MODULE = "netzops.runner.resident"
+
+
+def state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "netzops" / "kernels"
+
+
+def socket_path() -> Path:
+    """The socket of this interpreter's and checkout's server (short: unix paths ≤ 107)."""
+    key = hashlib.sha256(f"{os.path.realpath(sys.executable)}\n{ROOT}".encode()).hexdigest()
+    return state_dir() / f"{key[:12]}.sock"
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV, "").lower() not in ("off", "0", "no", "false")
+
+
+@dataclass(frozen=True)
+class Status:
+    running: bool
+    pid: int | None
+    started: str | None
+    socket: str
+
+
+def _exchange(sock: socket.socket, request: dict[str, Any]) -> dict[str, Any]:
+    sock.sendall((json.dumps(request) + "\n").encode())
+    reply = b""
+    while not reply.endswith(b"\n"):
+        part = sock.recv(65536)
+        if not part:
+            raise ConnectionError("the kernel server closed the connection")
+        reply += part
+    answer: dict[str, Any] = json.loads(reply)
+    return answer
+
+
+def _connect(path: Path, timeout: float = CONNECT_TIMEOUT_S) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(str(path))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def status() -> Status:
+    """Whether this checkout's server answers, and its pid and start time."""
+    path = socket_path()
+    try:
+        with contextlib.closing(_connect(path)) as sock:
+            answer = _exchange(sock, {"ping": True})
+    except (OSError, ValueError):
+        return Status(False, None, None, str(path))
+    return Status(True, int(answer["pid"]), str(answer["started"]), str(path))
+
+
+def start() -> Status:
+    """Start the server detached (own session, no terminal) unless one answers; returns once
+    it answers (its imports done) or raises RuntimeError after WAIT_S. Idempotent."""
+    now = status()
+    if now.running:
+        return now
+    path = socket_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    log = path.with_suffix(".log").open("ab")
+    command = [sys.executable, "-Xfrozen_modules=off", "-m", MODULE]
+    proc = subprocess.Popen(
+        [*command, str(path)],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},  # no threads before fork
+        cwd="/",
+    )
+    log.close()
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        now = status()
+        if now.running:
+            return now
+        if proc.poll() is not None:
+            now = status()  # another start won the race: its server answers
+            if now.running:
+                return now
+            raise RuntimeError(f"the kernel server ended at once; see {path.with_suffix('.log')}")
+        time.sleep(0.05)
+    raise RuntimeError(f"the kernel server did not answer within {WAIT_S:g} s")
+
+
+def stop() -> Status:
+    """SIGTERM the server (kernels it forked live on until their runners discard them)."""
+    now = status()
+    if now.running and now.pid:
+        os.kill(now.pid, signal.SIGTERM)
+        deadline = time.monotonic() + WAIT_S
+        while status().running and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return status()
+
+
+class Leased(Forked):
+    """A kernel forked by the resident server; closing `lifeline` kills it."""
+
+    def __init__(self, pid: int, lifeline: socket.socket) -> None:
+        super().__init__(pid)
+        self.lifeline = lifeline
+
+    def release(self) -> None:
+        with contextlib.suppress(OSError):
+            self.lifeline.close()
+
+    def kill(self) -> None:
+        super().kill()
+        self.release()
+
+
+def lease(argv: list[str], env: dict[str, str], cwd: str) -> Leased | None:
+    """A kernel forked by this checkout's server with these IPKernelApp arguments, or None
+    when no server answers in time or it refuses (stale code, another interpreter)."""
+    if not enabled():
+        return None
+    try:
+        sock = _connect(socket_path())
+    except OSError:
+        return None
+    request = {
+        "argv": argv,
+        "env": env,
+        "cwd": cwd,
+        "executable": os.path.realpath(sys.executable),
+        "nice": os.nice(0),
+    }
+    try:
+        answer = _exchange(sock, request)
+    except (OSError, ValueError):
+        sock.close()
+        return None
+    if "pid" not in answer:
+        sock.close()
+        return None
+    sock.settimeout(None)
+    return Leased(int(answer["pid"]), sock)
+
+
+class ResidentProvisioner(ForkProvisioner):
+    """jupyter_client's `LocalProvisioner` whose kernel is forked by the resident server,
+    or started the ordinary way when none answers (`forked` says which)."""
+
+    forked: bool = False
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        argv = cmd[cmd.index("ipykernel_launcher") + 1 :]
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        leased = lease(argv, dict(kwargs.get("env") or os.environ), cwd)
+        if leased is None:  # a fresh kernel, as without a server
+            return await super(ForkProvisioner, self).launch_kernel(cmd, **kwargs)
+        self.forked = True
+        self.process = leased  # type: ignore[assignment]  # Popen-like
+        self.pid = self.pgid = leased.pid  # the child started its own session
+        self.cwd = cwd
+        connection: KernelConnectionInfo = self.connection_info
+        return connection
+
+    async def cleanup(self, restart: bool = False) -> None:
+        process = self.process
+        await super().cleanup(restart)
+        if isinstance(process, Leased):
+            process.release()
+
+
+# --- the server ----------------------------------------------------------------------------
+
+
+def _modules() -> dict[str, int]:
+    """mtime_ns of every imported module's file (what a stale check compares)."""
+    found: dict[str, int] = {}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and path not in found:
+            with contextlib.suppress(OSError):
+                found[path] = os.stat(path).st_mtime_ns
+    return found
+
+
+def _stale(snapshot: dict[str, int]) -> bool:
+    for path, mtime in snapshot.items():
+        try:
+            if os.stat(path).st_mtime_ns != mtime:
+                return True
+        except OSError:
+            return True
+    return False
+
+
+def _peer_uid(conn: socket.socket) -> int:
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return int(struct.unpack("3i", creds)[1])
+
+
+def _lifeline(conn: socket.socket) -> None:
+    """In the kernel: wait until the runner closes the connection, then end the kernel's
+    process group (the kernel and whatever it started)."""
+    with contextlib.suppress(OSError):
+        while conn.recv(4096):
+            pass
+    os.killpg(os.getpid(), signal.SIGKILL)
+
+
+def _child(conn: socket.socket, request: dict[str, Any], inherited: list[Any]) -> None:
+    """In the forked child: become the kernel the request describes; never returns.
+    `inherited`: the server's listener and lock, closed here (a kernel holding the lock
+    would keep a restarted server from taking it)."""
+    try:
+        for thing in inherited:
+            thing.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.setsid()
+        wanted = int(request.get("nice", 0))
+        if wanted > os.nice(0):
+            os.nice(wanted - os.nice(0))
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.chdir(request["cwd"])
+        quiet = os.open(os.devnull, os.O_RDWR)
+        os.dup2(quiet, 0)
+        os.dup2(quiet, 1)  # stderr stays the server's log
+        sys.stdin = open(os.devnull)  # noqa: SIM115  # the kernel's own, for its lifetime
+        conn.settimeout(None)
+        threading.Thread(target=_lifeline, args=(conn,), daemon=True).start()
+        from ipykernel.kernelapp import IPKernelApp
+
+        IPKernelApp.launch_instance(argv=request["argv"])
+    finally:
+        os._exit(0)
+
+
+def _answer(conn: socket.socket, reply: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):
+        conn.sendall((json.dumps(reply) + "\n").encode())
+
+
+def _read(conn: socket.socket) -> dict[str, Any]:
+    data = b""
+    while not data.endswith(b"\n") and len(data) < 4 << 20:
+        part = conn.recv(65536)
+        if not part:
+            break
+        data += part
+    request: dict[str, Any] = json.loads(data)
+    return request
+
+
+def _handle(
+    conn: socket.socket, snapshot: dict[str, int], started: str, inherited: list[Any]
+) -> bool:
+    """Serve one connection; False when the server must re-execute (stale code)."""
+    conn.settimeout(CONNECT_TIMEOUT_S)
+    if _peer_uid(conn) != os.getuid():
+        _answer(conn, {"error": "another user"})
+        return True
+    request = _read(conn)
+    if request.get("ping"):
+        me = os.path.realpath(sys.executable)
+        _answer(conn, {"pid": os.getpid(), "started": started, "executable": me, "root": ROOT})
+        return True
+    if request.get("executable") != os.path.realpath(sys.executable):
+        _answer(conn, {"error": "another interpreter"})
+        return True
+    if _stale(snapshot):
+        _answer(conn, {"error": "stale"})
+        return False
+    pid = os.fork()
+    if pid == 0:
+        _child(conn, request, inherited)
+    _answer(conn, {"pid": pid})
+    return True
+
+
+def _warm() -> None:
+    import ipykernel.ipkernel
+    import ipykernel.kernelapp
+    import ipykernel.zmqshell
+
+    from netzops.runner.kernels import EXTENSION, WARM
+
+    with contextlib.suppress(ImportError):  # debugpy: much of a kernel's start-up
+        import ipykernel.debugger  # noqa: F401
+    for name in (EXTENSION, *WARM):
+        with contextlib.suppress(ImportError):
+            __import__(name)
+
+
+def serve(path: Path) -> None:
+    """The server's main loop (python -m netzops.runner.resident PATH): import, bind, fork a
+    kernel per request; re-execute itself when an imported module's file changed."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = path.with_suffix(".lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        sys.exit("another kernel server holds " + str(path.with_suffix(".lock")))
+    _warm()
+    snapshot = _modules()
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    os.chmod(path, 0o600)
+    listener.listen(16)
+    listener.settimeout(CHECK_EVERY_S)
+    fresh = True
+    try:
+        while fresh:
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                fresh = not _stale(snapshot)
+                continue
+            with conn:
+                try:
+                    fresh = _handle(conn, snapshot, started, [listener, lock])
+                except (OSError, ValueError, KeyError):
+                    continue
+    finally:
+        listener.close()
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    lock.close()  # the re-executed server takes the lock again
+    os.execv(sys.executable, [sys.executable, "-Xfrozen_modules=off", "-m", MODULE, str(path)])
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]))
