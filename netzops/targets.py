@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from netzops.errors import BadInput, UnknownService, UnknownTarget
 from netzops.findings import Band, thresholds
 from netzops.paths import project_root, targets_dir
-from netzops.secrets import SecretRef
+from netzops.secrets import Scrubber, SecretRef, scrub
 from netzops.yamltext import TextKeepingLoader, typed
 
 ALL = "all"  # the word for every service, as notebooks and the CLI take it
@@ -146,6 +147,13 @@ class Target(_Strict):
             except BadInput:
                 continue
         return values
+
+    def scrubber(self) -> Callable[[str], str]:
+        """Masks this target's secrets (those that resolve) and every secret this process
+        resolved, in every encoding: for files a check writes itself (incidents,
+        post-mortems), which must not depend on what this process happened to resolve."""
+        own = Scrubber(self.resolve_secrets())
+        return lambda text: own(scrub(text))
 
     def check_service(self, service: str) -> str:
         """`service` if the target has it, else UnknownService naming the known ones."""

@@ -37,8 +37,8 @@ from netzops.incidents import journal as jr
 from netzops.incidents import recorder
 from netzops.incidents import timeline as tl
 from netzops.paths import outputs_dir
-from netzops.results import Result
-from netzops.secrets import scrub
+from netzops.results import Result, json_safe
+from netzops.secrets import scrub, scrub_tree
 from netzops.targets import Target
 
 STATUSES = ("Investigating", "Identified", "Monitoring", "Resolved")
@@ -76,11 +76,15 @@ def load(incident_id: str) -> dict[str, Any]:
     return record
 
 
-def _save(record: dict[str, Any]) -> Path:
+def _save(record: dict[str, Any], target: Target) -> Path:
+    """Write the record strict JSON, scrubbed of the target's secrets in its values (a
+    summary or log-derived text may quote one) and then in the text."""
     path = path_of(record["id"])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(scrub(json.dumps(record, indent=2, allow_nan=False)) + "\n")
+    clean = target.scrubber()
+    text = json.dumps(scrub_tree(json_safe(record), clean), indent=2, allow_nan=False)
+    tmp.write_text(clean(text) + "\n")
     tmp.replace(path)
     return path
 
@@ -268,7 +272,7 @@ def open_incident(
     }
     if path_of(record["id"]).exists():
         raise BadInput(f"incident {record['id']} exists already; wait a second and open again")
-    _save(record)
+    _save(record, target)
     return record, results
 
 
@@ -301,7 +305,7 @@ def update_incident(
         record["affected"]["users"] = affected_users(client, target, jr.parse_time(record["start"]))
     finally:
         client.close()
-    _save(record)
+    _save(record, target)
     return record
 
 

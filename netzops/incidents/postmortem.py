@@ -16,6 +16,7 @@ A source that cannot be read is named in `missing`; the rest is built anyway.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -313,7 +314,7 @@ def build(
     impact.choose(jr.parse_time(record["detected"]) if record else None)
     title = record["id"] if record else f"{low:%Y-%m-%d %H:%M}–{high:%H:%M} UTC"
     pm = PostMortem(title, low, high, record, entries, lanes.close(high), series, impact, missing)
-    pm.markdown = write_markdown(pm)
+    pm.markdown = write_markdown(pm, target.scrubber())
     return pm
 
 
@@ -439,12 +440,14 @@ def markdown(pm: PostMortem) -> str:
     return scrub("\n".join(lines))
 
 
-def write_markdown(pm: PostMortem) -> Path:
+def write_markdown(pm: PostMortem, scrub: Callable[[str], str] = scrub) -> Path:
+    """outputs/incidents/<id>.postmortem.md, scrubbed with `scrub` (the target's secrets:
+    log lines quoted in the timeline may hold one)."""
     folder = inc.folder()
     folder.mkdir(parents=True, exist_ok=True)
     name = (
         pm.record["id"] if pm.record else f"window-{pm.start:%Y%m%dT%H%M%S}-{pm.end:%Y%m%dT%H%M%S}"
     )
     path = folder / f"{name}.postmortem.md"
-    path.write_text(markdown(pm))
+    path.write_text(scrub(markdown(pm)))
     return path

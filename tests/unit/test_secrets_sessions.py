@@ -226,3 +226,33 @@ def test_property_session_records_hold_no_secret(hostile: Path, secret: str) -> 
     finally:
         os.environ.pop(ENV, None)
         secrets._resolved.clear()
+
+
+@pytest.mark.parametrize("secret", HOSTILE)
+def test_incident_record_and_postmortem_hold_no_secret(
+    hostile: Path, monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    """The incident record and the post-mortem Markdown under outputs/incidents/: a status
+    summary pasted with the secret in it, and timeline entries quoting log lines that hold it
+    (raw, URL-encoded as in an access log, repr'd); this process resolved no secret."""
+    from urllib.parse import quote
+
+    from netzops.incidents import incident as inc
+    from netzops.incidents import postmortem as pm
+    from netzops.incidents import timeline as tl
+
+    monkeypatch.setenv(ENV, secret)
+    target = load_target("hostile")
+    now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    record: dict[str, Any] = {"id": "INC-20261130-100000", "target": "hostile"}
+    record |= {"summary": f"rotated {secret}", "ratio": float("nan"), "updates": []}
+    inc._save(record, target)
+    entries = [
+        tl.Entry(now, "nginx", "frontend", f'"GET /login?pw={quote(secret)} HTTP/1.1" 500'),
+        tl.Entry(now, "container", "backend", f"connect failed password={secret!r}"),
+        tl.Entry(now, "postgres", "postgres", f"statement: ALTER ROLE app PASSWORD '{secret}'"),
+    ]
+    mortem = pm.PostMortem("INC", now, now, None, entries, {}, [], pm.Impact(), [])
+    written = pm.write_markdown(mortem, target.scrubber())
+    assert written.is_file() and secrets.MASK in written.read_text()
+    _check(hostile, secret)
