@@ -49,6 +49,7 @@ ENV = "NETZOPS_KERNEL_SERVER"  # "off": never use a resident server (always a fr
 CONNECT_TIMEOUT_S = 2.0  # a server that does not answer a fork this fast is not used
 WAIT_S = 60.0  # how long `start` waits for a new server's imports
 CHECK_EVERY_S = 30.0  # an idle server checks its module files this often (re-exec if stale)
+IDLE_EXIT_S = 24 * 3600.0  # a server nobody asked for a day ends (a removed clone's, say)
 ROOT = str(Path(__file__).resolve().parent.parent)  # the netzops package this server serves
 MODULE = "netzops.runner.resident"
 
@@ -110,9 +111,10 @@ def status() -> Status:
     return Status(True, int(answer["pid"]), str(answer["started"]), str(path))
 
 
-def start() -> Status:
+def start(wait: bool = True) -> Status:
     """Start the server detached (own session, no terminal) unless one answers; returns once
-    it answers (its imports done) or raises RuntimeError after WAIT_S. Idempotent."""
+    it answers (its imports done) or raises RuntimeError after WAIT_S; at once (not running
+    yet) without `wait`. Idempotent: a second server gives way to the first."""
     now = status()
     if now.running:
         return now
@@ -130,6 +132,8 @@ def start() -> Status:
         cwd="/",
     )
     log.close()
+    if not wait:
+        return Status(False, proc.pid, None, str(path))
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
         now = status()
@@ -369,14 +373,17 @@ def serve(path: Path) -> None:
     os.chmod(path, 0o600)
     listener.listen(16)
     listener.settimeout(CHECK_EVERY_S)
-    fresh = True
+    fresh, asked = True, time.monotonic()
     try:
         while fresh:
             try:
                 conn, _ = listener.accept()
             except TimeoutError:
+                if time.monotonic() - asked > IDLE_EXIT_S:
+                    return
                 fresh = not _stale(snapshot)
                 continue
+            asked = time.monotonic()
             with conn:
                 try:
                     fresh = _handle(conn, snapshot, started, [listener, lock])

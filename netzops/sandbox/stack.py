@@ -160,6 +160,7 @@ STEPS = (
     "assets",  # installed, updated or unchanged
     "certificate",  # kept or new
     "recorder",  # the Docker event journal
+    "kernels",  # the resident warm kernel server single runs fork from (warms in background)
     "containers",  # compose up: "4 left running", "1 recreated, 3 left running", …
     "health",
     "database",  # on-up.sql
@@ -222,6 +223,10 @@ def start(
     done("certificate", "new" if new_cert else "kept")
     recorder.start(target)  # the event journal (idempotent: one recorder per machine)
     done("recorder")
+    from netzops.runner import resident  # jupyter_client: only when starting
+
+    kernel_server = resident.start(wait=False)  # idempotent: one per machine and checkout
+    done("kernels", "running" if kernel_server.running else "starting")
     _compose_up(target, before, sorted(set(stale) - set(differ.config)), wait_s)
     changes = converge.changes(before, converge.snapshot(client, target.compose.project))
     done("containers", _tally(changes))
