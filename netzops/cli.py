@@ -158,7 +158,7 @@ def run(
     its error and failing cell, a dry run its confirmation string; `netzops run NAME --help`
     lists NAME's parameters."""
     from netzops.findings import Priority
-    from netzops.runner import notebooks
+    from netzops.runner import kernels, notebooks
     from netzops.runner.execution import execute, prepare
     from netzops.runner.parameters import parse_assignments, read_file
     from netzops.targets import load_target
@@ -171,6 +171,7 @@ def run(
     except (BadInput, ValueError) as exc:
         _fail(str(exc))
         return
+    kernels.lower_priority()  # diagnostics never compete with production for CPU
     result = execute(notebook, stack, params, threshold, cell_timeout)
     from netzops.runner import terminal
 
@@ -213,8 +214,9 @@ def report(
     """Run the set parameters/reports/NAME.yaml and write one summary page."""
     from netzops.findings import Priority
     from netzops.progress import Steps
-    from netzops.runner import reports, schedule_cli, schedules, terminal
+    from netzops.runner import kernels, reports, schedule_cli, schedules, terminal
 
+    kernels.lower_priority()  # diagnostics never compete with production for CPU
     try:
         if notify:
             schedules.load(notify)  # a bad schedule is refused before anything runs

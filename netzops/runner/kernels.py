@@ -143,6 +143,24 @@ def _kernelspec_checked() -> None:
     ensure_kernelspec()
 
 
+NICE_ENV = "NETZOPS_NICE"  # niceness of headless runs (runner and kernels); 0: as started
+NICE = 10  # below production, as monitoring agents run (node_exporter, pganalyze: nice 10–19)
+
+
+def lower_priority() -> int:
+    """Lower this process's CPU priority to NICE_ENV (default NICE) for a headless run; its
+    kernels inherit it (the resident server's take the runner's niceness). Returns the
+    niceness now; bad values in NICE_ENV are ignored (never an error that stops a run)."""
+    try:
+        wanted = int(os.environ.get(NICE_ENV, NICE))
+    except ValueError:
+        wanted = NICE
+    now = os.nice(0)
+    if wanted > now:
+        now = os.nice(min(wanted, 19) - now)
+    return now
+
+
 def headless_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a headless kernel: `base` (default: ours) plus HEADLESS_ENV=1, so
     guarded actions in the kernel never wait for input."""
