@@ -47,7 +47,7 @@ def _journal() -> Iterator[dict[str, Any]]:
             data = {}
         yield data
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, sort_keys=True))
+        tmp.write_text(json.dumps(data, sort_keys=True, allow_nan=False))
         tmp.replace(path)
 
 

@@ -30,6 +30,7 @@ from netzops.findings import Finding, Priority
 from netzops.maintenance import evidence
 from netzops.paths import outputs_dir
 from netzops.results import Result
+from netzops.secrets import scrub_tree
 from netzops.targets import Target
 
 
@@ -107,8 +108,9 @@ def mark_done(target: Target, item: str, note: str = "", who: str = "") -> dict[
     entry = {"item": item, "at": datetime.now(UTC).isoformat(), "note": note[:500], "who": who}
     path = log_path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
+    entry = dict(scrub_tree(entry, target.scrubber()))  # a note may quote a secret
     with path.open("a") as fh:
-        fh.write(json.dumps(entry, sort_keys=True) + "\n")
+        fh.write(json.dumps(entry, sort_keys=True, allow_nan=False) + "\n")
     return entry
 
 

@@ -256,3 +256,19 @@ def test_incident_record_and_postmortem_hold_no_secret(
     written = pm.write_markdown(mortem, target.scrubber())
     assert written.is_file() and secrets.MASK in written.read_text()
     _check(hostile, secret)
+
+
+@pytest.mark.parametrize("secret", HOSTILE)
+def test_maintenance_log_note_holds_no_secret(
+    hostile: Path, monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    """A person marks an item done with a note that quotes the secret (maintenance-log.jsonl
+    under outputs/<target>/): the note is kept, masked; the line is strict JSON."""
+    import importlib
+
+    schedule = importlib.import_module("netzops.maintenance.schedule")
+    monkeypatch.setenv(ENV, secret)
+    target = load_target("hostile")
+    entry = schedule.mark_done(target, "Check disk space", note=f"used token {secret!r} here")
+    assert entry["note"].startswith("used token ") and secret not in entry["note"]
+    _check(hostile, secret)
