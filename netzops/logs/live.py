@@ -2,7 +2,10 @@
 
 `tally(client, target, service, since, until)` reads each container of the service once
 (`GET /containers/{id}/logs?timestamps=1`, the stream de-multiplexed in 64 KiB blocks, never held
-whole) and feeds it to a `scan.Scanner`, which computes every analysis in that pass. In a
+whole) and feeds it to a `scan.Scanner`, which computes every analysis in that pass. The
+engine sends the log as a chunked HTTP body with one HTTP chunk per log line; http.client
+would take several Python calls per chunk (most of a scan's time), so `_body` reads the
+connection's buffered bytes and `_dechunk` and `_demux` undo both framings in bulk. In a
 headless run (the runner's kernels) the tally is kept for CACHE_S seconds, keyed by the
 window, and "now" is shared for as long, so the checks of one notebook run (errors, slow
 queries, failed logins, out of memory, rates) read each service's log once; concurrent
@@ -15,6 +18,7 @@ answers "configured logging driver does not support reading") is listed in
 
 from __future__ import annotations
 
+import http.client
 import os
 import threading
 import time
@@ -61,6 +65,49 @@ def window(since: When, until: When) -> tuple[datetime | None, datetime]:
     return parse_time(since, at), parse_time(until, at) or at
 
 
+def _dechunk(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """The data of an HTTP/1.1 chunked body (`<hex size>[;ext]CRLF <data> CRLF`, …, a chunk
+    of size 0 and an optional trailer last), joined per block. A body cut short raises
+    http.client.IncompleteRead."""
+    buffer = b""
+    for block in blocks:
+        buffer = buffer + block if buffer else block
+        view, at = memoryview(buffer), 0
+        out: list[memoryview] = []
+        while (eol := buffer.find(b"\r\n", at)) != -1:
+            size = int(buffer[at:eol].partition(b";")[0], 16)
+            if size == 0:
+                last = b"".join(out)
+                view.release()
+                if last:
+                    yield last
+                return
+            end = eol + 2 + size
+            if end + 2 > len(buffer):
+                break
+            out.append(view[eol + 2 : end])
+            at = end + 2
+        if out:
+            yield b"".join(out)
+        view.release()
+        buffer = buffer[at:]
+    raise http.client.IncompleteRead(buffer)
+
+
+def _body(response: Any) -> Iterator[bytes]:
+    """A streamed `requests` response's body in blocks of at most BLOCK bytes: a chunked one
+    de-chunked here from the connection's buffered reader (the way docker-py's attach reads
+    the raw connection), anything else through urllib3."""
+    raw = response.raw
+    inner = getattr(raw, "_fp", None)  # http.client.HTTPResponse
+    reader: Any = getattr(inner, "fp", None)  # its buffered reader of the connection
+    fresh = getattr(inner, "chunked", False) and getattr(inner, "chunk_left", 0) is None
+    if fresh and not response.headers.get("Content-Encoding") and hasattr(reader, "read1"):
+        return _dechunk(iter(lambda: reader.read1(BLOCK), b""))
+    # raw.read gathers BLOCK bytes across many small HTTP chunks; iter_content would not
+    return iter(lambda: raw.read(BLOCK, decode_content=True), b"")
+
+
 def _demux(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """The payloads of Docker's multiplexed stream (8-byte frame headers: stream, 0, 0, 0,
     big-endian size), joined per chunk."""
@@ -94,9 +141,7 @@ def stream(
     response = api._get(url, params=params, stream=True)
     api._raise_for_status(response)
     try:
-        # raw.read gathers BLOCK bytes across the engine's many small HTTP chunks (about one
-        # per log line); iter_content would hand them over one by one
-        chunks = iter(lambda: response.raw.read(BLOCK, decode_content=True), b"")
+        chunks = _body(response)
         tty = bool(container.attrs.get("Config", {}).get("Tty"))
         yield from whole_lines(chunks if tty else _demux(chunks))
     finally:

@@ -169,3 +169,25 @@ def test_docker_frames_split_anywhere_are_joined() -> None:
     cuts = sorted(rng.sample(range(1, len(body)), 60))
     parts = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
     assert b"".join(_demux(iter(parts))) == b"".join(payloads)
+
+
+def test_a_chunked_body_cut_anywhere_is_joined() -> None:
+    """HTTP/1.1 chunked transfer coding (the Engine's log stream: one chunk per line) is
+    undone however the body arrives; a body without its last chunk is an error."""
+    from http.client import IncompleteRead
+
+    from netzops.logs.live import _dechunk
+
+    rng = random.Random(4)
+    datas = [bytes(rng.randrange(256) for _ in range(rng.randint(1, 700))) for _ in range(300)]
+    body = b"".join(
+        b"%x%s\r\n%s\r\n" % (len(d), b";ext=1" if i % 7 == 0 else b"", d)
+        for i, d in enumerate(datas)
+    )
+    for ending in (b"0\r\n\r\n", b"0\r\nX-Trailer: 1\r\n\r\n"):
+        whole = body + ending
+        cuts = sorted(rng.sample(range(1, len(whole)), 80))
+        parts = [whole[a:b] for a, b in zip([0, *cuts], [*cuts, len(whole)], strict=True)]
+        assert b"".join(_dechunk(iter(parts))) == b"".join(datas)
+    with pytest.raises(IncompleteRead):
+        list(_dechunk(iter([body[:-5]])))
