@@ -60,8 +60,12 @@ WARM = (
     "pandas",
     "matplotlib.figure",
 )
-#: What nbclient passes to kernels it starts itself (no IPython history file on disk).
-ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
+#: What nbclient passes to kernels it starts itself (no IPython history file on disk), and
+#: the kernel class without the debugger (runner.headless_kernel).
+ARGUMENTS = [
+    "--HistoryManager.hist_file=:memory:",
+    "--IPKernelApp.kernel_class=netzops.runner.headless_kernel.HeadlessKernel",  # no debugpy
+]
 START_TIMEOUT_S = 60.0
 
 

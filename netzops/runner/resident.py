@@ -48,6 +48,7 @@ from netzops.runner.forkserver import Forked, ForkProvisioner
 ENV = "NETZOPS_KERNEL_SERVER"  # "off": never use a resident server (always a fresh kernel)
 CONNECT_TIMEOUT_S = 2.0  # a server that does not answer a fork this fast is not used
 WAIT_S = 60.0  # how long `start` waits for a new server's imports
+NICE = 10  # the server's own priority while it imports (kernels.NICE; not imported: light)
 CHECK_EVERY_S = 30.0  # an idle server checks its module files this often (re-exec if stale)
 IDLE_EXIT_S = 24 * 3600.0  # a server nobody asked for a day ends (a removed clone's, say)
 ROOT = str(Path(__file__).resolve().parent.parent)  # the netzops package this server serves
@@ -277,9 +278,8 @@ def _child(conn: socket.socket, request: dict[str, Any], inherited: list[Any]) -
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.setsid()
-        wanted = int(request.get("nice", 0))
-        if wanted > os.nice(0):
-            os.nice(wanted - os.nice(0))
+        with contextlib.suppress(OSError):  # lower than the server's needs the privilege
+            os.setpriority(os.PRIO_PROCESS, 0, int(request.get("nice", 0)))
         os.environ.clear()
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
@@ -347,7 +347,7 @@ def _warm() -> None:
 
     with contextlib.suppress(ImportError):  # debugpy: much of a kernel's start-up
         import ipykernel.debugger  # noqa: F401
-    for name in (EXTENSION, *WARM):
+    for name in ("netzops.runner.headless_kernel", EXTENSION, *WARM):
         with contextlib.suppress(ImportError):
             __import__(name)
 
@@ -361,6 +361,8 @@ def serve(path: Path) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         sys.exit("another kernel server holds " + str(path.with_suffix(".lock")))
+    with contextlib.suppress(OSError):  # its own imports (and re-imports) are background work
+        os.setpriority(os.PRIO_PROCESS, 0, max(os.nice(0), NICE))
     _warm()
     snapshot = _modules()
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
