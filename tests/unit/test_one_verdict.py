@@ -238,3 +238,34 @@ def test_postgres_down_still_needs_the_database_unavailable() -> None:
         Finding("service_status", "postgres", P.P0, "service down: exited, exit code 0"),
     )
     assert [r["rule"] for r in found] == ["postgres_down"]
+
+
+LOCK_TIMEOUT = Finding(
+    "postgres_dead_tuples", "postgres", P.P2,
+    "postgres check failed: canceling statement due to lock timeout",
+)  # fmt: skip
+
+
+def test_a_lock_timeout_is_an_answer_not_a_hang() -> None:
+    """A prepared transaction's lock made netzops's own query wait past lock_timeout: the
+    server answered, so the cause is the transaction (seen on the sandbox), not a hang."""
+    prepared = Finding(
+        "postgres_prepared_transactions", "nightly-1", P.P2, "prepared transaction …"
+    )
+    found = rows(prepared, LOCK_TIMEOUT)
+    assert [r["rule"] for r in found] == ["prepared_transaction"]
+    assert len(found[0]["consequences"]) == 1 and "lock timeout" in found[0]["consequences"][0]
+    assert [r["rule"] for r in rows(LOCK_TIMEOUT)] == ["lock_contention"]
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "database unavailable: connection timeout expired",
+        "no answer within 10 s: postgres_ping was cut short",
+    ],
+)
+def test_a_server_that_does_not_answer_still_hangs(summary: str) -> None:
+    priority = P.P0 if summary.startswith("database") else P.P1
+    found = rows(Finding("postgres_ping", "postgres", priority, summary))
+    assert [r["rule"] for r in found] == ["postgres_hangs"]
