@@ -66,6 +66,17 @@ def test_second_clone_make_demo_leaves_the_stack_alone(sandbox: Target, clone: P
     for i, step in enumerate(stack.STEPS, 1):
         assert f"[{i}/{len(stack.STEPS)}] {step} " in done.stderr
     assert (clone / "outputs" / "sandbox").is_dir()  # the demo's records are the clone's
+    assert_mounts_outside_any_clone(clone)
+
+
+def assert_mounts_outside_any_clone(*clones: Path) -> None:
+    """No container bind-mounts a folder of a checkout: deleting one breaks nothing."""
+    ids = sh("docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={PROJECT}")
+    fmt = '{{range .Mounts}}{{if eq .Type "bind"}}{{.Source}}\n{{end}}{{end}}'
+    sources = [Path(p) for p in sh("docker", "inspect", "--format", fmt, *ids.split()).split()]
+    assert sources
+    for checkout in (ROOT, *clones):
+        assert not [p for p in sources if p.is_relative_to(checkout.resolve())], checkout
 
 
 def clone_up(clone: Path, *args: str) -> subprocess.CompletedProcess[str]:
