@@ -90,6 +90,42 @@ CASES = {
         "Login Issues",
         ("P2",),
     ),
+    "nginx-stopped": Case(
+        (Fact("service_status", "frontend", "service down", "P0", STATUS),),
+        "service_down",
+        "Service Down Alert",
+        ("P0",),
+    ),
+    "backend-detached": Case(
+        (Fact("network", "*", "detached", "P1", ("monitoring", *TRIAGE)),),
+        "network_detached",
+        "Container Cut Off From Its Network",
+        ("P1",),
+    ),
+    "slow-queries": Case(
+        (Fact("slow_queries", "backend", "slow queries", "P3", LOG_FACTS),),
+        "slow_queries",
+        "Slow Performance",
+        ("P2",),
+    ),
+    "postgres-paused": Case(
+        (Fact("service_status", "postgres", "paused", "P0", STATUS),),
+        "postgres_paused",
+        "Service Hangs (no answer)",
+        ("P0",),
+    ),
+    "redis-secret": Case(
+        (Fact("redis_*", "redis", "refused the credentials", "P1", STATUS),),
+        "redis_secret",
+        "netzops's Own Credentials Refused",
+        ("P2",),
+    ),
+    "engine-unreachable": Case(
+        (Fact("*", "docker", "Docker engine unreachable", "P0", NOTEBOOKS),),
+        "engine_unreachable",
+        "Docker Engine Unreachable",
+        ("P0",),
+    ),
     "cert-expired": Case(
         (Fact("tls", "*", "expired", "P0", STATUS),),
         "tls_expired",
@@ -121,9 +157,9 @@ ERROR_REQUESTS = 300  # API requests sent while the error-rate fault is on (at l
 WRONG_LOGINS = 15  # failed logins from one address: above the 10 that make a finding
 
 
-def run_all() -> dict[str, Record]:
-    """Every notebook of NOTEBOOKS once, in parallel, against the sandbox."""
-    target = load_target("sandbox")
+def run_all(target_name: str) -> dict[str, Record]:
+    """Every notebook of NOTEBOOKS once, in parallel, against the target `target_name`."""
+    target = load_target(target_name)
     steps = [Planned(nb, prepare(nb, target, [], {})) for nb in map(notebooks.load, NOTEBOOKS)]
     before = time.time()
     done = execute_all(steps, target, Priority.P1)
@@ -173,25 +209,31 @@ def send_wrong_logins() -> int:
 
 
 @contextmanager
-def switched_on(name: str) -> Iterator[None]:
+def switched_on(name: str) -> Iterator[str]:
     """The fault `name` on (a sandbox fault, or failed logins sent now), confirmed by the
-    usual tools; switched off again whatever happens."""
+    usual tools; switched off again whatever happens. Yields the target to diagnose."""
     if name == "failed-logins":
         start = time.time()
         sent = send_wrong_logins()
         seen = log_count("backend", "failed login", start - 1, time.time() + 1)
         assert seen >= sent, seen
-        yield
+        yield "sandbox"
         return
     try:
-        faults.fault(name, True)
+        shown = faults.fault(name, True)
         confirm(name)
         if name == "backend-oom-loop":
             seen = log_count("backend", "out of memory", time.time() - 600, time.time() + 1)
             assert seen >= 3, seen  # each restart followed an out-of-memory exit
         if name == "high-error-rate":
             send_failing_requests()
-        yield
+        if name == "slow-queries":
+            start = time.time()
+            with httpx.Client(timeout=10) as http:
+                for url in backend_urls():
+                    assert http.get(f"{url}/api/sites").status_code == 200
+            assert log_count("backend", "slow query", start - 1, time.time() + 1) >= 1
+        yield shown
     finally:
         faults.fault(name, False)
         assert all(docker_ps_health().values()), docker_ps_health()
@@ -255,8 +297,8 @@ def check_causes(case: Case, records: dict[str, Record], before: list[dict[str, 
 @pytest.mark.parametrize("name", list(CASES))
 def test_notebooks_agree_on_each_facts_priority(name: str, baseline: list[dict[str, Any]]) -> None:
     case = CASES[name]
-    with switched_on(name):
-        records = run_all()
+    with switched_on(name) as target_name:
+        records = run_all(target_name)
     for record_name, record in records.items():
         assert record.side["error"] is None, (record_name, record.side["error"])
     print(f"{name}: 5 notebooks in {records['alerts'].after - records['alerts'].before:.1f} s")
