@@ -13,11 +13,14 @@ import socket
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from typing import Any, Literal, ParamSpec, TypeVar
 
 import psycopg
 from psycopg import sql
+from psycopg.abc import Buffer
 from psycopg.rows import class_row
+from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
 
 from netzops.checks import checker
 from netzops.errors import AuthenticationFailed, BadInput, TargetUnreachable
@@ -31,6 +34,53 @@ T = TypeVar("T")
 P = ParamSpec("P")
 #: Identifiers for `{name}` placeholders of a SQL file: ("schema", "table") or ("name",).
 Identifiers = Mapping[str, Sequence[str]]
+
+
+def _before(data: Buffer) -> bool:
+    text = bytes(data)
+    return text.startswith(b"-") or text.endswith(b" BC")
+
+
+class _EdgeDate(DateLoader):
+    """PostgreSQL dates Python cannot hold ('infinity', '-infinity', BC, after 9999) as
+    date.max/date.min, instead of an error that loses every row of the check."""
+
+    def load(self, data: Buffer) -> date:
+        try:
+            value: date = super().load(data)
+        except psycopg.DataError:
+            return date.min if _before(data) else date.max
+        return value
+
+
+class _EdgeTimestamp(TimestampLoader):
+    """As `_EdgeDate`, for timestamp: datetime.max/min."""
+
+    def load(self, data: Buffer) -> datetime:
+        try:
+            value: datetime = super().load(data)
+        except psycopg.DataError:
+            return datetime.min if _before(data) else datetime.max
+        return value
+
+
+class _EdgeTimestamptz(TimestamptzLoader):
+    """As `_EdgeDate`, for timestamptz: datetime.max/min in UTC."""
+
+    def load(self, data: Buffer) -> datetime:
+        try:
+            value: datetime = super().load(data)
+        except psycopg.DataError:
+            edge = datetime.min if _before(data) else datetime.max
+            return edge.replace(tzinfo=UTC)
+        return value
+
+
+_EDGE_LOADERS = (
+    ("date", _EdgeDate),
+    ("timestamp", _EdgeTimestamp),
+    ("timestamptz", _EdgeTimestamptz),
+)
 
 
 class Database:
@@ -78,6 +128,8 @@ class Database:
             )
         except psycopg.OperationalError as exc:
             raise _translate(exc, f"{pg.host}:{pg.port}") from None
+        for name, loader in _EDGE_LOADERS:
+            conn.adapters.register_loader(name, loader)
         self._version = conn.info.server_version
         return conn
 

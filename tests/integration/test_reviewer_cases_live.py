@@ -71,3 +71,38 @@ def test_a_replica_whose_logs_cannot_be_read_loses_only_its_own_lines(target: Ta
     shown = {r["container"] for r in result.rows}
     assert "netzwaechter-postgres" in shown and name not in shown
     assert any(name in n and "cannot be read back" in n for n in result.notes)
+
+
+def test_postgres_infinite_and_bc_timestamps_are_values_not_a_failed_check(
+    target: Target,
+) -> None:
+    """A: PostgreSQL stores 'infinity', '-infinity' and BC timestamps; psycopg cannot make
+    datetimes of them and raised, so one such row lost every user of `postgres.users` (a P2
+    "check failed"). They now read as the largest/smallest datetime; every other row is
+    there, as psql counts them."""
+    from datetime import UTC, datetime
+
+    from netzops import postgres
+    from tests.conftest import psql
+
+    names = ("zz_inf_future", "zz_inf_past", "zz_bc")
+    stamps = ("infinity", "-infinity", "0044-03-15 12:00:00+00 BC")
+    values = ", ".join(
+        f"('{n}', '{n}@example.org', 'viewer', true, '{s}', 'x')"
+        for n, s in zip(names, stamps, strict=True)
+    )
+    psql(
+        "INSERT INTO users (username, email, role, is_active, created_at, password_hash) "
+        f"VALUES {values}"
+    )
+    try:
+        result = postgres.users(postgres.connect(target))
+        expected = int(psql("SELECT count(*) FROM users"))
+    finally:
+        psql("DELETE FROM users WHERE username LIKE 'zz\\_inf\\_%' OR username = 'zz_bc'")
+    assert not result.findings, result.findings
+    assert len(result.rows) == expected
+    created = {r["username"]: r["created_at"] for r in result.rows if r["username"] in names}
+    top = datetime.max.replace(tzinfo=UTC).isoformat()  # rows hold ISO text
+    bottom = datetime.min.replace(tzinfo=UTC).isoformat()
+    assert created == {"zz_inf_future": top, "zz_inf_past": bottom, "zz_bc": bottom}
