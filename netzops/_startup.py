@@ -4,6 +4,8 @@ jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which c
 grammar for IRI format checks at import time: about 3 s on every start. Notebook schemas
 use no IRI formats, so the CLI goes without it. jupytext's Jupyter contents managers import
 jupyter_server and tornado; the CLI only converts notebooks, so it goes without them too.
+jupytext imports markdown-it for its MyST format when installed (0.13–0.3 s of every
+`netzops run`); runbook notebooks are py:percent, so the CLI goes without MyST.
 """
 
 import sys
@@ -11,3 +13,4 @@ import sys
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 for _manager in ("jupytext.sync_contentsmanager", "jupytext.async_contentsmanager"):
     sys.modules.setdefault(_manager, None)  # type: ignore[arg-type]
+sys.modules.setdefault("markdown_it", None)  # type: ignore[arg-type]
