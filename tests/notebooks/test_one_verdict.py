@@ -109,7 +109,10 @@ CASES = {
         ("P2",),
     ),
     "postgres-paused": Case(
-        (Fact("service_status", "postgres", "paused", "P0", STATUS),),
+        (
+            Fact("service_status", "postgres", "paused", "P0", STATUS),
+            Fact("postgres_*", "postgres", "database unavailable|no answer", "P0", STATUS),
+        ),
         "postgres_paused",
         "Service Hangs (no answer)",
         ("P0",),
