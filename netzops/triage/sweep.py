@@ -131,6 +131,7 @@ def registry(target: Target, clients: Clients) -> dict[str, Check]:
                 ),
                 ("postgres_idle_in_transaction", lambda: postgres.idle_in_transaction(c.db)),
                 ("postgres_blocked_queries", lambda: postgres.blocked_queries(c.db)),
+                ("postgres_slow_queries", lambda: postgres.slow_queries(c.db)),
                 ("postgres_maintenance_staleness", lambda: postgres.maintenance_staleness(c.db)),
                 ("postgres_rollback_ratio", lambda: postgres.rollback_ratio(c.db)),
                 ("postgres_wal_archiving", lambda: postgres.wal_archiving(c.db)),
