@@ -16,9 +16,10 @@ or virtualenv never gets kernels with this one's code. Safety:
       in the kernel as before, never sent over the socket), its working folder and niceness;
     - the request's connection stays open as the kernel's lifeline: when the runner closes it
       (kernel discarded) or dies, the kernel's process group is killed;
-    - before each fork the server checks that no module file it imported has changed since
-      (a `git pull`, a `pip install`); if one has it answers "stale", the runner falls back
-      to a fresh kernel, and the server re-executes itself with the new code.
+    - before each fork the server checks that no module file it imported, and no file of the
+      netzops package (data: thresholds, SQL), has changed since (a `git pull`, a `pip
+      install`); if one has it answers "stale", the runner falls back to a fresh kernel, and
+      the server re-executes itself with the new code.
 Protocol: one JSON line each way per connection, {"argv", "env", "cwd", "executable",
 "nice"} → {"pid"} or {"error"}; {"ping": true} → {"pid", "started", "executable", "root"}.
 """
@@ -234,11 +235,18 @@ class ResidentProvisioner(ForkProvisioner):
 
 
 def _modules() -> dict[str, int]:
-    """mtime_ns of every imported module's file (what a stale check compares)."""
+    """mtime_ns of every imported module's file and of every file of the netzops package
+    (its data: thresholds, SQL, causes), which is what a stale check compares."""
     found: dict[str, int] = {}
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in files:
+            with contextlib.suppress(OSError):
+                data = os.path.join(folder, name)
+                found[data] = os.stat(data).st_mtime_ns
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
-        if path and path not in found:
+        if isinstance(path, str) and path not in found:
             with contextlib.suppress(OSError):
                 found[path] = os.stat(path).st_mtime_ns
     return found
