@@ -84,6 +84,8 @@ def coerce(param: Parameter, value: Any) -> Any:
             raise BadInput(
                 f"parameter {param.name}: {_show(value)} is not one of {', '.join(param.choices)}"
             )
+        if kind in ("int", "float") and value < 0:  # counts, durations, sizes: never below 0
+            raise BadInput(f"parameter {param.name}: must be 0 or more, not {_show(value)}")
         return value
     except (TypeError, ValueError, OverflowError):
         raise BadInput(f"parameter {param.name}: expected {kind}, got {_show(value)}") from None

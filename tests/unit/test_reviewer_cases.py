@@ -142,3 +142,32 @@ def test_postgres_16_reserved_connections_count_against_normal_roles() -> None:
     assert "current_setting('reserved_connections')" not in oldest
     assert queries.get("connection_capacity", 160000) == newest
     assert queries.get("connection_capacity", 150000) == oldest
+
+
+@pytest.mark.parametrize(
+    ("notebook", "assignment"),
+    [
+        ("logs", "tail=-5"),
+        ("monitoring", "samples=-1"),
+        ("cache", "stats_interval_s=-0.5"),
+        ("performance", "top_queries=-3"),
+        ("restart-scale", "replicas=-1"),
+    ],
+)
+def test_negative_counts_and_durations_are_exit_2_before_a_kernel(
+    notebook: str, assignment: str
+) -> None:
+    """E: a negative count or duration used to pass the check and fail inside the kernel
+    (`logs.read`: "tail must be ≥ 0", exit 3 with a partial record); refused before."""
+    done = CliRunner().invoke(main, ["run", notebook, "-p", assignment])
+    assert done.exit_code == 2, done.output
+    assert "must be 0 or more" in done.output
+    assert len(done.output.strip().splitlines()) == 1
+
+
+def test_zero_stays_a_valid_count() -> None:
+    from netzops.runner import notebooks
+    from netzops.runner.parameters import merge
+
+    merged = merge(notebooks.load("restart-scale").parameters, {"replicas": "0"})
+    assert merged["replicas"] == 0  # scale to zero is a real request
