@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +148,32 @@ def test_the_socket_is_private(server: resident.Status) -> None:
     path = Path(server.socket)
     assert path.stat().st_mode & 0o777 == 0o600
     assert path.parent.stat().st_mode & 0o077 == 0
+
+
+def _niceness(value: str | None) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "NETZOPS_NICE"}
+    if value is not None:
+        env["NETZOPS_NICE"] = value
+    code = "from netzops.runner.kernels import lower_priority; print(lower_priority())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_headless_runs_lower_their_priority() -> None:
+    base = os.nice(0)
+    assert _niceness(None) == str(max(base, 10))  # the default, as monitoring agents run
+    assert _niceness("15") == str(max(base, 15))
+    assert _niceness("0") == str(base)  # never raised: that would need the privilege anyway
+    assert _niceness("high") == str(max(base, 10))  # a bad value never stops a run
+
+
+def test_kernels_status_says_whether_a_server_answers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path_factory.mktemp("cli"))}
+    netzops = str(Path(sys.executable).parent / "netzops")
+    done = subprocess.run([netzops, "kernels", "status"], capture_output=True, text=True, env=env)
+    assert done.returncode == 1
+    assert "not running" in done.stdout and "fresh kernels" in done.stdout
