@@ -356,7 +356,9 @@ def _warm() -> None:
     with contextlib.suppress(ImportError):  # debugpy: much of a kernel's start-up
         import ipykernel.debugger  # noqa: F401
     for name in ("netzops.runner.headless_kernel", EXTENSION, *WARM):
-        with contextlib.suppress(ImportError):
+        # a module that does not import (say, mid-edit) is simply not warm: the kernel
+        # imports it itself and meets the same error a fresh kernel would
+        with contextlib.suppress(Exception):
             __import__(name)
 
 
