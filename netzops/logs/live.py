@@ -35,7 +35,7 @@ from netzops.logs.scan import Scanner, Tally, find_bytes, stamp_of, whole_lines
 from netzops.targets import Target
 from netzops.times import When, parse_time
 
-CACHE_S = 30.0  # a scan (and "now") is reused this long: one notebook run
+CACHE_S = 30.0  # a scan (and "now") is reused this long after it ended: one notebook run
 BLOCK = 1 << 16  # bytes read from the engine at a time: small, so peak memory stays low
 HEADLESS_ENV = "NETZOPS_HEADLESS"  # guard.HEADLESS_ENV (only */actions.py import the guard)
 RECENT = timedelta(hours=1)  # errors_last_hour's window
@@ -195,5 +195,11 @@ def tally(
         ready.set()
         raise
     box.append(found)
+    with _lock:  # the run's checks share this scan (and "now") for CACHE_S from its end: a
+        # scan longer than CACHE_S (a big log) must not make each later check read again
+        renewed = time.monotonic()
+        _scans[key] = (renewed, ready, box)
+        if _now:
+            _now[:] = [(renewed, _now[0][1])]
     ready.set()
     return found, start, end
