@@ -172,7 +172,9 @@ def by_regex(compile_: Callable[[bytes], object]) -> Callable[[list[bytes]], Cou
 
 
 def by_ahocorasick() -> Callable[[list[bytes]], Counts]:
-    import ahocorasick  # the PyPI wheel matches str: the chunk is decoded as Latin-1
+    import importlib
+
+    ahocorasick = importlib.import_module("ahocorasick")  # its wheel matches str: Latin-1
 
     automaton = ahocorasick.Automaton()
     for i, (needle, fold) in enumerate(scan.NEEDLES):
@@ -198,7 +200,9 @@ def by_ahocorasick() -> Callable[[list[bytes]], Counts]:
 
 
 def by_polars() -> Callable[[list[bytes]], Counts]:
-    import polars as pl
+    import importlib
+
+    pl = importlib.import_module("polars")
 
     def count(chunks: list[bytes]) -> Counts:
         totals = [0] * len(scan.NEEDLES)
