@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MIN_REQUESTS = 20  # fewer requests in the window: too few to judge an error rate (our choice)
-FAILED_LOGINS_PER_IP = 10  # more from one IP in the window: possible password guessing (ours)
 SHORT_WINDOW = "5m"  # error rates are judged over the last 5 minutes as well as the hour (issue 12)
 SAMPLE = 50  # rows kept of line lists (newest)
 
@@ -219,11 +218,13 @@ def failed_logins(
     service: str = "backend",
     since: When = None,
     until: When = None,
-    per_ip: int = FAILED_LOGINS_PER_IP,
+    per_ip: int | None = None,
 ) -> Outcome:
     """`logs backend | grep "failed login"` aggregated by user and IP; an IP with more than
-    `per_ip` failures in the window is a P2 finding (password guessing?)."""
+    `per_ip` failures in the window is a P2 finding (password guessing?). Default: the
+    target's `failed_logins_per_ip` threshold (data/thresholds.yaml: 10)."""
     check = "failed_logins"
+    limit = per_ip if per_ip is not None else int(target.bands["failed_logins_per_ip"].warn or 0)
     tally, start, end = live.tally(client, target, service, since, until)
     rows = sorted(
         (
@@ -243,9 +244,9 @@ def failed_logins(
     for row in rows:
         per_address[row.ip] += row.count
     findings = [
-        Finding(check, ip, Priority.P2, f"{n} failed logins from {ip}", n, per_ip)
+        Finding(check, ip, Priority.P2, f"{n} failed logins from {ip}", n, limit)
         for ip, n in per_address.most_common()
-        if n > per_ip
+        if n > limit
     ]
     metrics = {
         f"logs.{service}.failed_logins": sum(r.count for r in rows),

@@ -40,6 +40,8 @@ def rows(*found: Finding, metrics: dict[str, float] | None = None) -> list[dict[
 
 def test_restart_count_threshold_ships_as_data() -> None:
     assert BAND.critical == 2  # more than 2 restarts within the hour: a restart loop
+    assert thresholds()["failed_logins_per_ip"].warn == 10  # logs.failed_logins' default
+    assert thresholds({"failed_logins_per_ip": {"warn": 3}})["failed_logins_per_ip"].warn == 3
 
 
 @pytest.mark.parametrize(
