@@ -70,7 +70,7 @@ def machinery(rounds: int, count: int) -> None:
     paper_s = median([wall(papermill) for _ in range(rounds)])
     script = (
         "import sys, time\n"
-        "from netzops import _startup\n"
+        "from netzops import _startup\n_startup.decline()\n"
         "from pathlib import Path\n"
         "from netzops.findings import Priority\n"
         "from netzops.runner import notebooks, execution, reports\n"
@@ -88,7 +88,7 @@ def machinery(rounds: int, count: int) -> None:
     )
     single = (
         "import sys, time\n"
-        "from netzops import _startup\n"
+        "from netzops import _startup\n_startup.decline()\n"
         "from pathlib import Path\n"
         "from netzops.runner import notebooks, execution\n"
         "from netzops.targets import load_target\n"

@@ -1,4 +1,4 @@
-"""Imported first by the CLI: start-up costs we decline.
+"""Start-up costs the `netzops` program declines (`decline()`, before anything else runs).
 
 jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which compiles a
 grammar for IRI format checks at import time: about 3 s on every start. Notebook schemas
@@ -10,7 +10,11 @@ jupytext imports markdown-it for its MyST format when installed (0.13–0.3 s of
 
 import sys
 
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-for _manager in ("jupytext.sync_contentsmanager", "jupytext.async_contentsmanager"):
-    sys.modules.setdefault(_manager, None)  # type: ignore[arg-type]
-sys.modules.setdefault("markdown_it", None)  # type: ignore[arg-type]
+
+def decline() -> None:
+    """Hide the modules above from this process. Only the program calls it: a process that
+    imports netzops as a library (JupyterLab, tests) keeps them."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    for manager in ("jupytext.sync_contentsmanager", "jupytext.async_contentsmanager"):
+        sys.modules.setdefault(manager, None)  # type: ignore[arg-type]
+    sys.modules.setdefault("markdown_it", None)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from netzops import _startup  # noqa: F401  (first: start-up costs we decline)
+from netzops import _startup
 from netzops.errors import BadInput, NetzopsError
 
 if TYPE_CHECKING:
@@ -385,8 +385,14 @@ main.add_lazy(
 )
 
 
+def program() -> None:
+    """The `netzops` program: start-up costs declined (`_startup`), then the command line."""
+    _startup.decline()
+    main()
+
+
 if __name__ == "__main__":  # pragma: no cover
     try:
-        main()
+        program()
     except NetzopsError as exc:
         _fail(str(exc), FAILED)

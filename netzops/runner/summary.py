@@ -142,7 +142,8 @@ class Item:
 
 def items(records: Sequence[RecordView], folder: Path, extra: Iterable[Finding] = ()) -> list[Item]:
     """Every finding once (the same finding in several records is listed with `also`),
-    trend findings after the records' own at the same priority; worst first."""
+    trend findings after the records' own at the same priority, unless a record already
+    judged that fact (check and subject); worst first."""
     seen: dict[tuple[str, str, str, str], Item] = {}
     for rec in records:
         base = os.path.relpath(rec.html, folder)
@@ -155,7 +156,9 @@ def items(records: Sequence[RecordView], folder: Path, extra: Iterable[Finding] 
                 continue
             cell = rec.cells.get(f.check)
             seen[key] = Item(f, rec.name, base + (f"#cell-id={cell}" if cell else ""))
-    ordered = list(seen.values()) + [Item(f, "trends", "#trends", trend=True) for f in extra]
+    judged = {(i.finding.check, i.finding.subject) for i in seen.values()}
+    trend = [f for f in extra if (f.check, f.subject) not in judged]
+    ordered = list(seen.values()) + [Item(f, "trends", "#trends", trend=True) for f in trend]
     return sorted(ordered, key=lambda i: (i.finding.priority, i.trend))
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netzops import units
+from netzops.checks import register
 from netzops.findings import Band, Finding, Priority, remaining
 from netzops.paths import outputs_dir
 from netzops.runner import ledger
@@ -342,6 +343,12 @@ def findings(
 
 Check = tuple[list[Finding], list[str]]
 
+# What gets worse is a fact of its own, apart from the live checks' verdict on the value now
+# (the certificate trend is the live `tls` fact, judged by the same rule, with a date).
+DISK_FORECAST = register("host_disk_forecast", "trends", "Disk full forecast").name
+SLOW_RISING = register("slow_queries_rising", "trends", "Slow queries against 7-day median").name
+ERRORS_RISING = register("request_error_rate_rising", "trends", "Error rate rising").name
+
 
 @dataclass(frozen=True)
 class _Past:
@@ -404,7 +411,7 @@ def _disk_full(past: _Past) -> Check:
             )
             continue
         days_left = disk_forecast(points, percent)
-        judged = None if days_left is None else remaining("host_disk", mount, days_left, band, "")
+        judged = None if days_left is None else remaining(DISK_FORECAST, mount, days_left, band, "")
         if days_left is not None and judged is not None:
             found.append(
                 replace(
@@ -430,7 +437,7 @@ def _slow_queries(past: _Past) -> Check:
         if median > 0 and value >= past.slow_factor * median:
             found.append(
                 Finding(
-                    "slow_queries",
+                    SLOW_RISING,
                     "postgres" if name.startswith("postgres") else name.split(".")[1],
                     Priority.P2,
                     f"slow query mean {units.millis(value)} is {value / median:.1f}× its"
@@ -456,7 +463,7 @@ def _error_rate(past: _Past) -> Check:
         if rising and band.warn is not None and value > band.warn:
             found.append(
                 Finding(
-                    "request_error_rate",
+                    ERRORS_RISING,
                     service,
                     Priority.P2,
                     f"error rate rising: {units.percent(value)} now, previous run"

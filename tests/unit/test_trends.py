@@ -96,7 +96,7 @@ def test_disk_full_forecast_by_linear_fit(tmp_path: Path) -> None:
     found, _ = trends.findings(frame, {"host.disk./.percent": 60.0}, BANDS, NOW)
     assert len(found) == 1
     disk = found[0]
-    assert (disk.check, disk.subject, disk.priority) == ("host_disk", "/", Priority.P2)
+    assert (disk.check, disk.subject, disk.priority) == ("host_disk_forecast", "/", Priority.P2)
     assert disk.value == pytest.approx(20.0)
     assert disk.summary.startswith("disk / full in 20 days")
     # 10 points a day from 80 %: 2 days → P1
@@ -121,10 +121,10 @@ def test_slow_queries_error_rate_and_certificate(tmp_path: Path) -> None:
         "tls.frontend.days_left": 5.0,
     }
     found = {f.check: f for f in trends.findings(frame, metrics, BANDS, NOW)[0]}
-    assert found["slow_queries"].summary == (
+    assert found["slow_queries_rising"].summary == (
         "slow query mean 250 ms is 2.5× its 7-day median 100 ms"
     )
-    assert found["request_error_rate"].summary == (
+    assert found["request_error_rate_rising"].summary == (
         "error rate rising: 3 % now, previous run 0.5 %, 7-day median 0.5 %"
     )
     assert found["tls"].priority is Priority.P1
@@ -396,3 +396,24 @@ def test_failed_run_named_first(tmp_path: Path) -> None:
     )
     body = page.split("<body>", 1)[1]
     assert body.index("Run failed:") < body.index('id="findings"')
+
+
+def test_a_fact_a_record_judged_is_not_listed_again_as_a_trend(tmp_path: Path) -> None:
+    """The certificate trend is the live `tls` fact: listed once, with the record's verdict;
+    a rising error rate is a fact of its own next to the live rate."""
+    live = Finding("tls", "frontend", Priority.P1, "certificate days left 5 < 7", 5.0, 7.0)
+    side = {"run_id": "m1", "findings": [live.to_dict()], "metrics": {}}
+    rec = summary.RecordView("monitoring", "completed", "P1", tmp_path / "m.html", side)
+    metrics = {"tls.frontend.days_left": 5.0, "logs.backend.error_rate_percent": 3.0}
+    _write_run(tmp_path, "r0", NOW - timedelta(days=1), {"logs.backend.error_rate_percent": 0.5})
+    frame = trends.history("sandbox", tmp_path, now=NOW)
+    more, _ = trends.findings(frame, metrics, BANDS, NOW)
+    assert {(f.check, f.priority) for f in more} == {
+        ("tls", Priority.P1),
+        ("request_error_rate_rising", Priority.P2),
+    }
+    listed = summary.items([rec], tmp_path, more)
+    assert [(i.finding.check, i.record) for i in listed] == [
+        ("tls", "monitoring"),
+        ("request_error_rate_rising", "trends"),
+    ]
