@@ -43,6 +43,7 @@ raise ValueError(f"bad password {values[0]!r} / {values!r}")
 def test_hostile_secrets_survive_in_no_file_under_outputs(
     tmp_path: Path, target: Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("NETZOPS_OUTPUTS", str(tmp_path / "outputs"))  # this run's files only
     for name, value in HOSTILE.items():
         monkeypatch.setenv(name, value)
     refs = {name.lower(): SecretRef(env=name) for name in HOSTILE}

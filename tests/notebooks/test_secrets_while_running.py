@@ -91,7 +91,11 @@ def _in_progress(root: Path) -> Path | None:
 
 
 @pytest.fixture
-def hostile(target: Target, monkeypatch: pytest.MonkeyPatch) -> Target:
+def hostile(target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Target:
+    """The target with the hostile secrets, and an outputs folder of the test's own: read
+    again and again while the run holds them, it must hold only this run's files (the
+    session's folder holds every earlier record)."""
+    monkeypatch.setenv("NETZOPS_OUTPUTS", str(tmp_path / "outputs"))
     for name, value in HOSTILE.items():
         monkeypatch.setenv(name, value)
     refs = {name.lower(): SecretRef(env=name) for name in HOSTILE}
