@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,15 +42,19 @@ def clean_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def clone(tmp_path: Path) -> Path:
-    """A git clone of this repository whose sandbox files equal this working tree's."""
+def clone(tmp_path: Path) -> Iterator[Path]:
+    """A git clone of this repository whose sandbox files equal this working tree's; its
+    warm kernel server (started by its `make demo`) is stopped afterwards."""
     where = tmp_path / "other"
     sh("git", "clone", "-q", str(ROOT), str(where))
     tracked = sh("git", "-C", str(ROOT), "ls-files", "sandbox").split()
     for rel in tracked:
         if (ROOT / rel).is_file():
             shutil.copy2(ROOT / rel, where / rel)
-    return where
+    yield where
+    own = where / ".venv" / "bin" / "netzops"
+    if own.exists():
+        subprocess.run([str(own), "kernels", "stop"], cwd=where, env=clean_env(), check=False)
 
 
 def test_second_clone_make_demo_leaves_the_stack_alone(sandbox: Target, clone: Path) -> None:
