@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,48 +18,13 @@ from playwright.sync_api import Page, sync_playwright
 
 from netzops.runner import ledger
 from tests.conftest import ROOT
-
-TOKEN = "netzops-test-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.notebooks.labserver import TOKEN, jupyter_lab, wait_for
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "jupyter"),
-            "lab",
-            "--no-browser",
-            "--allow-root",
-            f"--ServerApp.port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={TOKEN}",
-            f"--ServerApp.root_dir={ROOT / 'notebooks'}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/api/status", params={"token": TOKEN}).is_success:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError("JupyterLab did not start within 60 s")
+    with jupyter_lab(f"--ServerApp.root_dir={ROOT / 'notebooks'}") as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def test_lab_opens_a_runbook_source_as_a_notebook(lab: str) -> None:
@@ -101,56 +64,23 @@ def session_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     lab.install()
     outputs = ROOT / "outputs" / f"lab-test-{uuid.uuid4().hex[:8]}"
     outputs.mkdir(parents=True)
-    port = _free_port()
     env = {
         **os.environ,
         "NETZOPS_OUTPUTS": str(outputs),
         "NETZOPS_ROOT": str(ROOT),
         "NETZOPS_SESSION_SAVE_S": "0",  # a snapshot after every cell
     }
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "jupyter"),
-            "lab",
-            "--no-browser",
-            "--allow-root",
-            f"--ServerApp.port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={TOKEN}",
-            f"--ServerApp.root_dir={ROOT}",
-            "--ServerApp.contents_manager_class=netzops.runner.lab.ContentsManager",
-            "--LabApp.expose_app_in_browser=True",
-            f"--LabApp.workspaces_dir={tmp_path_factory.mktemp('workspaces')}",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    flags = (
+        f"--ServerApp.root_dir={ROOT}",
+        "--ServerApp.contents_manager_class=netzops.runner.lab.ContentsManager",
+        "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.workspaces_dir={tmp_path_factory.mktemp('workspaces')}",
     )
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: _answers(url), 60, "JupyterLab did not start")
-        yield url, outputs
+        with jupyter_lab(*flags, env=env) as url:
+            yield url, outputs
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         shutil.rmtree(outputs, ignore_errors=True)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/status", params={"token": TOKEN}).is_success
-    except httpx.HTTPError:
-        return False
-
-
-def _wait(condition: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"{what} within {seconds:g} s")
 
 
 def _open_session(page: Page, url: str, query: str) -> None:
@@ -224,7 +154,7 @@ def test_a_lab_session_is_an_interactive_record(session_lab: tuple[str, Path]) -
     def recorded() -> list[dict[str, Any]]:
         return [e for e in _entries(outputs) if e.get("interactive") and e.get("files")]
 
-    entry = _wait(recorded, 30, "no interactive record in the ledger")[-1]
+    entry = wait_for(recorded, 30, "no interactive record in the ledger")[-1]
     _shut_down_kernels(url)
     assert entry["notebook"] == "service-status" and entry["target"] == "sandbox"
     record = outputs / next(f for f in entry["files"] if f.endswith(".ipynb"))
@@ -264,7 +194,7 @@ def test_confirming_a_dry_run_in_lab_runs_it_through_the_guard(
             run = page.locator("button.widget-button:text-is('Run')")
             typed.fill("production")
             run.click()
-            _wait(
+            wait_for(
                 lambda: [a for a in _actions(outputs) if "typed 'production'" in a["outcome"]],
                 30,
                 "the wrong name was not refused and audited",
@@ -272,7 +202,7 @@ def test_confirming_a_dry_run_in_lab_runs_it_through_the_guard(
             page.wait_for_selector("text=— refused", timeout=30_000)
             typed.fill("sandbox")
             run.click()
-            done = _wait(
+            done = wait_for(
                 lambda: [
                     a
                     for a in _actions(outputs)

@@ -16,11 +16,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,31 +28,7 @@ from jupyter_core.paths import jupyter_runtime_dir
 
 from netzops.runner import kernels, lab, ledger
 from tests.conftest import ROOT
-
-TOKEN = "netzops-shutdown-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(condition: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {seconds:g} s")
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/status", params={"token": TOKEN}).is_success
-    except httpx.HTTPError:
-        return False
+from tests.notebooks.labserver import TOKEN, jupyter_lab
 
 
 @pytest.fixture(scope="module")
@@ -65,31 +38,14 @@ def plain_lab() -> Iterator[tuple[httpx.Client, Path]]:
     lab.install()  # what `make bootstrap` and `make lab` run
     outputs = ROOT / "outputs" / f"lab-shutdown-test-{uuid.uuid4().hex[:8]}"
     outputs.mkdir(parents=True)
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "NETZOPS_ROOT"}
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "jupyter"),
-            "lab",
-            "--no-browser",
-            "--allow-root",
-            f"--ServerApp.port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={TOKEN}",
-        ],
-        cwd=ROOT,
-        env={**env, "NETZOPS_OUTPUTS": str(outputs)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: _answers(url), 60, "JupyterLab did not start")
-        with httpx.Client(base_url=url, params={"token": TOKEN}, timeout=120) as client:
+        with (
+            jupyter_lab(cwd=ROOT, env={**env, "NETZOPS_OUTPUTS": str(outputs)}) as url,
+            httpx.Client(base_url=url, params={"token": TOKEN}, timeout=120) as client,
+        ):
             yield client, outputs
     finally:
-        server.terminate()
-        server.wait(timeout=60)
         shutil.rmtree(outputs, ignore_errors=True)
 
 
