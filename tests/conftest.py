@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from netzops.sandbox import stack, traffic
 from netzops.targets import Target, load_target
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +28,18 @@ def sh(*args: str, check: bool = True, input: str | None = None, timeout: float 
     if check and done.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr[-2000:]}")
     return done.stdout
+
+
+def wait_for(condition: Callable[[], T | None], seconds: float, what: str) -> T:
+    """The first truthy value of `condition()`, polled every 0.2 s for up to `seconds`;
+    AssertionError naming `what` after that."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"{what} within {seconds:g} s")
 
 
 def psql_command(

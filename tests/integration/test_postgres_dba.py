@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import TypeVar
@@ -17,20 +16,14 @@ from netzops import postgres
 from netzops.findings import Priority
 from netzops.results import Result
 from netzops.targets import Target
-from tests.conftest import psql, psql_command, sh
+from tests.conftest import psql, psql_command, sh, wait_for
 
 T = TypeVar("T")
 BLOCK = 8192
 
 
 def until(probe: Callable[[], T | None], what: str, seconds: float = 20.0) -> T:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {seconds:g} s: {what}")
+    return wait_for(probe, seconds, f"not: {what}")
 
 
 def firing(call: Callable[[], Result], what: str, seconds: float = 20.0) -> Result:

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_for
 
 TOKEN = "netzops-test-token"
-
-
-def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
-    """The first truthy value of `condition()` within `seconds` (AssertionError naming `what`)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {seconds:g} s")
 
 
 def _answers(url: str) -> bool:

@@ -17,8 +17,8 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from netzops.runner import ledger
-from tests.conftest import ROOT
-from tests.notebooks.labserver import TOKEN, jupyter_lab, wait_for
+from tests.conftest import ROOT, wait_for
+from tests.notebooks.labserver import TOKEN, jupyter_lab
 
 
 @pytest.fixture(scope="module")
