@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import psql
+from tests.conftest import psql, wait_for
 from tests.notebooks.helpers import Record, run
 
 SEQUENCE = "public.zz12_seq_id_seq"
@@ -33,7 +33,13 @@ def dangers() -> Iterator[None]:
     psql(f"SELECT pg_create_physical_replication_slot('{SLOT}', true)")
     psql("CREATE TABLE zz12_locked (id int)")
     psql(f"BEGIN; LOCK TABLE zz12_locked IN ACCESS EXCLUSIVE MODE; PREPARE TRANSACTION '{GID}'")
+    # the check's threshold is an age of 1 s (check_postgres `prepared_txns`): a run that
+    # starts sooner rightly finds nothing yet, so wait for the server to say it is older
+    older = (
+        f"SELECT now() - prepared >= interval '1.5 s' FROM pg_prepared_xacts WHERE gid = '{GID}'"
+    )
     try:
+        wait_for(lambda: psql(older) == "t", 10, "the prepared transaction 1.5 s old")
         yield
     finally:
         psql(f"ROLLBACK PREPARED '{GID}'")
