@@ -4,6 +4,8 @@ the record.
     notebooks   the runbook notebooks (jupytext py:percent sources) and their catalog
     parameters  the typed parameters cell, parameter files and `-p` assignments
     kernels     the `netzops` kernelspec and the pool of warm kernels
+    resident    the resident warm kernel server (`netzops kernels start`); `handover` hands
+                it a whole `netzops run`, which `forked_run` runs in a fork of the server
     engine      the papermill engine that runs a notebook on a warm kernel
     execution   one run: validate, execute with papermill, write the record, append the ledger
     records     executed notebook → scrubbed .ipynb, HTML and side-car JSON

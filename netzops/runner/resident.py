@@ -20,15 +20,18 @@ or virtualenv never gets kernels with this one's code. Safety:
       netzops package (data: thresholds, SQL), has changed since (a `git pull`, a `pip
       install`); if one has it answers "stale", the runner falls back to a fresh kernel, and
       the server re-executes itself with the new code.
+It also runs whole `netzops run` commands handed over by the program (`runner.handover`,
+`runner.forked_run`): the child has the runner imported and its templates compiled.
 Protocol: one JSON line each way per connection, {"argv", "env", "cwd", "executable",
-"nice"} → {"pid"} or {"error"}; {"ping": true} → {"pid", "started", "executable", "root"}.
+"nice"} → {"pid"} or {"error"}; {"run", "env", "cwd", "umask", "executable", "nice"} with
+stdin, stdout and stderr attached → {"pid"} then {"exit"}, or {"error"};
+{"ping": true} → {"pid", "started", "executable", "root"}.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import signal
@@ -44,31 +47,28 @@ from typing import Any
 
 from jupyter_client.connect import KernelConnectionInfo
 
+from netzops.runner import forked_run
 from netzops.runner.forkserver import Forked, ForkProvisioner
+from netzops.runner.handover import (
+    CONNECT_TIMEOUT_S,
+    ENV,
+    ROOT,
+    connect,
+    enabled,
+    exchange,
+    request_for,
+    send,
+    socket_path,
+    state_dir,
+)
 
-ENV = "NETZOPS_KERNEL_SERVER"  # "off": never use a resident server (always a fresh kernel)
-CONNECT_TIMEOUT_S = 2.0  # a server that does not answer a fork this fast is not used
+__all__ = ["ENV", "enabled", "lease", "socket_path", "start", "state_dir", "status", "stop"]
+
 WAIT_S = 60.0  # how long `start` waits for a new server's imports
 NICE = 10  # the server's own priority while it imports (kernels.NICE; not imported: light)
 CHECK_EVERY_S = 30.0  # an idle server checks its module files this often (re-exec if stale)
 IDLE_EXIT_S = 24 * 3600.0  # a server nobody asked for a day ends (a removed clone's, say)
-ROOT = str(Path(__file__).resolve().parent.parent)  # the netzops package this server serves
 MODULE = "netzops.runner.resident"
-
-
-def state_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "netzops" / "kernels"
-
-
-def socket_path() -> Path:
-    """The socket of this interpreter's and checkout's server (short: unix paths ≤ 107)."""
-    key = hashlib.sha256(f"{os.path.realpath(sys.executable)}\n{ROOT}".encode()).hexdigest()
-    return state_dir() / f"{key[:12]}.sock"
-
-
-def enabled() -> bool:
-    return os.environ.get(ENV, "").lower() not in ("off", "0", "no", "false")
 
 
 @dataclass(frozen=True)
@@ -79,35 +79,12 @@ class Status:
     socket: str
 
 
-def _exchange(sock: socket.socket, request: dict[str, Any]) -> dict[str, Any]:
-    sock.sendall((json.dumps(request) + "\n").encode())
-    reply = b""
-    while not reply.endswith(b"\n"):
-        part = sock.recv(65536)
-        if not part:
-            raise ConnectionError("the kernel server closed the connection")
-        reply += part
-    answer: dict[str, Any] = json.loads(reply)
-    return answer
-
-
-def _connect(path: Path, timeout: float = CONNECT_TIMEOUT_S) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(str(path))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
 def status() -> Status:
     """Whether this checkout's server answers, and its pid and start time."""
     path = socket_path()
     try:
-        with contextlib.closing(_connect(path)) as sock:
-            answer = _exchange(sock, {"ping": True})
+        with contextlib.closing(connect(path)) as sock:
+            answer = exchange(sock, {"ping": True})
     except (OSError, ValueError):
         return Status(False, None, None, str(path))
     return Status(True, int(answer["pid"]), str(answer["started"]), str(path))
@@ -183,18 +160,11 @@ def lease(argv: list[str], env: dict[str, str], cwd: str) -> Leased | None:
     if not enabled():
         return None
     try:
-        sock = _connect(socket_path())
+        sock = connect(socket_path())
     except OSError:
         return None
-    request = {
-        "argv": argv,
-        "env": env,
-        "cwd": cwd,
-        "executable": os.path.realpath(sys.executable),
-        "nice": os.nice(0),
-    }
     try:
-        answer = _exchange(sock, request)
+        answer = exchange(sock, {**request_for(argv=argv), "env": env, "cwd": cwd})
     except (OSError, ValueError):
         sock.close()
         return None
@@ -306,18 +276,29 @@ def _child(conn: socket.socket, request: dict[str, Any], inherited: list[Any]) -
 
 def _answer(conn: socket.socket, reply: dict[str, Any]) -> None:
     with contextlib.suppress(OSError):
-        conn.sendall((json.dumps(reply) + "\n").encode())
+        send(conn, reply)
 
 
-def _read(conn: socket.socket) -> dict[str, Any]:
-    data = b""
-    while not data.endswith(b"\n") and len(data) < 4 << 20:
+def _read(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    """One request and the file descriptors sent with it (a run's stdin, stdout, stderr)."""
+    data, fds, _, _ = socket.recv_fds(conn, 65536, 3)
+    while data and not data.endswith(b"\n") and len(data) < 4 << 20:
         part = conn.recv(65536)
         if not part:
             break
         data += part
-    request: dict[str, Any] = json.loads(data)
-    return request
+    try:
+        request: dict[str, Any] = json.loads(data)
+    except ValueError:
+        _close(fds)
+        raise
+    return request, fds
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 def _handle(
@@ -328,7 +309,21 @@ def _handle(
     if _peer_uid(conn) != os.getuid():
         _answer(conn, {"error": "another user"})
         return True
-    request = _read(conn)
+    request, fds = _read(conn)
+    try:
+        return _serve(conn, request, fds, snapshot, started, inherited)
+    finally:
+        _close(fds)  # the child has its own copies
+
+
+def _serve(
+    conn: socket.socket,
+    request: dict[str, Any],
+    fds: list[int],
+    snapshot: dict[str, int],
+    started: str,
+    inherited: list[Any],
+) -> bool:
     if request.get("ping"):
         me = os.path.realpath(sys.executable)
         _answer(conn, {"pid": os.getpid(), "started": started, "executable": me, "root": ROOT})
@@ -339,10 +334,14 @@ def _handle(
     if _stale(snapshot):
         _answer(conn, {"error": "stale"})
         return False
+    run = "run" in request
     pid = os.fork()
     if pid == 0:
+        if run:  # a whole `netzops run`: the child answers with its pid and exit status
+            forked_run.become_run(conn, request, fds, inherited)
         _child(conn, request, inherited)
-    _answer(conn, {"pid": pid})
+    if not run:
+        _answer(conn, {"pid": pid})
     return True
 
 
@@ -360,6 +359,7 @@ def _warm() -> None:
         # imports it itself and meets the same error a fresh kernel would
         with contextlib.suppress(Exception):
             __import__(name)
+    forked_run.warm()
 
 
 def serve(path: Path) -> None:

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,22 +17,6 @@ import pytest
 from netzops.runner import kernels, resident
 
 DEADLINE_S = 60.0
-
-
-@pytest.fixture()
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[resident.Status]:
-    """A server of our own, under a private state folder (short: unix socket paths)."""
-    state = tmp_path_factory.mktemp("st")
-    old = os.environ.get("XDG_STATE_HOME")
-    os.environ["XDG_STATE_HOME"] = str(state)
-    try:
-        yield resident.start()
-    finally:
-        resident.stop()
-        if old is None:
-            os.environ.pop("XDG_STATE_HOME", None)
-        else:
-            os.environ["XDG_STATE_HOME"] = old
 
 
 def _gone(pid: int) -> bool:
