@@ -18,6 +18,7 @@ import random
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -56,6 +57,19 @@ def warm() -> None:
         records.exporter().from_notebook_node(v4.new_notebook(cells=[cell]))
 
 
+def refusal(request: dict[str, Any]) -> str | None:
+    """Why the server cannot run this command as the caller's own process would, or None.
+    Settings read while an interpreter starts (PYTHONPATH, PYTHONWARNINGS, PYTHONHASHSEED,
+    sitecustomize on the path, …) cannot be taken on by a fork: such a caller runs it."""
+    mine, theirs = _startup_settings(os.environ), _startup_settings(request.get("env", {}))
+    differ = sorted(k for k in {*mine, *theirs} if mine.get(k) != theirs.get(k))
+    return f"interpreter settings differ: {', '.join(differ)}" if differ else None
+
+
+def _startup_settings(env: Any) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith("PYTHON")}
+
+
 def become_run(
     conn: socket.socket, request: dict[str, Any], fds: list[int], inherited: list[Any]
 ) -> NoReturn:
@@ -75,6 +89,7 @@ def become_run(
         os.environ.clear()
         os.environ.update(request["env"])
         time.tzset()  # TZ as the caller has it
+        tempfile.tempdir = None  # TMPDIR as the caller has it (the server's is cached)
         random.seed()  # not the server's sequence, shared by every fork
         os.chdir(request["cwd"])
         _take_terminal(fds)

@@ -335,6 +335,10 @@ def _serve(
         _answer(conn, {"error": "stale"})
         return False
     run = "run" in request
+    refused = forked_run.refusal(request) if run else None
+    if refused:
+        _answer(conn, {"error": refused})
+        return True
     pid = os.fork()
     if pid == 0:
         if run:  # a whole `netzops run`: the child answers with its pid and exit status

@@ -107,6 +107,32 @@ def test_the_run_happens_in_a_fork_of_the_server(
     assert (tmp_path / "outputs" / "ledger.jsonl").read_text().count("\n") == 1
 
 
+def test_a_caller_with_other_interpreter_settings_runs_it_itself(
+    server: resident.Status, project: dict[str, str], tmp_path: Path
+) -> None:
+    """PYTHONPATH (a sitecustomize), PYTHONWARNINGS, …: read at interpreter start, which a
+    fork of the server cannot take on; the server refuses and the caller runs it."""
+    flag = tmp_path / "go"
+    proc = subprocess.Popen(
+        [NETZOPS, "run", "waits", "-p", f"flag={flag}"],
+        env={**project, "PYTHONWARNINGS": "default"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: list((tmp_path / "outputs").rglob("*-waits.ipynb")), 60, "a record")
+        assert _runner_of(server.pid or 0, proc.pid) is None
+        assert "zmq" in Path(f"/proc/{proc.pid}/maps").read_text()
+        flag.touch()
+        _, err = proc.communicate(timeout=120)
+    finally:
+        flag.touch()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+
+
 def test_output_and_exit_status_are_those_of_a_run_in_its_own_process(
     server: resident.Status, project: dict[str, str]
 ) -> None:
