@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 
 from netzops.sandbox import stack, traffic
@@ -87,3 +88,39 @@ def sandbox(target: Target) -> Target:
     tally = traffic.generate(target.http.frontend_url, seconds=6, verify=False, seed=7)
     assert tally.requests > 50 and tally.errors == 0
     return target
+
+
+def _session_keys(target: Target) -> list[str]:
+    """`redis-cli --scan --pattern 'session:*'` in the sandbox Redis (password by environment)."""
+    env = {**os.environ, "REDISCLI_AUTH": target.secret("redis_password")}
+    command = ["docker", "exec", "-e", "REDISCLI_AUTH", "netzwaechter-redis", "redis-cli"]
+    done = subprocess.run(
+        [*command, "--no-auth-warning", "--scan", "--pattern", "session:*"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    return done.stdout.split()
+
+
+@pytest.fixture(scope="module")
+def session_keys(sandbox: Target) -> list[str]:
+    """At least one app session key (`session:*`, TTL 1 h) in the sandbox Redis, as
+    redis-cli scans them: when none is left (flushed, expired), a seeded user logs in
+    through the frontend and this waits until redis-cli sees its key."""
+    keys = _session_keys(sandbox)
+    if keys:
+        return keys
+    with httpx.Client(base_url=sandbox.http.frontend_url, verify=False, timeout=10) as http:
+        reply = http.post("/api/login", json={"username": "viewer1", "password": traffic.PASSWORD})
+    assert reply.status_code == 200, reply.text[:200]
+    key = f"session:{reply.json()['session']}"
+
+    def listed() -> list[str] | None:
+        found = _session_keys(sandbox)
+        return found if key in found else None
+
+    return wait_for(listed, 30, f"redis-cli --scan to list {key}")
