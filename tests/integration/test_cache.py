@@ -6,6 +6,7 @@ session keys are only read.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -21,6 +22,7 @@ from netzops import cache
 from netzops.findings import Priority
 from netzops.secrets import MASK
 from netzops.targets import Target
+from tests.conftest import wait_for
 
 REDIS = "netzwaechter-redis"
 MEMORY_SLACK = 64 * 1024  # bytes: each connection holds a query (~20 KB) and reply (16 KB) buffer
@@ -145,21 +147,34 @@ def test_hit_rate_is_the_delta_of_two_samples(
 def test_stats_sleeps_between_samples(client: redis.Redis, target: Target, prefix: str) -> None:
     other = cache.connect(target)
     other.set(f"{prefix}:k", "v")
+    stop, looked_up = threading.Event(), threading.Event()
 
-    def lookups() -> None:
-        time.sleep(0.3)
-        for i in range(5):
+    def lookups() -> None:  # one hit and one miss every 50 ms, before, during and after
+        while not stop.is_set():
             other.get(f"{prefix}:k")
-            other.get(f"{prefix}:none{i}")
+            other.get(f"{prefix}:none")
+            looked_up.set()
+            time.sleep(0.05)
 
     thread = threading.Thread(target=lookups)
     thread.start()
-    result = cache.stats(client, interval_s=1.0)
-    thread.join()
+    try:
+        assert looked_up.wait(30), "the lookup thread did not start"
+        cli_before = _stats(target)
+        result = cache.stats(client, interval_s=2.0)
+        cli_after = _stats(target)
+    finally:
+        stop.set()
+        thread.join()
     row = result.rows[0]
-    assert 0.95 <= row["interval_s"] < 1.5
-    assert row["hits"] >= 5 and row["misses"] >= 5
-    assert result.metrics["redis.ops_per_sec"] >= 10 / row["interval_s"] * 0.9
+    assert 1.95 <= row["interval_s"] < 4  # the 2 s sleep plus a few round trips
+    # the lookups ran throughout: a 2 s window holds several of each, and no more than
+    # redis-cli counted around it
+    assert 5 <= row["hits"] <= cli_after[0] - cli_before[0]
+    assert 5 <= row["misses"] <= cli_after[1] - cli_before[1]
+    # every lookup is a command: the rate covers at least the hits and misses
+    ops = result.metrics["redis.ops_per_sec"] * row["interval_s"]
+    assert ops >= (row["hits"] + row["misses"]) * 0.99
 
 
 def _cli_clients(target: Target) -> list[str]:
@@ -181,31 +196,45 @@ def test_clients_match_client_list(client: redis.Redis, target: Target) -> None:
     assert result.metrics["redis.clients.blocked"] == sum("b" in f for f in flags)
 
 
-def test_session_key_count_matches_redis_cli_scan(client: redis.Redis, target: Target) -> None:
+def test_session_key_count_matches_redis_cli_scan(
+    client: redis.Redis, target: Target, session_keys: list[str]
+) -> None:
     before = scan_count(target, "session:*")
+    started = time.monotonic()
     result = cache.keys(client, "session:*", sample=5)
+    names = [row["key"] for row in result.rows]
+    cli_ttls = [
+        int(t) for t in redis_cli(target, input="".join(f"TTL {n}\n" for n in names)).split()
+    ]
+    elapsed = time.monotonic() - started  # the library's and redis-cli's TTLs lie in it
     after = scan_count(target, "session:*")
     count = result.metrics["redis.keys.count"]
     assert min(before, after) <= count <= max(before, after)
-    assert count > 0  # the session fixture's traffic logged users in
-    assert len(result.rows) == min(5, count)
-    for row in result.rows:
+    assert count > 0  # session_keys made sure of one
+    assert len(result.rows) == min(5, count) and len(cli_ttls) == len(names)
+    for row, cli_ttl in zip(result.rows, cli_ttls, strict=True):
         assert row["key"].startswith("session:")
-        cli_ttl = int(redis_cli(target, "TTL", row["key"]))
-        assert row["ttl_s"] is not None and abs(row["ttl_s"] - cli_ttl) <= 2
+        assert row["ttl_s"] is not None
+        if cli_ttl == -2:  # expired after the library read it
+            assert row["ttl_s"] <= math.ceil(elapsed) + 1
+        else:  # the TTL only falls (nothing refreshes sessions here), by at most elapsed
+            assert 0 <= row["ttl_s"] - cli_ttl <= math.ceil(elapsed) + 1, (row, cli_ttl, elapsed)
 
 
 def test_keys_ttl_statistics(client: redis.Redis, target: Target, prefix: str) -> None:
-    for i in range(3):
-        redis_cli(target, "SET", f"{prefix}:ttl{i}", "v", "EX", str(100 + i))
-    for i in range(2):
-        redis_cli(target, "SET", f"{prefix}:keep{i}", "v")
+    writes = "".join(f"SET {prefix}:ttl{i} v EX {100 + i}\n" for i in range(3))
+    writes += "".join(f"SET {prefix}:keep{i} v\n" for i in range(2))
+    started = time.monotonic()
+    assert redis_cli(target, input=writes).split() == ["OK"] * 5
     result = cache.keys(client, f"{prefix}:*", sample=10)
+    # from before the writes to after the library's TTLs: a TTL (rounded to seconds by
+    # Redis) fell by at most that, plus 1 s for the rounding and the ms clocks
+    fell = math.ceil(time.monotonic() - started) + 1
     assert result.metrics["redis.keys.count"] == scan_count(target, f"{prefix}:*") == 5
     assert result.metrics["redis.keys.with_ttl"] == 3
     assert result.metrics["redis.keys.without_ttl"] == 2
-    assert 98 <= result.metrics["redis.keys.ttl_min_s"] <= 100
-    assert 100 <= result.metrics["redis.keys.ttl_max_s"] <= 102
+    assert 100 - fell <= result.metrics["redis.keys.ttl_min_s"] <= 100
+    assert 102 - fell <= result.metrics["redis.keys.ttl_max_s"] <= 102
     assert sorted(r["ttl_s"] is None for r in result.rows) == [False] * 3 + [True] * 2
 
 
@@ -216,15 +245,14 @@ def _monitoring(target: Target) -> bool:
 def test_monitor_counts_commands_of_a_second_client(
     client: redis.Redis, target: Target, prefix: str
 ) -> None:
+    window = 10.0  # s: room for a slow start of MONITOR and of the commands below
     results = []
     watcher = threading.Thread(
-        target=lambda: results.append(cache.monitor(client, max_commands=10_000, seconds=3.0))
+        target=lambda: results.append(cache.monitor(client, max_commands=10_000, seconds=window))
     )
     started = time.monotonic()
     watcher.start()
-    deadline = time.monotonic() + 2
-    while not _monitoring(target):
-        assert time.monotonic() < deadline, "MONITOR did not start"
+    wait_for(lambda: _monitoring(target), 30, "CLIENT LIST to show the MONITOR client")
     other = cache.connect(target)
     for _ in range(5):
         other.echo(f"{prefix}-echo")
@@ -232,8 +260,11 @@ def test_monitor_counts_commands_of_a_second_client(
         other.get(f"{prefix}:absent")
     other.set(f"{prefix}:value", "private-session-data")
     other.execute_command("AUTH", target.secret("redis_password"))  # type: ignore[no-untyped-call]
-    watcher.join()
-    assert time.monotonic() - started < 3.0 + 1.0
+    sent = time.monotonic() - started
+    assert sent < window - 1, f"the commands took {sent:.1f} s: too late for the window"
+    watcher.join(timeout=window + 30)
+    elapsed = time.monotonic() - started
+    assert not watcher.is_alive() and elapsed < window + 5  # stops at the end of its window
     result = results[0]
     rows = {r["command"]: r for r in result.rows}
     assert rows["echo"]["count"] >= 5 and rows["get"]["count"] >= 4
@@ -242,7 +273,7 @@ def test_monitor_counts_commands_of_a_second_client(
     assert "private-session-data" not in str(result.to_json())
     assert target.secret("redis_password") not in str(result.to_json())
     assert result.metrics["redis.monitor.commands"] == sum(r["count"] for r in result.rows)
-    assert 2.9 <= result.metrics["redis.monitor.seconds"] <= 3.5
+    assert window - 0.05 <= result.metrics["redis.monitor.seconds"] <= elapsed
 
 
 def test_monitor_stops_after_max_commands(client: redis.Redis, target: Target) -> None:
