@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
+
+import httpx
 
 from netzops import containers
 from netzops.targets import Target
-from tests.conftest import psql, sh
+from tests.conftest import psql, sh, wait_for
+from tests.notebooks.helpers import backend_faults
 
 RUNBOOK_NAMES = {"netzwaechter-frontend", "netzwaechter-postgres", "netzwaechter-redis"}
 
@@ -62,7 +66,7 @@ def test_postgres_holds_seed_and_statement_statistics() -> None:
     assert psql("SHOW log_min_duration_statement") == "200ms"
 
 
-def test_redis_holds_sessions(target: Target) -> None:
+def test_redis_holds_sessions(target: Target, session_keys: list[str]) -> None:
     keys = sh(
         "docker",
         "exec",
@@ -78,11 +82,30 @@ def test_redis_holds_sessions(target: Target) -> None:
 
 
 def test_backend_logs_hold_failed_logins_and_slow_queries() -> None:
-    name = next(n for n in _docker_ps() if "backend" in n)
-    logs = sh("docker", "logs", name)
-    assert "failed login user=" in logs
-    assert "slow query duration_ms=" in logs
-    assert "request method=GET path=/api/users status=200" in logs
+    """Each replica gets a failed login, a query slowed past its 200 ms bar (the
+    slow-query fault: 400 ms of pg_sleep) and a GET /api/users; then its log since then
+    shows them."""
+    since = f"{time.time() - 1:.3f}"  # docker logs --since: epoch seconds, same host clock
+    with backend_faults(slow_query_ms=400) as urls, httpx.Client(timeout=30) as http:
+        for url in urls:
+            login = {"username": "admin", "password": "wrong"}
+            assert http.post(f"{url}/api/login", json=login).status_code == 401
+            assert http.get(f"{url}/api/sites").status_code == 200
+            assert http.get(f"{url}/api/users").status_code == 200
+    names = [n for n in _docker_ps() if "backend" in n]
+    assert len(names) == len(urls)
+    wanted = (
+        "failed login user=",
+        "slow query duration_ms=",
+        "request method=GET path=/api/users status=200",
+    )
+    for name in names:
+
+        def logged(name: str = name) -> bool:
+            logs = sh("docker", "logs", "--since", since, name)
+            return all(line in logs for line in wanted)
+
+        wait_for(logged, 30, f"docker logs {name} to show {wanted}")
 
 
 def test_frontend_access_log_has_request_and_upstream_times() -> None:
