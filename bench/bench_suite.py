@@ -128,7 +128,7 @@ def machinery(rounds: int, count: int) -> None:
     print(f"  (resident kernel server pid {server.pid}: `netzops kernels start`)")
     for label, value in (
         ("netzops run, fresh kernel", median(cli_fresh)),
-        ("netzops run, kernel from the server", median(cli)),
+        ("netzops run, handed to the server", median(cli)),
         ("execute(), fresh kernel", one),
         ("execute(), kernel from the server", median(forked)),
         (f"warm pool, serial, per notebook ({count})", serial),

@@ -386,17 +386,8 @@ main.add_lazy(
 
 
 def program() -> None:
-    """The `netzops` program: a `run` is handed to this checkout's resident server when one
-    answers (`runner.handover`: its imports are done); else start-up costs are declined
-    (`_startup`) and the command line runs here."""
-    if sys.argv[1:2] == ["run"]:
-        from netzops.runner.handover import hand_over
-
-        code = hand_over(sys.argv[1:])
-        if code is not None:
-            sys.exit(code)
-    _startup.decline()
-    main()
+    """The `netzops` program (`_startup.program`: a `run` may be handed over first)."""
+    _startup.program()
 
 
 if __name__ == "__main__":  # pragma: no cover
