@@ -120,10 +120,14 @@ def test_memory_against_maxmemory(throwaway: tuple[str, Target]) -> None:
 
 def test_policy_notes_with_maxmemory_and_without_config_file(throwaway: tuple[str, Target]) -> None:
     name, spare = throwaway
+    limit = 64 * 1024 * 1024  # bytes: far above the few MB the throwaway holds
+    redis_cli(None, "CONFIG", "SET", "maxmemory", str(limit), container=name)
+    assert redis_cli(None, "CONFIG", "GET", "maxmemory", container=name).split()[1] == str(limit)
     client = cache.connect(spare)
     dry = cache.set_maxmemory_policy(client, "allkeys-lfu")
     notes = " ".join(dry.notes)
-    assert "maxmemory is 0" not in notes  # the limit was set by the test above
+    assert "maxmemory is 0" not in notes  # the limit set just above
+    assert dry.actions[0]["details"]["maxmemory"] == limit  # as the plan read it
     assert "CONFIG REWRITE is not available: the server runs without a config file" in notes
     confirm = dry.notes[0].rsplit(" ", 1)[1]
     cache.set_maxmemory_policy(client, "allkeys-lfu", confirm=confirm)
