@@ -60,10 +60,28 @@ class Finding:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
         """A finding as `to_dict` wrote it; keys this version does not know (a record from a
-        newer netzops) are left out, not an error that loses the whole record."""
+        newer netzops) are left out, not an error that loses the whole record, and missing
+        texts are empty. ValueError when its priority is missing or not P0–P3."""
+        if not isinstance(data, dict) or "priority" not in data:
+            raise ValueError(f"a finding without a priority: {str(data)[:200]}")
         known = {f.name for f in fields(cls)}
         kept = {k: v for k, v in data.items() if k in known}
-        return cls(**{**kept, "priority": Priority.parse(str(data["priority"]))})
+        texts = {k: str(kept.get(k) or "") for k in ("check", "subject", "summary")}
+        return cls(**{**kept, **texts, "priority": Priority.parse(str(data["priority"]))})
+
+    @classmethod
+    def read_all(cls, items: Any, where: str) -> list[Finding]:
+        """The findings of a record's side-car or output (`items`: its list); one that
+        cannot be read becomes a P2 finding of check "record" about `where` saying so
+        (a record that cannot be read fully needs a look; nothing is dropped silently)."""
+        found = []
+        for item in items if isinstance(items, list) else [items]:
+            try:
+                found.append(cls.from_dict(item))
+            except (ValueError, TypeError) as exc:
+                why = f"a finding of this record cannot be read: {exc}"[:240]
+                found.append(cls("record", where, Priority.P2, why))
+        return found
 
 
 def worst(findings: list[Finding]) -> Priority | None:

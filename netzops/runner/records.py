@@ -49,7 +49,7 @@ def collect(nb: Any) -> Collected:
                     "rows": rows[:ROWS_KEPT],
                 }
             )
-            found.findings += [Finding.from_dict(f) for f in data.get("findings", [])]
+            found.findings += Finding.read_all(data.get("findings", []), str(data["check"]))
             found.metrics.update(data.get("metrics", {}))
             found.actions += data.get("actions", [])
     return found

@@ -89,7 +89,7 @@ class RecordView:
 
     @property
     def findings(self) -> list[Finding]:
-        return [Finding.from_dict(f) for f in self.side.get("findings", [])]
+        return Finding.read_all(self.side.get("findings", []), self.name)
 
     @property
     def metrics(self) -> dict[str, float]:

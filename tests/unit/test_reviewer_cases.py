@@ -92,6 +92,27 @@ def test_finding_from_a_newer_record_keeps_what_this_version_knows(tmp_path: Pat
     assert [f.summary for f in record.findings] == ["memory 85 %"]
 
 
+def test_a_finding_that_cannot_be_read_is_a_finding_about_the_record(tmp_path: Path) -> None:
+    """A side-car edited by hand or cut short: the report still renders, and says so."""
+    findings = [
+        {"check": "redis_memory", "subject": "redis", "summary": "no priority"},
+        {"priority": "P1", "check": "http_health"},  # no subject, no summary
+        {"priority": "P7", "check": "x", "subject": "y", "summary": "z"},
+        "junk",
+    ]
+    side = tmp_path / "090000-alerts.json"
+    side.write_text(json.dumps({"status": "completed", "findings": findings, "metrics": {}}))
+    got = load_record("alerts", "completed", "P1", side).findings
+    assert [(f.check, f.subject, f.priority) for f in got] == [
+        ("record", "alerts", Priority.P2),
+        ("http_health", "", Priority.P1),
+        ("record", "alerts", Priority.P2),
+        ("record", "alerts", Priority.P2),
+    ]
+    assert "without a priority" in got[0].summary and "P7" in got[2].summary
+    assert "junk" in got[3].summary
+
+
 LOG = (
     b"2026-11-30T10:00:00.123456789Z ERROR db \xff\xfe broken \x00 nul\r\n"
     b"2026-11-30T10:00:02-0000 WARN slow query duration: inf ms statement: SELECT 1\n"
