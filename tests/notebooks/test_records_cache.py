@@ -34,7 +34,8 @@ def remove_test_keys() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def deleted() -> Guarded:
+def deleted(session_keys: list[str]) -> Guarded:
+    """The dry and the confirmed run, with at least one session key in Redis (session_keys)."""
     redis_cli(input="".join(f"SET {TEST_KEYS}{i} x EX 600\n" for i in range(KEYS)))
     seen: dict[str, Any] = {
         "before": len(redis_scan(PATTERN)),
@@ -98,7 +99,7 @@ def test_confirmed_run_deletes_exactly_those_keys(deleted: Guarded) -> None:
     assert (action["before"], action["after"]) == (KEYS, 0)
     assert action["outcome"] == f"unlinked {KEYS} of {KEYS} keys"
     assert deleted.seen["after_done"] == 0
-    assert done.metric("redis.keys.count") > 0  # the sessions were not touched
+    assert done.metric("redis.keys.count") > 0  # the sessions (session_keys) were not touched
 
 
 def test_no_test_keys_left(deleted: Guarded) -> None:
