@@ -273,7 +273,8 @@ def test_monitor_counts_commands_of_a_second_client(
     assert "private-session-data" not in str(result.to_json())
     assert target.secret("redis_password") not in str(result.to_json())
     assert result.metrics["redis.monitor.commands"] == sum(r["count"] for r in result.rows)
-    assert window - 0.05 <= result.metrics["redis.monitor.seconds"] <= elapsed
+    # its span is rounded to 10 ms (cache.monitor): within the window and what we waited
+    assert window - 0.05 <= result.metrics["redis.monitor.seconds"] <= elapsed + 0.005
 
 
 def test_monitor_stops_after_max_commands(client: redis.Redis, target: Target) -> None:
