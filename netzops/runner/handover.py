@@ -99,26 +99,40 @@ def request_for(**fields: Any) -> dict[str, Any]:
     }
 
 
-def hand_over(args: list[str]) -> int | None:
-    """Run `netzops ARGS` in a child of this checkout's resident server and return its exit
-    status; None (nothing has run) when no server answers in time or it refuses."""
+def request_fork(
+    request: dict[str, Any], fds: list[int] | None = None
+) -> tuple[socket.socket, int] | None:
+    """Ask this checkout's server to fork for `request` (`request_for`; `fds` sent with
+    it): the open connection and the child's pid, or None when no server answers in time
+    or it refuses (switched off, stale code, another interpreter)."""
     if not enabled():
         return None
     try:
         sock = connect(socket_path())
     except OSError:
         return None
+    try:
+        send(sock, request, fds)
+        answer = receive(sock)
+    except (OSError, ValueError):
+        answer = {}
+    if "pid" not in answer:
+        sock.close()
+        return None
+    return sock, int(answer["pid"])
+
+
+def hand_over(args: list[str]) -> int | None:
+    """Run `netzops ARGS` in a child of this checkout's resident server and return its exit
+    status; None (nothing has run) when no server answers in time or it refuses."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    forked = request_fork(request_for(run=args, umask=umask), [0, 1, 2])
+    if forked is None:
+        return None
+    sock, pid = forked
     with contextlib.closing(sock):
-        umask = os.umask(0o022)
-        os.umask(umask)
-        try:
-            send(sock, request_for(run=args, umask=umask), [0, 1, 2])
-            answer = receive(sock)
-        except (OSError, ValueError):
-            return None
-        if "pid" not in answer:
-            return None
-        return _follow(sock, int(answer["pid"]))
+        return _follow(sock, pid)
 
 
 def _follow(sock: socket.socket, pid: int) -> int:

@@ -57,6 +57,7 @@ from netzops.runner.handover import (
     enabled,
     exchange,
     request_for,
+    request_fork,
     send,
     socket_path,
     state_dir,
@@ -157,22 +158,12 @@ class Leased(Forked):
 def lease(argv: list[str], env: dict[str, str], cwd: str) -> Leased | None:
     """A kernel forked by this checkout's server with these IPKernelApp arguments, or None
     when no server answers in time or it refuses (stale code, another interpreter)."""
-    if not enabled():
+    forked = request_fork({**request_for(argv=argv), "env": env, "cwd": cwd})
+    if forked is None:
         return None
-    try:
-        sock = connect(socket_path())
-    except OSError:
-        return None
-    try:
-        answer = exchange(sock, {**request_for(argv=argv), "env": env, "cwd": cwd})
-    except (OSError, ValueError):
-        sock.close()
-        return None
-    if "pid" not in answer:
-        sock.close()
-        return None
+    sock, pid = forked
     sock.settimeout(None)
-    return Leased(int(answer["pid"]), sock)
+    return Leased(pid, sock)
 
 
 class ResidentProvisioner(ForkProvisioner):
