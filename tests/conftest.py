@@ -90,20 +90,30 @@ def sandbox(target: Target) -> Target:
     return target
 
 
-def _session_keys(target: Target) -> list[str]:
-    """`redis-cli --scan --pattern 'session:*'` in the sandbox Redis (password by environment)."""
-    env = {**os.environ, "REDISCLI_AUTH": target.secret("redis_password")}
-    command = ["docker", "exec", "-e", "REDISCLI_AUTH", "netzwaechter-redis", "redis-cli"]
+def redis_cli(*args: str, input: str | None = None) -> str:
+    """redis-cli in the sandbox container; the password travels in the environment only."""
+    env = {**os.environ, "REDISCLI_AUTH": load_target("sandbox").secret("redis_password")}
     done = subprocess.run(
-        [*command, "--no-auth-warning", "--scan", "--pattern", "session:*"],
+        [
+            "docker",
+            "exec",
+            "-i",
+            "-e",
+            "REDISCLI_AUTH",
+            "netzwaechter-redis",
+            "redis-cli",
+            "--no-auth-warning",
+            *args,
+        ],
         capture_output=True,
         text=True,
+        input=input,
         env=env,
         timeout=60,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-500:]
-    return done.stdout.split()
+    return done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +121,7 @@ def session_keys(sandbox: Target) -> list[str]:
     """At least one app session key (`session:*`, TTL 1 h) in the sandbox Redis, as
     redis-cli scans them: when none is left (flushed, expired), a seeded user logs in
     through the frontend and this waits until redis-cli sees its key."""
-    keys = _session_keys(sandbox)
+    keys = redis_cli("--scan", "--pattern", "session:*").split()
     if keys:
         return keys
     with httpx.Client(base_url=sandbox.http.frontend_url, verify=False, timeout=10) as http:
@@ -120,7 +130,7 @@ def session_keys(sandbox: Target) -> list[str]:
     key = f"session:{reply.json()['session']}"
 
     def listed() -> list[str] | None:
-        found = _session_keys(sandbox)
+        found = redis_cli("--scan", "--pattern", "session:*").split()
         return found if key in found else None
 
     return wait_for(listed, 30, f"redis-cli --scan to list {key}")

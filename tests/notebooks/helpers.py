@@ -26,7 +26,7 @@ from netzops.runner.execution import execute, prepare
 from netzops.runner.parameters import parse_assignments
 from netzops.sandbox import stack
 from netzops.targets import load_target
-from tests.conftest import ROOT, psql, sh
+from tests.conftest import ROOT, psql, redis_cli, sh
 
 NETZOPS = str(ROOT / ".venv" / "bin" / "netzops")
 PROJECT = "netzwaechter"
@@ -149,32 +149,6 @@ def within(value: float, expected: float, tolerance: float) -> bool:
 
 def psql_rows(query: str) -> list[list[str]]:
     return [line.split("|") for line in psql(query).splitlines() if line]
-
-
-def redis_cli(*args: str, input: str | None = None) -> str:
-    """redis-cli in the sandbox container; the password travels in the environment only."""
-    env = {**os.environ, "REDISCLI_AUTH": load_target("sandbox").secret("redis_password")}
-    done = subprocess.run(
-        [
-            "docker",
-            "exec",
-            "-i",
-            "-e",
-            "REDISCLI_AUTH",
-            REDIS,
-            "redis-cli",
-            "--no-auth-warning",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        input=input,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-500:]
-    return done.stdout
 
 
 def redis_scan(pattern: str) -> list[str]:
