@@ -39,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from netzops.logs import files as log_files  # noqa: E402
 from netzops.logs import scan  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -121,6 +122,7 @@ def files(args: argparse.Namespace) -> None:
         "grep -c ERROR": f"grep -c ERROR {log}",
         "wc -l": f"wc -l {log}",
         "netzops logs scan": f"{NETZOPS} logs scan {log} --json",
+        "netzops logs scan -w 1": f"{NETZOPS} logs scan {log} --json --workers 1",
     }
     results = medians(peers, args.rounds)
     ours_s = results["netzops logs scan"][0]
@@ -246,7 +248,7 @@ def engines(args: argparse.Namespace) -> None:
     log = Path(args.dir) / f"backend-{args.engines_mb}mb.log"
     if not log.exists() or log.stat().st_size < args.engines_mb << 20:
         generate(log, args.engines_mb)
-    chunks = list(scan.whole_lines(scan.file_chunks(log)))
+    chunks = list(scan.whole_lines(log_files.file_chunks(log)))
     mb = sum(map(len, chunks)) / 2**20
     cases: dict[str, Callable[[list[bytes]], Counts]] = {
         "hyperscan (netzops default)": with_engine(scan.find_hyperscan),

@@ -22,11 +22,23 @@ def logs() -> None:
 @click.option("--since", help="only lines at or after this time (RFC 3339, Unix seconds, 1h30m)")
 @click.option("--until", help="only lines before this time (same grammar)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object (raw numbers)")
-def scan(paths: tuple[Path, ...], since: str | None, until: str | None, as_json: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="processes scanning at once (default: the usable cores for 64 MiB or more, else 1)",
+)
+def scan(
+    paths: tuple[Path, ...],
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+    workers: int | None,
+) -> None:
     """Every log analysis (errors, slow queries, failed logins, out of memory, requests and
     5xx per minute, nginx status and request time) in one streaming pass over PATHS."""
     from netzops.errors import BadInput
-    from netzops.logs.scan import log_files, scan_files, stamp_of, summary
+    from netzops.logs.files import log_files, scan_files
+    from netzops.logs.scan import stamp_of, summary
     from netzops.times import parse_time
 
     try:
@@ -35,7 +47,7 @@ def scan(paths: tuple[Path, ...], since: str | None, until: str | None, as_json:
         click.echo(f"netzops: {exc}", err=True)
         sys.exit(2)
     files = log_files(paths)
-    found = summary(scan_files(files, stamp_of(start), stamp_of(end)))
+    found = summary(scan_files(files, stamp_of(start), stamp_of(end), workers=workers))
     if as_json:
         click.echo(json.dumps({"files": [str(f) for f in files], **found}, allow_nan=False))
         return

@@ -26,13 +26,11 @@ caches of at most PARSED entries.
 from __future__ import annotations
 
 import bisect
-import gzip
 import math
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from netzops.logs import parse as lp
@@ -517,47 +515,6 @@ def line_pieces(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, int, int]]:
         carry = block[max(start, end) :]
     if carry:
         yield carry + b"\n", 0, len(carry) + 1
-
-
-def file_chunks(path: Path, size: int = CHUNK) -> Iterator[bytes]:
-    """A log file's bytes in chunks; `.gz` files are decompressed as they are read."""
-    with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb", buffering=0) as fh:
-        while block := fh.read(size):
-            yield block
-
-
-def log_files(paths: Iterable[Path]) -> list[Path]:
-    """The files named, and the files in the folders named, oldest rotation first
-    (`app.log.3.gz`, `app.log.2.gz`, `app.log.1`, `app.log`: higher numbers are older)."""
-    found: list[Path] = []
-    for path in paths:
-        found += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-
-    def age(p: Path) -> tuple[str, int]:
-        name = p.name.removesuffix(".gz")
-        stem, _, number = name.rpartition(".")
-        if number.isdigit():
-            return (str(p.parent / stem), -int(number))
-        return (str(p.parent / name), 0)
-
-    return sorted(found, key=age)
-
-
-def scan_files(
-    paths: Iterable[Path],
-    since: bytes | None = None,
-    until: bytes | None = None,
-    recent_from: bytes | None = None,
-) -> Tally:
-    """One pass over log files (plain or .gz, rotated sets oldest first); each file is
-    assumed in time order, as a container's log is."""
-    total = Tally()
-    for path in log_files(paths):
-        scanner = Scanner(since, until, recent_from, path.name)
-        for block, start, end in line_pieces(file_chunks(path)):
-            scanner.feed(block, start, end)
-        total.merge(scanner.tally)
-    return total
 
 
 def _histogram_quantile(histogram: Counter[float], q: float) -> float | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from netzops.logs import scan
+from netzops.logs import files, scan
 from tests.conftest import ROOT
 
 NETZOPS = str(ROOT / ".venv" / "bin" / "netzops")
@@ -77,7 +77,7 @@ def _expected(path: Path, window: tuple[str, str] | None = None) -> dict[str, in
 
 
 def test_counts_equal_grep_c(log: Path) -> None:
-    found = scan.summary(scan.scan_files([log]))
+    found = scan.summary(files.scan_files([log]))
     assert {k: found[k] for k in _expected(log)} == _expected(log)
     assert found["lines"] == grep_c(log, "")
     per_minute = found["requests_per_minute"]
@@ -89,7 +89,7 @@ def test_counts_equal_grep_c(log: Path) -> None:
 
 def test_window_equals_awk_then_grep(log: Path) -> None:
     since, until = (scan.stamp_of(_utc(t)) for t in WINDOW)
-    found = scan.summary(scan.scan_files([log], since, until))
+    found = scan.summary(files.scan_files([log], since, until))
     expected = _expected(log, WINDOW)
     assert {k: found[k] for k in expected} == expected
 
@@ -101,8 +101,8 @@ def test_rotated_gzipped_folder_equals_the_whole_file(log: Path, tmp_path: Path)
     for name, part in zip(names, parts, strict=True):
         data = b"".join(part)
         (tmp_path / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
-    assert [p.name for p in scan.log_files([tmp_path])] == names
-    assert scan.summary(scan.scan_files([tmp_path])) == scan.summary(scan.scan_files([log]))
+    assert [p.name for p in files.log_files([tmp_path])] == names
+    assert scan.summary(files.scan_files([tmp_path])) == scan.summary(files.scan_files([log]))
 
 
 def test_cli_json_and_bad_time(log: Path) -> None:
@@ -131,11 +131,11 @@ def _utc(text: str) -> object:
 @pytest.mark.parametrize("engine", [scan.find_hyperscan, scan.find_bytes])
 def test_each_engine_counts_what_grep_c_counts(log: Path, engine: scan.Engine) -> None:
     scanner = scan.Scanner(engine=engine)
-    for block, start, end in scan.line_pieces(scan.file_chunks(log)):
+    for block, start, end in scan.line_pieces(files.file_chunks(log)):
         scanner.feed(block, start, end)
     found = scan.summary(scanner.tally)
     assert {k: found[k] for k in _expected(log)} == _expected(log)
-    assert found == scan.summary(scan.scan_files([log]))
+    assert found == scan.summary(files.scan_files([log]))
 
 
 @pytest.mark.parametrize("size", [997, 4096, 65_536])
@@ -191,3 +191,53 @@ def test_a_chunked_body_cut_anywhere_is_joined() -> None:
         assert b"".join(_dechunk(iter(parts))) == b"".join(datas)
     with pytest.raises(IncompleteRead):
         list(_dechunk(iter([body[:-5]])))
+
+
+def _fields(tally: scan.Tally) -> dict[str, object]:
+    """Everything a tally holds but the floating sums (their rounding depends on the order
+    of the additions)."""
+    return {
+        "summary": scan.summary(tally),
+        "kinds": {k: (v.count, v.first, v.last, v.example) for k, v in tally.kinds.items()},
+        "slow": {q: (s.count, s.max, s.last) for q, s in tally.slow.items()},
+        "logins": {p: (v.count, v.first, v.last, v.reasons) for p, v in tally.logins.items()},
+        "oom_lines": list(tally.oom_lines),
+        "server_errors": tally.server_errors,
+        "error_minutes": tally.error_minutes,
+    }
+
+
+def test_pieces_are_cut_at_line_starts_and_cover_the_file(
+    log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "PIECE_MIN", 1 << 20)
+    data = log.read_bytes()
+    cut = files.pieces([log], 3)
+    assert len(cut) == 3 and cut[0].start == 0 and cut[-1].end is None
+    for before, after in zip(cut, cut[1:], strict=False):
+        assert before.end == after.start and data[after.start - 1] == ord("\n")
+
+
+@pytest.mark.parametrize("window", [None, WINDOW])
+def test_parallel_scan_equals_one_pass(
+    log: Path, window: tuple[str, str] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "PIECE_MIN", 1 << 20)
+    since, until = (scan.stamp_of(_utc(t)) for t in window) if window else (None, None)
+    recent = scan.stamp_of(_utc("2026-11-27T01:50:00Z"))
+    one = files.scan_files([log], since, until, recent, workers=1)
+    three = files.scan_files([log], since, until, recent, workers=3)
+    assert _fields(three) == _fields(one)
+    expected = _expected(log, window)
+    assert {k: scan.summary(three)[k] for k in expected} == expected
+
+
+def test_cli_workers(log: Path) -> None:
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        argv = [NETZOPS, "logs", "scan", str(log), "--json", *extra]
+        return subprocess.run(argv, capture_output=True, text=True)
+
+    one, two = run("--workers", "1"), run("--workers", "2")
+    assert json.loads(two.stdout) == json.loads(one.stdout)
+    bad = run("--workers", "0")
+    assert bad.returncode == 2 and "--workers" in bad.stderr and not bad.stdout
