@@ -6,6 +6,7 @@ apart."""
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import random
 import subprocess
@@ -214,7 +215,7 @@ def test_pieces_are_cut_at_line_starts_and_cover_the_file(
     data = log.read_bytes()
     cut = files.pieces([log], 3)
     assert len(cut) == 3 and cut[0].start == 0 and cut[-1].end is None
-    for before, after in zip(cut, cut[1:], strict=False):
+    for before, after in itertools.pairwise(cut):
         assert before.end == after.start and data[after.start - 1] == ord("\n")
 
 
