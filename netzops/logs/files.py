@@ -3,16 +3,19 @@ archives, exported `docker logs -t` output, a service's own log files).
 
 A big plain file is cut at line starts into one piece per usable core and the pieces are
 scanned in worker processes at once (the scan is CPU-bound in CPython: threads would take
-turns); gzipped files cannot be entered in the middle, so each is one piece. The pieces'
-tallies are merged in log order (`Tally.merge`), which gives the counts of a single pass
-(`tests/unit/test_logs_files.py`). Small inputs stay in this process: starting a worker
-costs about as much as scanning PARALLEL_MIN bytes.
+turns). Workers are forked, which is safe only from a process with one thread (a CLI; not a
+notebook kernel, whose other threads may hold locks at the fork): a process with more
+threads scans in one pass. Gzipped files cannot be entered in the middle, so each is one
+piece. The pieces' tallies are merged in log order (`Tally.merge`), which gives the counts
+of a single pass (`tests/unit/test_logs_scan.py`). Inputs under PARALLEL_MIN bytes stay in
+this process.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -126,11 +129,14 @@ def scan_files(
 ) -> Tally:
     """Every analysis over log files (plain or .gz, rotated sets oldest first; each file in
     time order, as a container's log is). `workers`: processes scanning at once (default:
-    the usable cores when the files hold PARALLEL_MIN bytes or more, else 1)."""
+    the usable cores when the files hold PARALLEL_MIN bytes or more, else 1; always 1 in a
+    process with more than one thread)."""
     files = log_files(paths)
     if workers is None:
         big = sum(p.stat().st_size for p in files) >= PARALLEL_MIN
         workers = usable_cores() if big else 1
+    if threading.active_count() > 1:
+        workers = 1
     work = pieces(files, workers)
     total = Tally()
     if workers < 2 or len(work) < 2:
@@ -138,7 +144,7 @@ def scan_files(
             total.merge(scan_piece(piece, since, until, recent_from))
         return total
     n = len(work)
-    with ProcessPoolExecutor(min(workers, n), mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(min(workers, n), mp_context=get_context("fork")) as pool:
         for tally in pool.map(scan_piece, work, [since] * n, [until] * n, [recent_from] * n):
             total.merge(tally)
     return total
