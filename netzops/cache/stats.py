@@ -63,9 +63,10 @@ _COUNTERS = (
 def sample_stats(client: redis.Redis) -> StatsSample:
     """One sample of the cumulative counters (raises redis.RedisError), without the hits and
     misses netzops's own TTL lookups caused (`cache.keys`; see netzops.cache.observer)."""
-    sample = stats_sample(info(client, "stats"), time.monotonic())
+    data = info(client, "stats")
+    sample = stats_sample(data, time.monotonic())
     run_id = str(info(client, "server").get("run_id", ""))
-    hits, misses = observer.caused(client, run_id, sample.keyspace_hits)
+    hits, misses = observer.caused(client, run_id, data)
     return replace(
         sample,
         keyspace_hits=sample.keyspace_hits - hits,

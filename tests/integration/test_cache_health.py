@@ -68,6 +68,31 @@ def test_listing_keys_does_not_move_the_hit_rate(r: redis.Redis, target: Target)
         r.delete(*[f"zz16:ttl:{i}" for i in range(50)])
 
 
+def test_a_reset_voids_the_journal_even_after_hits_climb_back(
+    r: redis.Redis, target: Target
+) -> None:
+    """CONFIG RESETSTAT after netzops recorded its TTL lookups, then more lookups than Redis
+    had counted when they were recorded: the journal no longer applies (it once did, and
+    took netzops's old lookups out of fresh counters)."""
+    for i in range(50):
+        r.set(f"zz16:reset:{i}", "x", ex=600)
+    try:
+        r.config_resetstat()
+        assert cache.keys(r, "zz16:reset:*").metrics["redis.keys.observer_hits"] == 50
+        recorded = raw_counters(target)[0]
+        r.config_resetstat()
+        for _ in range(recorded + 10):  # climb back past the recorded keyspace_hits
+            r.get("zz16:reset:0")
+        raw_before = raw_counters(target)[0]
+        sample = cache.sample_stats(r)
+        raw_after = raw_counters(target)[0]
+        assert raw_before > recorded
+        assert sample.observer_hits == 0 and sample.observer_misses == 0
+        assert raw_before <= sample.keyspace_hits <= raw_after  # Redis's own count, untouched
+    finally:
+        r.delete(*[f"zz16:reset:{i}" for i in range(50)])
+
+
 def test_slowlog_finds_a_slow_script(r: redis.Redis, target: Target) -> None:
     r.eval("local i = 0 while i < 3000000 do i = i + 1 end return i", 0)
     result = cache.slowlog(r)

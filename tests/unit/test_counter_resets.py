@@ -180,3 +180,29 @@ def test_redis_restart_is_a_reset_even_when_counters_grew_past_the_old_ones() ->
     after = cache.StatsSample(600.0, 5_000, 90, 0, 0, 40_000, 7, run_id="b" * 40)
     row = cache.hit_rate(before, after, load_target("sandbox")).rows[0]
     assert row["counters_reset"] is True and row["hits"] is None and row["ops_per_sec"] is None
+
+
+@pytest.mark.parametrize(
+    ("now", "applies"),
+    [
+        ({"keyspace_hits": 900}, True),  # every counter grew: same counting period
+        ({"keyspace_hits": 900, "total_connections_received": 3}, False),  # reset, hits back
+        ({"keyspace_hits": 40}, False),  # fewer hits than netzops alone caused
+        ({"keyspace_misses": 1}, False),  # fewer misses than recorded
+        ({"total_net_input_bytes": "odd"}, False),  # unreadable counts as 0: went backwards
+    ],
+)
+def test_the_observer_journal_applies_only_within_one_counting_period(
+    now: dict[str, Any], applies: bool
+) -> None:
+    from netzops.cache import observer
+
+    recorded = dict.fromkeys(observer.MARK, 500) | {"keyspace_misses": 20, "canary": 3}
+    entry = {"run_id": "a" * 40, "hits": 50, "misses": 2, "mark": recorded}
+    stats = dict.fromkeys(observer.MARK, 1_000) | {"keyspace_misses": 30} | now
+    assert observer._valid(entry, "a" * 40, observer.mark(stats, 3)) is applies
+    # every counter climbed back past the mark, but the canary's calls started again at 0
+    assert observer._valid(entry, "a" * 40, observer.mark(stats, 0)) is False
+    assert observer._valid(entry, "b" * 40, observer.mark(stats, 3)) is False  # restarted
+    legacy = {"run_id": "a" * 40, "hits": 50, "misses": 2, "keyspace_hits": 10}
+    assert observer._valid(legacy, "a" * 40, observer.mark(stats, 3)) is False
