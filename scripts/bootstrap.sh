@@ -47,7 +47,15 @@ if ! docker info >/dev/null 2>&1; then
   fi
   say "starting dockerd"
   mkdir -p /var/log/netzops
-  setsid nohup dockerd >/var/log/netzops/dockerd.log 2>&1 < /dev/null &
+  # a daemon keeps no descriptor of its caller: an inherited lock (`flock … make demo`) would
+  # otherwise stay held for as long as dockerd runs
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done 2>/dev/null
+    exec setsid nohup dockerd >/var/log/netzops/dockerd.log 2>&1 < /dev/null
+  ) &
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { say "dockerd did not start; see /var/log/netzops/dockerd.log"; tail -n 20 /var/log/netzops/dockerd.log; exit 1; }
 fi
