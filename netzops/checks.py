@@ -100,7 +100,10 @@ class Check(Protocol):
 
 
 def checker(domain: str, errors: tuple[type[Exception], ...], down: Down) -> Check:
-    """The check decorator of `domain`: `errors` raised by a body become `down(...)`."""
+    """The check decorator of `domain`: `errors` raised by a body become `down(...)`; a
+    `down` with an `arguments` parameter also gets the call's arguments by name (to say
+    which server was down, e.g. the target's engine address)."""
+    wants_arguments = "arguments" in inspect.signature(down).parameters
 
     def check(
         name: str, title: str, emits: Sequence[str] = ()
@@ -118,6 +121,8 @@ def checker(domain: str, errors: tuple[type[Exception], ...], down: Down) -> Che
                 try:
                     out = body(*args, **kwargs)
                 except errors as exc:
+                    if wants_arguments:
+                        return down(name, shown, exc, arguments=bound.arguments)  # type: ignore[call-arg]
                     return down(name, shown, exc)
                 return Result.of(
                     name, out.title or shown, out.records, out.findings, out.metrics, out.notes

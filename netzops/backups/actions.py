@@ -146,7 +146,9 @@ def restore(
     except TargetUnreachable as exc:
         return unavailable("restore_backup", f"restore_backup on {target.name}", exc)
     except ENGINE_ERRORS as exc:
-        return engine_down("restore_backup", f"restore_backup on {target.name}", exc)
+        return engine_down(
+            "restore_backup", f"restore_backup on {target.name}", exc, {"target": target}
+        )
     finally:
         admin.close()
 

@@ -202,7 +202,7 @@ def _guarded(
             findings=[Finding(check, target.compose.project, Priority.P1, why)],
         )
     except ENGINE_ERRORS as exc:
-        return engine_down(check, f"{check} on {target.name}", exc)
+        return engine_down(check, f"{check} on {target.name}", exc, {"target": target})
 
 
 # --- recreate -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,17 +34,25 @@ ONEOFF = "com.docker.compose.oneoff"
 TIMEOUT_S = 10
 FALLBACK_API = "1.41"  # used only when the engine does not answer the version probe
 ENGINE_ERRORS = (DockerException, RequestException, OSError)
+DEFAULT_ENGINE = "unix:///var/run/docker.sock"
 LOOP_WINDOW_S = 3600.0  # restarts count as a loop while the last start is this recent (ours)
 
 
 def connect(target: Target) -> DockerClient:
     """A client for the target's engine. Never raises for an engine that is down: calls made
     with the client then fail, and checks turn that into a finding."""
-    base_url = target.docker_host or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    base_url = engine_address(target)
     try:
         return DockerClient(base_url=base_url, version="auto", timeout=TIMEOUT_S)
     except ENGINE_ERRORS:
         return DockerClient(base_url=base_url, version=FALLBACK_API, timeout=TIMEOUT_S)
+
+
+def engine_address(target: Target | None) -> str:
+    """Where the target's engine is asked: its docker_host, else DOCKER_HOST, else the
+    local socket (the docker CLI's order)."""
+    found = target.docker_host if target is not None else None
+    return found or os.environ.get("DOCKER_HOST") or DEFAULT_ENGINE
 
 
 def project_containers(
@@ -195,10 +203,50 @@ def restarts(service: str, states: list[ContainerState], band: Band) -> Finding 
     return Finding("service_status", service, Priority.P3, f"restarted {count} time(s)", count)
 
 
-def engine_down(check: str, title: str, exc: BaseException) -> Result:
-    """The result of a check whose Docker engine did not answer."""
-    why = f"Docker engine unreachable: {type(exc).__name__}: {exc}"[:240]
+#: Root causes of an unanswered engine call, as an operator reads them (first match wins).
+_WHY: tuple[tuple[type[BaseException], str], ...] = (
+    (FileNotFoundError, "no socket there"),
+    (PermissionError, "permission denied: run as root or as a member of the docker group"),
+    (ConnectionRefusedError, "connection refused"),
+    (TimeoutError, "no answer in time"),
+)
+
+
+def engine_down(
+    check: str,
+    title: str,
+    exc: BaseException,
+    arguments: Mapping[str, Any] | None = None,
+    address: str | None = None,
+) -> Result:
+    """The result of a check whose Docker engine did not answer: a P0 naming the address
+    asked (from `address`, else the call's `target` argument) and what to do."""
+    if address is None:
+        target = (arguments or {}).get("target")
+        address = engine_address(target if isinstance(target, Target) else None)
+    why = (
+        f"Docker engine unreachable at {address} ({engine_error(exc)}): start dockerd "
+        "(`make bootstrap` does, as root) or point docker_host in the target file, or "
+        "DOCKER_HOST, at a running engine"
+    )
     return Result.of(check, title, findings=[Finding(check, "docker", Priority.P0, why)])
+
+
+def engine_error(exc: BaseException) -> str:
+    """What went wrong, from the exception chain of a docker/requests error: the OS error
+    underneath when there is one, else the error's type and first line (≤ 120 characters)."""
+    seen: list[BaseException] = []
+    pending: list[BaseException] = [exc]
+    while pending and len(seen) < 20:
+        current = pending.pop(0)
+        seen.append(current)
+        pending += [a for a in current.args if isinstance(a, BaseException)]
+        pending += [c for c in (current.__cause__, current.__context__) if c is not None]
+    for kind, text in _WHY:
+        if any(isinstance(e, kind) for e in seen):
+            return text
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first}"[:120]
 
 
 #: The Docker check decorator (see `netzops.checks`): an engine that does not answer → P0.

@@ -111,4 +111,6 @@ def docker_prune(client: DockerClient, target: Target, confirm: str | None = Non
     try:
         return guard.run(target, plan, act, confirm, observe, verify)
     except ENGINE_ERRORS as exc:
-        return engine_down("docker_prune", f"docker_prune on {target.name}", exc)
+        return engine_down(
+            "docker_prune", f"docker_prune on {target.name}", exc, {"target": target}
+        )
