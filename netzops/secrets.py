@@ -1,9 +1,10 @@
 """Secrets are referenced by name (an environment variable or a file) and resolved in memory.
 
-Every value resolved in this process is remembered so that `scrub` can remove it from any
-text before it is written anywhere (records, HTML, side-cars, the ledger, logs). Code that
-writes records for a known set of secrets passes a `Scrubber` made from exactly those values
-instead of relying on what this process happened to resolve before (the runner does).
+Resolving a secret has no side effect: nothing in this module remembers a value. The set of
+secrets a text is scrubbed of is explicit state with one owner, a `Scrubber` made from exactly
+those values — usually `Target.scrubber()`, the target's own secrets — and passed to whatever
+writes records, HTML, side-cars, the ledger, mails or logs. So no function depends on what
+another call happened to resolve earlier in the process.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from netzops.errors import BadInput
 
-_resolved: set[str] = set()
 MASK = "********"
 
 
@@ -44,12 +44,12 @@ class SecretRef(BaseModel):
     def resolve(self, base: Path) -> str:
         """The secret's value; raises BadInput naming the reference (never the value)."""
         if self.env and os.environ.get(self.env):
-            return remember(os.environ[self.env])
+            return os.environ[self.env]
         if self.file:
             path = Path(self.file).expanduser()
             path = path if path.is_absolute() else base / path
             try:
-                return remember(path.read_text().strip())
+                return path.read_text().strip()
             except OSError as exc:
                 raise BadInput(f"secret file {path} cannot be read: {exc.strerror}") from None
         raise BadInput(f"secret not set: environment variable {self.env} is empty")
@@ -101,17 +101,10 @@ def _forms(value: str) -> set[str]:
     return encoded_forms(value)
 
 
-def remember(value: str) -> str:
-    """Register a secret value (and its escaped forms) for scrubbing and return it."""
-    if len(value) >= 4:  # shorter strings would mask ordinary text
-        _resolved.update(_forms(value))
-    return value
-
-
 class Scrubber:
     """Masks a given set of secret values (and their JSON-, HTML- and URL-escaped forms) in
-    text: `Scrubber(target.resolve_secrets())(text)`. Values shorter than 4 characters are
-    ignored (they would mask ordinary text)."""
+    text: `target.scrubber()(text)` or `Scrubber([value, …])(text)`. Values shorter than 4
+    characters are ignored (they would mask ordinary text). `Scrubber()` masks nothing."""
 
     def __init__(self, values: Iterable[str] = ()) -> None:
         forms: set[str] = set()
@@ -127,15 +120,7 @@ class Scrubber:
         return text
 
 
-def scrub(text: str) -> str:
-    """`text` with every secret value resolved in this process replaced by a mask."""
-    for value in sorted(_resolved, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, MASK)
-    return text
-
-
-def scrub_tree(value: Any, scrub: Callable[[str], str] = scrub) -> Any:
+def scrub_tree(value: Any, scrub: Callable[[str], str]) -> Any:
     """`value` (parsed JSON: dicts, lists, strings, numbers) with `scrub` applied to every
     string and key, so secrets go before the tree is serialised again."""
     if isinstance(value, str):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from netzops.errors import BadInput, UnknownService, UnknownTarget
 from netzops.findings import Band, thresholds
 from netzops.paths import project_root, targets_dir
-from netzops.secrets import Scrubber, SecretRef, scrub
+from netzops.secrets import Scrubber, SecretRef
 from netzops.yamltext import TextKeepingLoader, typed
 
 ALL = "all"  # the word for every service, as notebooks and the CLI take it
@@ -148,12 +147,12 @@ class Target(_Strict):
                 continue
         return values
 
-    def scrubber(self) -> Callable[[str], str]:
-        """Masks this target's secrets (those that resolve) and every secret this process
-        resolved, in every encoding: for files a check writes itself (incidents,
-        post-mortems), which must not depend on what this process happened to resolve."""
-        own = Scrubber(self.resolve_secrets())
-        return lambda text: own(scrub(text))
+    def scrubber(self) -> Scrubber:
+        """Masks this target's secrets (those that resolve now), in every encoding: the one
+        owner of what a record, side-car, ledger line, mail or evidence file about this
+        target is scrubbed of. Resolved afresh on each call, so it depends on nothing another
+        call resolved before, and another target's secrets are not in it."""
+        return Scrubber(self.resolve_secrets())
 
     def check_service(self, service: str) -> str:
         """`service` if the target has it, else UnknownService naming the known ones."""

@@ -5,15 +5,15 @@ is `cache.persistence`.)"""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from netzops.cache.client import check, info
+from netzops.cache.client import Redis, check, info
 from netzops.checks import Outcome
 from netzops.findings import Finding, Priority
-from netzops.secrets import scrub
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class SlowEntry:
     client: str
 
 
-def _command(entry: dict[str, Any]) -> str:
+def _command(entry: dict[str, Any], scrub: Callable[[str], str]) -> str:
     raw = entry.get("command", b"")
     text = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
     words = text.split(" ")
@@ -36,7 +36,7 @@ def _command(entry: dict[str, Any]) -> str:
 
 @check("redis_slowlog", "Redis slow log")
 def slowlog(
-    client: redis.Redis,
+    client: Redis,
     window_s: float = 3600.0,  # the sweep's hour
     min_duration_us: int = 10_000,  # Redis's own slowlog-log-slower-than default: 10 ms
     max_entries: int = 1,  # Redis is single-threaded: one 10 ms command stalls every client
@@ -44,6 +44,7 @@ def slowlog(
     """`SLOWLOG GET 128`: commands slower than `min_duration_us` in the last `window_s`
     seconds, slowest first. P3 when `max_entries` or more (every other client waited)."""
     check = "redis_slowlog"
+    scrub = client.target.scrubber()  # a logged argument may be one of the target's secrets
     entries = client.slowlog_get(128)
     logged = int(client.slowlog_len())
     since = time.time() - window_s
@@ -53,7 +54,7 @@ def slowlog(
                 int(e["id"]),
                 int(e["start_time"]),
                 int(e["duration"]),
-                _command(e),
+                _command(e, scrub),
                 str(e.get("client_address", "")),
             )
             for e in entries

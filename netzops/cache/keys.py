@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
 from netzops.cache import observer
-from netzops.cache.client import SCAN_COUNT, check, shown
+from netzops.cache.client import SCAN_COUNT, Redis, check, shown
 from netzops.checks import Outcome
 from netzops.errors import BadInput
-from netzops.secrets import MASK, scrub
+from netzops.secrets import MASK, Scrubber
 
 
 @dataclass(frozen=True)
@@ -112,13 +112,16 @@ class CommandCount:
     example: str  # first occurrence: name and first argument (the key), secrets masked
 
 
+NOTHING = Scrubber()  # masks no value
 _SECRET_AFTER = re.compile(r"(?i)^(auth|migrate .* auth2?|hello .*?auth|acl setuser)\b")
 _CONFIG_SECRET = re.compile(r"(?i)^config set (requirepass|masterauth|masteruser)\b")
 
 
-def mask(line: str) -> str:
+def mask(line: str, scrub: Callable[[str], str] = NOTHING) -> str:
     """A command line with the arguments of AUTH, HELLO … AUTH, MIGRATE … AUTH, ACL SETUSER
-    and CONFIG SET requirepass/masterauth replaced by a mask (Redis ≥ 6 redacts some)."""
+    and CONFIG SET requirepass/masterauth replaced by a mask (Redis ≥ 6 redacts some), and
+    any other line scrubbed with `scrub` (`client.target.scrubber()`: the target's secrets;
+    the default masks no value)."""
     for pattern in (_CONFIG_SECRET, _SECRET_AFTER):
         found = pattern.match(line)
         if found:
@@ -126,10 +129,10 @@ def mask(line: str) -> str:
     return scrub(line)
 
 
-def _example(line: str) -> str:
+def _example(line: str, scrub: Callable[[str], str]) -> str:
     """A masked command line cut to its name and first argument: values (session data …)
     stay out of the record."""
-    masked = mask(line)
+    masked = mask(line, scrub)
     if masked != scrub(line):
         return masked
     words = masked.split(" ")
@@ -138,11 +141,12 @@ def _example(line: str) -> str:
 
 
 @check("redis_monitor", "Redis commands (MONITOR sample)")
-def monitor(client: redis.Redis, max_commands: int = 1000, seconds: float = 5.0) -> Outcome:
+def monitor(client: Redis, max_commands: int = 1000, seconds: float = 5.0) -> Outcome:
     """MONITOR for at most `seconds` or `max_commands` commands, whichever comes first:
     command counts by name. MONITOR slows a busy server; keep samples short."""
     counts: Counter[str] = Counter()
     examples: dict[str, str] = {}
+    scrub = client.target.scrubber()  # a command's argument may be one of the target's secrets
     start = time.monotonic()
     with client.monitor() as watch:  # type: ignore[no-untyped-call]
         while sum(counts.values()) < max_commands:
@@ -152,7 +156,7 @@ def monitor(client: redis.Redis, max_commands: int = 1000, seconds: float = 5.0)
             line = _command_line(watch)
             name = line.split(" ", 1)[0].lower()
             counts[name] += 1
-            examples.setdefault(name, _example(line))
+            examples.setdefault(name, _example(line, scrub))
     span = round(time.monotonic() - start, 2)
     total = sum(counts.values())
     rows = [CommandCount(name, n, examples[name]) for name, n in counts.most_common()]

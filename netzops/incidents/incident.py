@@ -38,8 +38,8 @@ from netzops.incidents import recorder
 from netzops.incidents import timeline as tl
 from netzops.paths import outputs_dir
 from netzops.results import Result, json_safe
-from netzops.secrets import scrub, scrub_tree
-from netzops.targets import Target
+from netzops.secrets import scrub_tree
+from netzops.targets import Target, load_target
 
 STATUSES = ("Investigating", "Identified", "Monitoring", "Resolved")
 ID = re.compile(r"^INC-\d{8}-\d{6}$")
@@ -353,6 +353,7 @@ def communication(record: dict[str, Any]) -> Text:
         next_update=f"{_minute(nxt)}" if nxt else "none (resolved)",
         commander=last["commander"] or "(unassigned)",
     )
+    scrub = load_target(record["target"]).scrubber()  # a summary may quote a secret
     lines = [{"line": line} for line in scrub(filled).rstrip("\n").split("\n")]
     return Text("communication", f"Incident notification — {record['id']}", lines)
 

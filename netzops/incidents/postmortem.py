@@ -34,7 +34,6 @@ from netzops.incidents import timeline as tl
 from netzops.paths import outputs_dir
 from netzops.plots import Chart
 from netzops.results import Result
-from netzops.secrets import scrub
 from netzops.targets import Target
 
 BEFORE = timedelta(minutes=10)  # window opened this long before the incident's start
@@ -396,7 +395,8 @@ def _num(when: datetime) -> float:
 
 
 def markdown(pm: PostMortem) -> str:
-    """The runbook's post-mortem headings (Timeline, Root cause, Improvements, Action items)."""
+    """The runbook's post-mortem headings (Timeline, Root cause, Improvements, Action items),
+    not yet scrubbed: `write_markdown` scrubs it with the target's secrets."""
     rec = pm.record or {}
     lines = [f"# Post-mortem: {pm.title}", ""]
     if rec:
@@ -437,10 +437,10 @@ def markdown(pm: PostMortem) -> str:
         "- [ ] Owner, action, due date",
         "",
     ]
-    return scrub("\n".join(lines))
+    return "\n".join(lines)
 
 
-def write_markdown(pm: PostMortem, scrub: Callable[[str], str] = scrub) -> Path:
+def write_markdown(pm: PostMortem, scrub: Callable[[str], str]) -> Path:
     """outputs/incidents/<id>.postmortem.md, scrubbed with `scrub` (the target's secrets:
     log lines quoted in the timeline may hold one)."""
     folder = inc.folder()

@@ -169,7 +169,7 @@ def execute(
     own = pool is None
     kernel_pool = own_pool(notebook) if pool is None else pool
     try:
-        scrub = Scrubber(target.resolve_secrets())
+        scrub = target.scrubber()
         done = run_notebook(notebook, target, params, kernel_pool, cell_timeout_s, scrub)
         return keep(done, fail_on, scrub)
     finally:
@@ -201,7 +201,7 @@ def run_notebook(
     km = pool.take()
     started = datetime.now(UTC)
     base = _paths(target.name, notebook.name, started)
-    writer = RecordWriter(base.with_suffix(".ipynb"), scrub or Scrubber(target.resolve_secrets()))
+    writer = RecordWriter(base.with_suffix(".ipynb"), scrub or target.scrubber())
     error: dict[str, Any] | None = None
     try:
         papermill.execute_notebook(

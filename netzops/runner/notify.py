@@ -4,14 +4,15 @@ the records' HTML attached) over SMTP with STARTTLS and AUTH, and/or a JSON webh
 
 Only when a finding is at least as urgent as the schedule's `notify_at`. Secrets (the SMTP
 password, the webhook URL) are resolved by reference in memory and every text sent is
-scrubbed (`netzops.secrets.scrub`), so no secret reaches a mail or a chat.
+scrubbed with the scrubber `notify` is given (the target's, `Target.scrubber()`) joined with
+the channel's own secrets, so no secret reaches a mail or a chat.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -22,7 +23,9 @@ from netzops.findings import Finding, Priority
 from netzops.paths import project_root
 from netzops.runner.schedules import Email, Schedule, Webhook
 from netzops.runner.summary import finding_text
-from netzops.secrets import scrub
+from netzops.secrets import Scrubber
+
+Scrub = Callable[[str], str]
 
 
 class NotifyFailed(NetzopsError):
@@ -66,9 +69,9 @@ def text_lines(message: Message, limit: int = 10) -> list[str]:
     return lines
 
 
-def email_message(config: Email, message: Message) -> EmailMessage:
+def email_message(config: Email, message: Message, scrub: Scrub) -> EmailMessage:
     """The mail: plain-text findings, the summary page as the HTML alternative, each
-    record's HTML attached; scrubbed of every secret this process resolved."""
+    record's HTML attached; every text scrubbed with `scrub`."""
     mail = EmailMessage()
     mail["Subject"] = scrub(message.subject)
     mail["From"] = config.sender
@@ -88,7 +91,7 @@ def email_message(config: Email, message: Message) -> EmailMessage:
     return mail
 
 
-def send_email(config: Email, mail: EmailMessage) -> None:
+def send_email(config: Email, mail: EmailMessage, scrub: Scrub) -> None:
     """Send over SMTP: STARTTLS when configured (before AUTH), AUTH when a user is set.
     Raises NotifyFailed naming the server, never the password."""
     smtp = config.smtp
@@ -108,13 +111,13 @@ def send_email(config: Email, mail: EmailMessage) -> None:
         raise NotifyFailed(f"SMTP {where}: {scrub(str(exc))[:200]}") from None
 
 
-def webhook_payload(message: Message) -> dict[str, str]:
+def webhook_payload(message: Message, scrub: Scrub) -> dict[str, str]:
     """The JSON body: Slack and Mattermost incoming webhooks both read `text` (markdown)."""
     lines = [f"*{scrub(message.subject)}*"] + [f"• {scrub(line)}" for line in text_lines(message)]
     return {"text": "\n".join(lines), "username": "netzops"}
 
 
-def post_webhook(config: Webhook, message: Message) -> int:
+def post_webhook(config: Webhook, message: Message, scrub: Scrub) -> int:
     """POST the payload; returns the HTTP status; NotifyFailed on an error or non-2xx
     (the URL, which holds the token, is never in the error)."""
     import httpx
@@ -122,7 +125,10 @@ def post_webhook(config: Webhook, message: Message) -> int:
     url = config.url.resolve(project_root())
     try:
         response = httpx.post(
-            url, json=webhook_payload(message), timeout=config.timeout_s, verify=config.verify_tls
+            url,
+            json=webhook_payload(message, scrub),
+            timeout=config.timeout_s,
+            verify=config.verify_tls,
         )
     except httpx.HTTPError as exc:
         raise NotifyFailed(f"webhook: {type(exc).__name__}: {scrub(str(exc))[:200]}") from None
@@ -131,22 +137,42 @@ def post_webhook(config: Webhook, message: Message) -> int:
     return response.status_code
 
 
-def notify(schedule: Schedule, message: Message) -> list[str]:
+def channel_secrets(schedule: Schedule) -> list[str]:
+    """The values of the schedule's own secrets that resolve (SMTP password, webhook URL)."""
+    refs = [schedule.email.smtp.password if schedule.email else None]
+    refs.append(schedule.webhook.url if schedule.webhook else None)
+    values = []
+    for ref in refs:
+        if ref is not None:
+            try:
+                values.append(ref.resolve(project_root()))
+            except NetzopsError:
+                continue
+    return values
+
+
+def notify(schedule: Schedule, message: Message, scrub: Scrub) -> list[str]:
     """Send what the schedule asks for when findings are due; returns what was sent
     ("email to a@b", "webhook HTTP 200") or why nothing was. A channel that fails does
-    not stop the other; the failures are raised together at the end."""
+    not stop the other; the failures are raised together at the end. Every text sent and
+    every error is scrubbed with `scrub` (the target's secrets) and the schedule's own."""
     if not message.findings:
         return [f"nothing to tell: no finding at or above {schedule.notify_at}"]
+    channel = Scrubber(channel_secrets(schedule))
+
+    def clean(text: str) -> str:
+        return channel(scrub(text))
+
     sent, failed = [], []
     if schedule.email is not None:
         try:
-            send_email(schedule.email, email_message(schedule.email, message))
+            send_email(schedule.email, email_message(schedule.email, message, clean), clean)
             sent.append(f"email to {', '.join(schedule.email.to)}")
         except NotifyFailed as exc:
             failed.append(str(exc))
     if schedule.webhook is not None:
         try:
-            sent.append(f"webhook HTTP {post_webhook(schedule.webhook, message)}")
+            sent.append(f"webhook HTTP {post_webhook(schedule.webhook, message, clean)}")
         except NotifyFailed as exc:
             failed.append(str(exc))
     if failed:

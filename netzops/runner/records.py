@@ -1,7 +1,8 @@
 """Records of runs: the executed notebook, its HTML (code hidden) and a side-car JSON.
 
 Results reach the record through their custom MIME output (`results.MIME_TYPE`), so the
-kernel writes nothing on the side. Every record file is scrubbed of secret values.
+kernel writes nothing on the side. Every record file is scrubbed with the `scrub` it is
+given (the run's `Target.scrubber()`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import nbformat
 
 from netzops.findings import Finding, worst
 from netzops.results import MIME_TYPE, json_safe
-from netzops.secrets import scrub, scrub_tree
+from netzops.secrets import scrub_tree
 
 ROWS_KEPT = 200  # rows of each result copied into the side-car (the notebook has them all)
 
@@ -58,7 +59,7 @@ def collect(nb: Any) -> Collected:
 _ADDED_BY_PAPERMILL = {"papermill-error-cell-tag", "injected-parameters"}
 
 
-def failing_cell(nb: Any, scrub: Callable[[str], str] = scrub) -> dict[str, Any] | None:
+def failing_cell(nb: Any, scrub: Callable[[str], str]) -> dict[str, Any] | None:
     """The first cell whose output is an error: its index in the source notebook, its first
     line, the error's name and message."""
     source_cells = [
@@ -76,7 +77,7 @@ def failing_cell(nb: Any, scrub: Callable[[str], str] = scrub) -> dict[str, Any]
     return None
 
 
-def scrubbed_text(text: str, scrub: Callable[[str], str] = scrub) -> str:
+def scrubbed_text(text: str, scrub: Callable[[str], str]) -> str:
     """A notebook's JSON `text` with secret values masked everywhere (in the values before
     serialising, then in the text for every encoding) and as strict JSON (a NaN or
     ±Infinity some output carried becomes null)."""
@@ -96,7 +97,7 @@ def write_atomic(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def scrub_notebook(path: Path, scrub: Callable[[str], str] = scrub) -> Any:
+def scrub_notebook(path: Path, scrub: Callable[[str], str]) -> Any:
     """Rewrite the notebook at `path` scrubbed (`scrubbed_text`); return it."""
     text = path.read_text()
     clean = scrubbed_text(text, scrub)
@@ -112,7 +113,7 @@ class RecordWriter:
     file. `flush()` saves the notebook last given again (papermill adds its error marker
     cell after the last save)."""
 
-    def __init__(self, path: Path, scrub: Callable[[str], str] = scrub) -> None:
+    def __init__(self, path: Path, scrub: Callable[[str], str]) -> None:
         self.path = path
         self.scrub = scrub
         self.last: Any = None
@@ -139,7 +140,7 @@ def exporter() -> Any:
 _html_lock = threading.Lock()
 
 
-def write_html(nb: Any, path: Path, scrub: Callable[[str], str] = scrub) -> None:
+def write_html(nb: Any, path: Path, scrub: Callable[[str], str]) -> None:
     """The notebook as HTML with code cells hidden (outputs only)."""
     with _html_lock:
         body, _ = exporter().from_notebook_node(nb)
@@ -148,7 +149,7 @@ def write_html(nb: Any, path: Path, scrub: Callable[[str], str] = scrub) -> None
     path.write_text(scrub(with_banner(body, collect(nb).findings)))
 
 
-def write_sidecar(path: Path, data: dict[str, Any], scrub: Callable[[str], str] = scrub) -> None:
+def write_sidecar(path: Path, data: dict[str, Any], scrub: Callable[[str], str]) -> None:
     """The side-car: strict JSON (`allow_nan=False`; non-finite numbers are null)."""
     clean = scrub_tree(json_safe(data), scrub)  # values first, then the text
     path.write_text(scrub(json.dumps(clean, indent=2, sort_keys=True, allow_nan=False)))

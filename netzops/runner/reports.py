@@ -18,7 +18,6 @@ from netzops.paths import outputs_dir, parameters_dir, project_root
 from netzops.runner import notebooks
 from netzops.runner.execution import Exit, RunResult, prepare
 from netzops.runner.parameters import read_file
-from netzops.secrets import Scrubber
 from netzops.targets import NAME, Target, load_target
 
 
@@ -87,7 +86,7 @@ def execute_all(
     from netzops.runner.execution import keep, prewarm, run_notebook, warm_modules
 
     width = max(1, min(len(steps), workers or os.cpu_count() or 1))
-    scrub = Scrubber(target.resolve_secrets())
+    scrub = target.scrubber()
     env, cwd = kernels.headless_env(), project_root()
     warm = tuple(dict.fromkeys(m for s in steps for m in warm_modules(s.notebook)))
     with (
@@ -148,7 +147,7 @@ def write_summary(
         / f"{started.strftime('%H%M%S')}-report-{report.name}.html"
     )
     page.parent.mkdir(parents=True, exist_ok=True)
-    scrub = Scrubber(target.resolve_secrets())
+    scrub = target.scrubber()
     page.write_text(scrub(summary_html(report, target, started, results, page.parent)))
     return page
 

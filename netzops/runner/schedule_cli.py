@@ -208,5 +208,6 @@ def after_report(
             page,
             [r.html for r in records],
         )
-        done += [f"notify: {line}" for line in notifying.notify(chosen, message)]
+        sent = notifying.notify(chosen, message, target.scrubber())
+        done += [f"notify: {line}" for line in sent]
     return done

@@ -38,18 +38,17 @@ RECORD_SUFFIX = "-interactive"
 
 
 def scrubber(target: str | None) -> Callable[[str], str]:
-    """Masks the secrets of `target` (those that resolve here) and every secret this
-    process resolved (`secrets.scrub`): what a session's files are scrubbed with, since a
-    kernel may show a secret it read itself and a server process resolved none."""
+    """Masks the secrets of `target` (those that resolve here, `Target.scrubber()`): what
+    a session's files are scrubbed with, since a kernel may show a secret it read itself
+    and a server process resolved none. No target, or an unknown or broken target file:
+    a scrubber that masks nothing (there are no secrets netzops knows of)."""
     from netzops.errors import NetzopsError
-    from netzops.secrets import Scrubber, scrub
+    from netzops.secrets import Scrubber
     from netzops.targets import load_target
 
-    values: list[str] = []
-    with suppress(NetzopsError):  # an unknown or broken target file: what this process knows
-        values = load_target(target).resolve_secrets() if target else []
-    own = Scrubber(values)
-    return lambda text: own(scrub(text))
+    with suppress(NetzopsError):
+        return load_target(target).scrubber() if target else Scrubber()
+    return Scrubber()
 
 
 def scrubbed(data: Any, scrub: Callable[[str], str]) -> Any:

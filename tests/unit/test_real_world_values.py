@@ -19,6 +19,7 @@ from netzops.findings import Finding, Priority
 from netzops.results import Result, finite_metrics, json_safe
 from netzops.runner import ledger
 from netzops.runner.records import strict_json_text, write_sidecar
+from netzops.secrets import Scrubber
 from netzops.targets import Target, load_target
 from netzops.triage.sweep import summary
 
@@ -77,7 +78,7 @@ def test_finite_metrics_keeps_exactly_the_finite_numbers(metrics: dict[str, Any]
 
 def test_sidecar_is_strict_json(tmp_path: Path) -> None:
     path = tmp_path / "run.json"
-    write_sidecar(path, {"metrics": {"slowest": math.nan}, "rows": [{"v": -math.inf}]})
+    write_sidecar(path, {"metrics": {"slowest": math.nan}, "rows": [{"v": -math.inf}]}, Scrubber())
     assert _strict(path.read_text()) == {"metrics": {"slowest": None}, "rows": [{"v": None}]}
 
 

@@ -22,16 +22,6 @@ from netzops import secrets
 from netzops.runner.records import scrub_notebook, write_html, write_sidecar
 
 
-@pytest.fixture(autouse=True)
-def _own_secrets() -> Iterator[None]:
-    """Only this test's secret is known while it runs (the process's others come back)."""
-    saved = set(secrets._resolved)
-    secrets._resolved.clear()
-    yield
-    secrets._resolved.clear()
-    secrets._resolved.update(saved)
-
-
 def _notebook(secret: str) -> Any:
     """Where a kernel puts a value: injected parameters, stream, repr, HTML, JSON, a
     traceback, metadata."""
@@ -65,9 +55,10 @@ def _notebook(secret: str) -> Any:
 def _records(folder: Path, secret: str) -> list[Path]:
     ipynb, page, side = folder / "run.ipynb", folder / "run.html", folder / "run.json"
     nbformat.write(_notebook(secret), str(ipynb))
-    nb = scrub_notebook(ipynb)
-    write_html(nb, page)
-    write_sidecar(side, {"failed": {"evalue": f"bad {secret!r}"}, "rows": [{"pw": secret}]})
+    scrub = secrets.Scrubber([secret])  # only this test's secret is known
+    nb = scrub_notebook(ipynb, scrub)
+    write_html(nb, page, scrub)
+    write_sidecar(side, {"failed": {"evalue": f"bad {secret!r}"}, "rows": [{"pw": secret}]}, scrub)
     return [ipynb, page, side]
 
 
@@ -107,7 +98,6 @@ def survivors(path: Path, secret: str) -> list[str]:
     ["Grüße\\2026", 'Grüße"2026', "ab\\cd99xy", "p'w\"d\\x<&>%20+/é€😀", "tab\there\nnew"],
 )
 def test_issue_examples_survive_nowhere(tmp_path: Path, secret: str) -> None:
-    secrets.remember(secret)
     for path in _records(tmp_path, secret):
         assert survivors(path, secret) == [], path.name
     nb = nbformat.read(str(tmp_path / "run.ipynb"), as_version=4)  # still a valid notebook
@@ -135,9 +125,5 @@ def test_no_secret_survives_in_any_record_file(
     for path in _records(baseline, "xyzzy-placeholder"):  # the boilerplate, no secret known
         assume(not survivors(path, secret))
     folder = tmp_path_factory.mktemp("records")
-    secrets.remember(secret)
-    try:
-        for path in _records(folder, secret):
-            assert survivors(path, secret) == [], path.name
-    finally:
-        secrets._resolved.clear()
+    for path in _records(folder, secret):
+        assert survivors(path, secret) == [], path.name

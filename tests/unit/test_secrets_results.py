@@ -8,7 +8,7 @@ import pytest
 from netzops.errors import BadInput
 from netzops.findings import Finding, Priority
 from netzops.results import MIME_TYPE, Result
-from netzops.secrets import MASK, SecretRef, scrub
+from netzops.secrets import MASK, Scrubber, SecretRef
 
 
 def test_env_wins_over_file_and_values_are_scrubbed(
@@ -19,6 +19,7 @@ def test_env_wins_over_file_and_values_are_scrubbed(
     assert ref.resolve(tmp_path) == "from-file-value"
     monkeypatch.setenv("NETZOPS_TEST_SECRET", "canary-0123456789")
     assert ref.resolve(tmp_path) == "canary-0123456789"
+    scrub = Scrubber([ref.resolve(tmp_path)])
     assert scrub("dsn password=canary-0123456789 x") == f"dsn password={MASK} x"
 
 
@@ -52,9 +53,8 @@ def test_escaped_forms_of_a_secret_are_scrubbed_too() -> None:
     import json
     from urllib.parse import quote
 
-    from netzops.secrets import remember
-
-    value = remember('pa"ss<&>\\word/ 1')
+    value = 'pa"ss<&>\\word/ 1'
+    scrub = Scrubber([value])
     for form in (
         value,
         json.dumps(value),

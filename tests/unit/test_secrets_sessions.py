@@ -45,11 +45,7 @@ def hostile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (targets / "hostile.yaml").write_text(yaml.safe_dump(data))
     monkeypatch.setenv("NETZOPS_TARGETS", str(targets))
     monkeypatch.setenv("NETZOPS_OUTPUTS", str(tmp_path / "outputs"))
-    saved = set(secrets._resolved)
-    secrets._resolved.clear()
     yield tmp_path / "outputs"
-    secrets._resolved.clear()
-    secrets._resolved.update(saved)
 
 
 def _strict(text: str) -> Any:
@@ -225,7 +221,6 @@ def test_property_session_records_hold_no_secret(hostile: Path, secret: str) -> 
         _strict(base.with_suffix(".ipynb").read_text())
     finally:
         os.environ.pop(ENV, None)
-        secrets._resolved.clear()
 
 
 @pytest.mark.parametrize("secret", HOSTILE)
