@@ -35,6 +35,17 @@ def test_unknown_target_and_service() -> None:
         load_target("sandbox").check_service("mysql")
 
 
+@pytest.mark.parametrize("every", ["", "all", None])
+def test_empty_and_all_both_mean_every_service(every: str | None) -> None:
+    """What a parameters cell holds (`service = ""` or `"all"`) is every service: None, as
+    the library's calls take it; a named service stays itself, an unknown one is refused."""
+    target = load_target("sandbox")
+    assert target.service_or_all(every) is None
+    assert target.service_or_all("backend") == "backend"
+    with pytest.raises(UnknownService, match="ALL"):
+        target.service_or_all("ALL")  # only the lower-case word is the sentinel
+
+
 def test_invalid_target_file_is_bad_input(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("name: broken\ncompose: {}\n")
     with pytest.raises(BadInput, match="broken"):
