@@ -4,7 +4,9 @@ compared with nginx's own request times (`rt=` in the frontend access log) and w
 from __future__ import annotations
 
 import re
+import socket
 import statistics
+import threading
 import time
 import uuid
 
@@ -16,7 +18,7 @@ from netzops.errors import BadInput
 from netzops.findings import Priority
 from netzops.quantiles import percentile
 from netzops.targets import Target
-from tests.conftest import sh
+from tests.conftest import sh, wait_for
 from tests.integration.test_cache_actions import closed_port
 
 LOG_LINE = re.compile(r'"GET (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) .* rt=(?P<rt>[\d.]+)')
@@ -107,3 +109,55 @@ def test_budget_comes_from_the_target(target: Target) -> None:
             endpoints.sample(http, target.http.frontend_url, count=0)
     assert [(f.priority, f.threshold) for f in result.findings] == [(Priority.P2, 0.001)]
     assert "p95 response time" in result.findings[0].summary
+
+
+class Silent:
+    """A local HTTP server that accepts and reads every request but never answers: what a
+    hanging service looks like to the client. Counts the requests it received."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.requests = 0
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/api/users"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return  # closed
+            self.held.append(conn)
+            data = b""
+            while b"\r\n\r\n" not in data and (chunk := conn.recv(4096)):
+                data += chunk
+            self.requests += data.count(b"GET /api/users ")
+
+    def close(self) -> None:
+        for conn in [*self.held, self.sock]:
+            conn.close()
+
+
+@pytest.mark.parametrize(("give_up_after", "sent"), [(1, 1), (2, 2), (0, 4)])
+def test_sampling_stops_after_the_first_timeouts(give_up_after: int, sent: int) -> None:
+    server = Silent()
+    timeout_s = 0.5
+    try:
+        start = time.monotonic()
+        with httpx.Client(timeout=timeout_s) as http:
+            result = endpoints.sample(http, server.url, 4, name="hang", give_up_after=give_up_after)
+        elapsed = time.monotonic() - start
+        got = wait_for(lambda: server.requests if server.requests >= sent else None, 5, "requests")
+    finally:
+        server.close()
+    row = result.rows[0]
+    assert got == server.requests == row["requests"] == row["errors"] == sent
+    assert sent * timeout_s <= elapsed < sent * timeout_s + 1.0, elapsed
+    assert "ReadTimeout" in row["first_error"]
+    assert [(f.priority, f.summary.split(":")[0]) for f in result.findings] == [
+        (Priority.P0, f"no answer in {sent} requests")
+    ]
