@@ -104,3 +104,19 @@ def test_confirmed_run_deletes_exactly_those_keys(deleted: Guarded) -> None:
 
 def test_no_test_keys_left(deleted: Guarded) -> None:
     assert deleted.seen["restored"] == []
+
+
+def test_issue16_checks_in_the_side_car(deleted: Guarded) -> None:
+    record = deleted.dry
+    for check, metric in {
+        "redis_persistence": "redis.rdb_last_bgsave_ok",
+        "redis_slowlog": "redis.slowlog.length",
+        "redis_evictions": "redis.evicted_keys_total",
+        "redis_client_capacity": "redis.clients.max",
+    }.items():
+        assert record.result(check) and metric in record.side["metrics"], check
+    assert record.metric("redis.clients.max") == int(
+        redis_cli("CONFIG", "GET", "maxclients").split()[1]
+    )
+    status = record.result("redis_persistence")["rows"][0]["last_bgsave_status"]
+    assert status == redis_info("persistence")["rdb_last_bgsave_status"]

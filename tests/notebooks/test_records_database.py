@@ -103,3 +103,29 @@ def test_confirmed_vacuum_runs_and_is_verified(vacuumed: Guarded) -> None:
 
 def test_alerts_dead_tuples_restored(vacuumed: Guarded) -> None:
     assert vacuumed.seen["restored_dead"] > 0
+
+
+# issue 16's checks of the database section, each with a metric it alone writes
+DBA_CHECKS = {
+    "postgres_oldest_transaction": "postgres.open_transactions",
+    "postgres_prepared_transactions": "postgres.prepared_transactions",
+    "postgres_waiting_locks": "postgres.waiting_locks",
+    "postgres_connection_capacity": "postgres.connections.max",
+    "postgres_sequence_danger": "postgres.sequences.max_used_percent",
+    "postgres_wal_archiving": "postgres.archiver.failed",
+    "postgres_checkpoint_age": "postgres.checkpoint_age_seconds",
+    "postgres_replication_slots": "postgres.replication_slots",
+}
+
+
+def test_issue16_checks_in_the_side_car(vacuumed: Guarded) -> None:
+    record = vacuumed.dry
+    for check, metric in DBA_CHECKS.items():
+        assert record.result(check) and metric in record.side["metrics"], check
+    assert record.metric("postgres.connections.max") == int(psql("SHOW max_connections"))
+    assert record.metric("postgres.prepared_transactions") == int(
+        psql("SELECT count(*) FROM pg_prepared_xacts")
+    )
+    assert record.metric("postgres.replication_slots") == int(
+        psql("SELECT count(*) FROM pg_replication_slots")
+    )

@@ -111,3 +111,17 @@ def test_daily_report_side_car_has_every_documented_metric(
     assert "redis.hit_rate" in metrics or "redis.hit_rate_cumulative_percent" in metrics
     assert record.metric("tls.frontend.days_left") > 0
     assert record.metric("logs.backend.errors_last_hour") >= 0
+
+
+def test_issue16_host_checks_in_the_side_car(
+    monitoring: tuple[Record, dict[str, float], dict[str, float]],
+) -> None:
+    record = monitoring[0]
+    assert "host.load.per_cpu_5m" in record.side["metrics"]
+    assert record.result("host_load")["rows"][0]["cpus"] == int(
+        subprocess.run(["nproc", "--all"], capture_output=True, text=True, check=True).stdout
+    )
+    root = next(r for r in record.result("host_inodes")["rows"] if r["mount"] == "/")
+    df = subprocess.run(["df", "--output=itotal", "/"], capture_output=True, text=True, check=True)
+    assert root["inodes"] == int(df.stdout.split()[1])
+    assert record.metric("host.inodes./.percent") == root["percent"]

@@ -80,3 +80,17 @@ def test_transaction_id_age_matches_psql(
 ) -> None:
     age = int(psql("SELECT age(datfrozenxid) FROM pg_database WHERE datname = current_database()"))
     assert 0 <= age - perf[0].metric("postgres.xid_age") <= 1000  # xids move on meanwhile
+
+
+def test_issue16_checks_in_the_side_car(
+    perf: tuple[Record, dict[str, int], dict[str, int]],
+) -> None:
+    record = perf[0]
+    for check, metric in {
+        "postgres_maintenance_staleness": "postgres.tables_never_vacuumed",
+        "postgres_freeze_age": "postgres.freeze_age_max_percent",
+        "postgres_rollback_ratio": "postgres.rollback_percent.netzwaechter",
+    }.items():
+        assert record.result(check) and metric in record.side["metrics"], check
+    tables = {r["table_name"] for r in record.result("postgres_maintenance_staleness")["rows"]}
+    assert tables == set(psql("SELECT relname FROM pg_stat_user_tables").split())
