@@ -85,7 +85,9 @@ class RecordView:
     worst: str | None
     html: Path
     side: dict[str, Any]
-    cells: dict[str, str] = field(default_factory=dict)  # check → notebook cell id
+    #: (check, subject) of each finding a cell's result lists, and (check, "") of each
+    #: cell's result → the id of the first such notebook cell (see `cell_of`)
+    cells: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def findings(self) -> list[Finding]:
@@ -112,21 +114,36 @@ def load_record(name: str, status: str, worst: str | None, sidecar: Path) -> Rec
     )
 
 
-def _cells(ipynb: Path) -> dict[str, str]:
-    """check name → id of the first cell whose output is that check's result."""
+def _cells(ipynb: Path) -> dict[tuple[str, str], str]:
+    """Where the record's cells show their results: (check, subject) of every finding a
+    result lists, and (check, "") of every result → the id of the first such cell."""
     from netzops.results import MIME_TYPE
 
     try:
         nb = json.loads(ipynb.read_text())
     except (OSError, ValueError):
         return {}
-    found: dict[str, str] = {}
+    found: dict[tuple[str, str], str] = {}
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []):
             data = output.get("data", {}).get(MIME_TYPE)
-            if data and cell.get("id"):
-                found.setdefault(str(data.get("check")), str(cell["id"]))
+            if not data or not cell.get("id"):
+                continue
+            found.setdefault((str(data.get("check")), ""), str(cell["id"]))
+            for f in data.get("findings") or []:
+                if isinstance(f, dict):
+                    key = (str(f.get("check")), str(f.get("subject")))
+                    found.setdefault(key, str(cell["id"]))
     return found
+
+
+def cell_of(record: RecordView, finding: Finding) -> str | None:
+    """The id of the cell that shows `finding`: the first whose result lists it (an alerts
+    record shows the sweep's findings in its responses cell), else the first cell whose
+    result is the finding's check; None when no cell shows either."""
+    return record.cells.get((finding.check, finding.subject)) or record.cells.get(
+        (finding.check, "")
+    )
 
 
 @dataclass(frozen=True)
@@ -154,7 +171,7 @@ def items(records: Sequence[RecordView], folder: Path, extra: Iterable[Finding] 
                 if rec.name != old.record and rec.name not in old.also:
                     seen[key] = Item(old.finding, old.record, old.link, (*old.also, rec.name))
                 continue
-            cell = rec.cells.get(f.check)
+            cell = cell_of(rec, f)
             seen[key] = Item(f, rec.name, base + (f"#cell-id={cell}" if cell else ""))
     judged = {(i.finding.check, i.finding.subject) for i in seen.values()}
     trend = [f for f in extra if (f.check, f.subject) not in judged]
@@ -212,7 +229,8 @@ def findings_html(found: Sequence[Item]) -> str:
         if i.also:
             source += f'<br><span class="note">also in {_esc(", ".join(i.also))}</span>'
         rows.append(
-            f"<tr><td>{_badge(f.priority.name)}</td><td>{_esc(f.subject)}</td>"
+            f'<tr data-check="{_esc(f.check)}"><td>{_badge(f.priority.name)}</td>'
+            f"<td>{_esc(f.subject)}</td>"
             f"<td>{_esc(finding_text(f))}</td><td class=num>{_esc(value_text(f))}</td>"
             f"<td>{_procedure(f)}</td><td>{source}</td></tr>"
         )

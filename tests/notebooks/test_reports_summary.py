@@ -9,7 +9,16 @@
 - `--prometheus` writes a file the official client's parser reads;
 - headless Chromium (Playwright driving Debian's /usr/bin/chromium) renders the summary
   page and the monitoring and alerts records: the worst finding is in the first screen,
-  units are human, no Python reprs; the screenshots go to docs/screenshots/.
+  units are human, no Python reprs; the screenshots go to docs/screenshots/;
+- in the rendered summary, every findings row names the response procedure the triage code
+  gives its finding and links the record's cell that shows it (the id is in the record's
+  HTML), and every key figure shows its side-car's raw value in human units against the
+  runbook's limit, agreeing with docker, df, openssl and redis-cli; in the records, "no
+  findings" appears only above a result (and a banner) that has none.
+
+Without another report run: `netzops report --notify` for records whose worst finding is
+below, at or above the schedule's `notify_at` sends nothing below it and one mail (real
+SMTP server) and one webhook post (local receiver) at or above it.
 
 The test target is the sandbox with disk limits lowered to 1 %/2 % so the disk finding is
 a certain P1 whatever else the sandbox shows.
@@ -29,6 +38,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,16 +49,21 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, ViewportSize, sync_playwright
 from prometheus_client.parser import text_string_to_metric_families
 
+from netzops import triage, units
+from netzops.findings import Finding, Priority
+from netzops.results import MIME_TYPE
+from netzops.runner import reports, schedule_cli
+from netzops.runner.execution import Exit, RunResult
 from netzops.targets import load_target
-from tests.conftest import ROOT, sh
+from tests.conftest import ROOT, redis_cli, sh
 from tests.notebooks.helpers import cli, printed_path
 
 DOCS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-FIRST_SCREEN = {"width": 1280, "height": 800}
+FIRST_SCREEN: ViewportSize = {"width": 1280, "height": 800}
 SMTP_USER = "netzops"
 REPR = re.compile(r"\['|\{'|\bNone\b|\bTrue\b|\bFalse\b|datetime\.")
 
@@ -143,28 +158,15 @@ def webhook() -> Iterator[tuple[Hooks, str]]:
         server.server_close()
 
 
-@pytest.fixture
-def setup(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    smtp: tuple[Mailbox, int, Path, str],
-    webhook: tuple[Hooks, str],
-) -> dict[str, Any]:
-    """Own outputs (no other run's history), a sandbox target with disk limits 1 %/2 % and a
-    schedule telling the local SMTP server and webhook receiver; secrets in the env only."""
-    box, port, cert, password = smtp
-    hooks, url = webhook
-    outputs, targets = tmp_path / "outputs", tmp_path / "targets"
-    targets.mkdir()
-    data = yaml.safe_load((ROOT / "parameters" / "targets" / "sandbox.yaml").read_text())
-    data["thresholds"] = {"disk_percent": {"warn": 1, "critical": 2}}
-    (targets / "sandbox.yaml").write_text(yaml.safe_dump(data))
-    schedule = {
+def _schedules(port: int, cert: Path, notify_at: str) -> dict[str, Any]:
+    """schedules.yaml with `test-daily`: mail to the local SMTP server and the webhook,
+    secrets by reference to the environment."""
+    return {
         "schedules": {
             "test-daily": {
                 "report": "daily",
                 "target": "sandbox",
-                "notify_at": "P1",
+                "notify_at": notify_at,
                 "email": {
                     "to": ["oncall@example.org"],
                     "from": "netzops@example.org",
@@ -181,7 +183,25 @@ def setup(
             }
         }
     }
-    (tmp_path / "schedules.yaml").write_text(yaml.safe_dump(schedule))
+
+
+@pytest.fixture
+def setup(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp: tuple[Mailbox, int, Path, str],
+    webhook: tuple[Hooks, str],
+) -> dict[str, Any]:
+    """Own outputs (no other run's history), a sandbox target with disk limits 1 %/2 % and a
+    schedule telling the local SMTP server and webhook receiver; secrets in the env only."""
+    box, port, cert, password = smtp
+    hooks, url = webhook
+    outputs, targets = tmp_path / "outputs", tmp_path / "targets"
+    targets.mkdir()
+    data = yaml.safe_load((ROOT / "parameters" / "targets" / "sandbox.yaml").read_text())
+    data["thresholds"] = {"disk_percent": {"warn": 1, "critical": 2}}
+    (targets / "sandbox.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "schedules.yaml").write_text(yaml.safe_dump(_schedules(port, cert, "P1")))
     monkeypatch.setenv("NETZOPS_OUTPUTS", str(outputs))
     monkeypatch.setenv("NETZOPS_TARGETS", str(targets))
     monkeypatch.setenv("NETZOPS_SCHEDULES", str(tmp_path / "schedules.yaml"))
@@ -204,7 +224,7 @@ def _record(summary: Path, notebook: str) -> Path:
     """The HTML record of `notebook` that the summary page links to."""
     links = re.findall(r'href="([^"#]+-' + notebook + r'(?:-\d+)?\.html)"', summary.read_text())
     assert links, f"the summary links no {notebook} record"
-    return (summary.parent / links[0]).resolve()
+    return (summary.parent / str(links[0])).resolve()
 
 
 def _disk_percent(summary: Path) -> float:
@@ -268,7 +288,7 @@ def test_two_scheduled_reports_trend_mail_webhook_prometheus_screenshots(
     _check_mail(setup, after)
     _check_webhook(setup)
     _check_prometheus(setup["prom"], after)
-    _check_pages(page2, after - before)
+    _check_pages(page2, after - before, df_during)
 
 
 def _check_mail(setup: dict[str, Any], disk: float) -> None:
@@ -315,7 +335,7 @@ def _check_prometheus(path: Path, disk: float) -> None:
     assert findings["P1"] >= 1
 
 
-def _check_pages(summary: Path, change: float) -> None:
+def _check_pages(summary: Path, change: float, df_percent: int) -> None:
     DOCS.mkdir(parents=True, exist_ok=True)
     monitoring, alerts = _record(summary, "monitoring"), _record(summary, "alerts")
     assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists()
@@ -326,6 +346,8 @@ def _check_pages(summary: Path, change: float) -> None:
             page.goto(summary.as_uri())
             page.screenshot(path=str(DOCS / "report-summary.png"))
             _check_summary(page, change)
+            _check_findings_table(page, summary)
+            _check_key_figures(page, summary, df_percent)
             page.locator(".strip").screenshot(path=str(DOCS / "report-key-figures.png"))
             phone = browser.new_page(viewport={"width": 390, "height": 844})
             phone.goto(summary.as_uri())
@@ -336,6 +358,7 @@ def _check_pages(summary: Path, change: float) -> None:
                 page.screenshot(path=str(DOCS / f"record-{name}.png"))
                 worst = json.loads(record.with_suffix(".json").read_text())["worst"]
                 _check_record(page, name, worst)
+                _check_no_findings_lines(page, name, record)
         finally:
             browser.close()
 
@@ -382,10 +405,328 @@ def _check_record(page: Page, name: str, worst: str) -> None:
     assert not [h for h in heads if h.endswith(("_bytes", "_ms", "_percent"))]
     if name == "monitoring":
         assert re.search(r"\b\d+(\.\d)? (MiB|GiB)\b", text), "no IEC sizes"
-    # "no findings" only where a result has none: never above a table naming priorities
-    blocks = page.evaluate(
-        """() => [...document.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText)"""
+
+
+# --- the findings table, the key figures and "no findings", against the records ------------
+
+
+FINDING_ROWS = """() => [...document.querySelectorAll('table.findings tbody tr')].map(tr => {
+    const td = tr.querySelectorAll(':scope > td');
+    const details = td[4].querySelector('details');
+    const link = td[5].querySelector('a');
+    return {check: tr.dataset.check, priority: td[0].innerText.trim(),
+        subject: td[1].innerText.trim(), within: td[4].childNodes[0].textContent.trim(),
+        procedure: details ? details.querySelector('summary').textContent.trim() : null,
+        steps: details ? [...details.querySelectorAll('li')].map(li => li.textContent) : [],
+        record: link.textContent.trim(), href: link.getAttribute('href')};
+})"""
+
+
+def _check_findings_table(page: Page, summary: Path) -> None:
+    """Each findings row: the response procedure is the one the triage code gives its finding
+    (`triage.responses`: the runbook's procedure name and steps, respond within), and its
+    link opens the record's cell that shows the finding (the id is in the record's HTML, the
+    cell's result in the record's notebook lists the finding, its side-car holds it)."""
+    rows = page.evaluate(FINDING_ROWS)
+    assert rows and all(row["check"] for row in rows), rows[:3]
+    linked = 0
+    for row in rows:
+        finding = Finding(row["check"], row["subject"], Priority[row["priority"]], "")
+        expected = triage.responses([finding]).rows[0]
+        assert row["within"] == expected["respond_within"], row
+        assert (row["procedure"] or "—") == expected["procedure"], row
+        assert row["steps"] == expected["steps"], row
+        if row["record"] == "trends":  # a trend finding: the page's own trends section
+            assert row["href"] == "#trends" and page.locator("h2#trends").count() == 1, row
+            continue
+        file, _, anchor = row["href"].partition("#")
+        assert anchor.startswith("cell-id="), f"no link to the cell: {row}"
+        record = (summary.parent / file).resolve()
+        assert record.name.endswith(f"-{row['record']}.html") or re.search(
+            rf"-{re.escape(row['record'])}-\d+\.html$", record.name
+        ), row
+        assert f'id="{anchor}"' in record.read_text(), f"{record.name} has no {anchor}"
+        side = json.loads(record.with_suffix(".json").read_text())
+        key = (row["check"], row["subject"], row["priority"])
+        assert key in {(f["check"], f["subject"], f["priority"]) for f in side["findings"]}, row
+        notebook = json.loads(record.with_suffix(".ipynb").read_text())
+        cell = next(c for c in notebook["cells"] if f"cell-id={c.get('id')}" == anchor)
+        shown = {
+            (f["check"], f["subject"])
+            for o in cell.get("outputs", [])
+            for f in o.get("data", {}).get(MIME_TYPE, {}).get("findings", [])
+        }
+        assert key[:2] in shown, f"{anchor} of {record.name} does not show {key}"
+        linked += 1
+    assert linked, "no finding links a record's cell"
+
+
+CARDS = """() => Object.fromEntries([...document.querySelectorAll('.card[data-figure]')].map(
+    c => [c.dataset.figure, {label: c.querySelector('.label').innerText.trim(),
+        value: c.querySelector('.value').innerText.trim(),
+        limit: (c.querySelector('.limit') || {innerText: ''}).innerText.trim(),
+        status: [...c.classList].find(k => k !== 'card')}]))"""
+
+SCALE = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "ms": 1.0, "s": 1000.0}
+
+
+def _raw(text: str) -> tuple[float, float]:
+    """ "1.7 MiB" → (1782579.2, 52428.8): the number a person reads, in the side-car's unit
+    (bytes, ms, %, days), and half its last shown digit (the rounding it may hide)."""
+    match = re.fullmatch(r"(-?[\d,]+(?:\.(\d+))?) ?(B|KiB|MiB|GiB|ms|s|%|days?|)", text)
+    assert match, f"not a number in human units: {text!r}"
+    number, decimals, unit = match.groups()
+    scale = SCALE.get(unit, 1.0)
+    return float(number.replace(",", "")) * scale, 0.5 * 10 ** -len(decimals or "") * scale
+
+
+def _shows(card: dict[str, str], raw: float, human: str) -> None:
+    """The card shows `raw` in human units: the units module's text, which reads back as
+    `raw` within its rounding."""
+    assert card["value"] == human, (card, raw)
+    shown, half = _raw(card["value"].removesuffix(" old"))
+    assert abs(shown - raw) <= half * 1.001, (card, raw)
+
+
+def _metrics_of_report(summary: Path) -> dict[str, float]:
+    """The report's metrics as the page merges them: its records' side-cars in the report's
+    order, a later record's value winning (the alerts sweep runs last)."""
+    merged: dict[str, float] = {}
+    for step in yaml.safe_load((ROOT / "parameters/reports/daily.yaml").read_text())["runs"]:
+        side = json.loads(_record(summary, step["notebook"]).with_suffix(".json").read_text())
+        merged.update(side["metrics"])
+    return merged
+
+
+def _redis_info(section: str) -> dict[str, str]:
+    lines = redis_cli("INFO", section).splitlines()
+    return dict(line.strip().split(":", 1) for line in lines if ":" in line)
+
+
+def _openssl_days_left() -> float:
+    pem = sh(
+        "openssl", "s_client", "-connect", "127.0.0.1:8443", "-servername", "localhost", input=""
+    )  # fmt: skip
+    end = sh("openssl", "x509", "-noout", "-enddate", input=pem).strip().split("=", 1)[1]
+    when = datetime.strptime(end, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds() / 86400
+
+
+def _check_key_figures(page: Page, summary: Path, df_percent: int) -> None:
+    """Every headline figure the issue lists shows the side-car's raw value in human units,
+    against the runbook's limit (the test target's disk limit is 1 %), and agrees with what
+    docker, df, openssl and redis-cli say."""
+    cards: dict[str, dict[str, str]] = page.evaluate(CARDS)
+    metrics = _metrics_of_report(summary)
+    services = list(load_target("sandbox").services)
+    assert list(cards) == [f"health.{s}" for s in services] + [
+        "api_p95", "error_rate", "disk", "db_connections", "redis_hit_rate", "redis_memory",
+        "tls_days_left", "backup_age",
+    ]  # fmt: skip
+
+    for service in services:  # docker's health of every container of the service
+        healthy = metrics[f"containers.{service}.healthy"] >= 1
+        assert cards[f"health.{service}"]["value"] == ("healthy" if healthy else "unhealthy")
+        states = sh(
+            "docker", "ps", "--filter", "label=com.docker.compose.project=netzwaechter",
+            "--filter", f"label=com.docker.compose.service={service}", "--format", "{{.Status}}",
+        ).splitlines()  # fmt: skip
+        assert states and all("(healthy)" in s for s in states) == healthy, (service, states)
+
+    p95 = metrics["http.api.p95_ms"]
+    _shows(cards["api_p95"], p95, units.millis(p95))
+    assert cards["api_p95"]["limit"] == "limit < 200 ms"
+    assert cards["api_p95"]["status"] == ("ok" if p95 <= 200 else "warn" if p95 <= 1000 else "bad")
+
+    rates = {
+        k.split(".")[1]: v
+        for k, v in metrics.items()
+        if re.fullmatch(r"logs\.[^.]+\.error_rate_percent", k)
+    }
+    worst = max(rates.values())
+    _shows(cards["error_rate"], worst, units.percent(worst))
+    assert cards["error_rate"]["label"].split(" · ")[1] in {
+        s for s, v in rates.items() if v == worst
+    }
+    assert cards["error_rate"]["limit"] == "limit < 1 %"
+    assert cards["error_rate"]["status"] == (
+        "ok" if worst <= 1 else "warn" if worst <= 5 else "bad"
     )
-    for block in blocks:
-        if "no findings" in block:
-            assert not re.search(r"^\s*P[0-3]\s*$", block, re.M) or "verdict" in block, block[:300]
+
+    disks = {
+        k[len("host.disk.") : -len(".percent")]: v
+        for k, v in metrics.items()
+        if re.fullmatch(r"host\.disk\..+\.percent", k)
+    }
+    fullest = max(disks.values())
+    _shows(cards["disk"], fullest, units.percent(fullest))
+    assert cards["disk"]["label"].split(" · ")[1] in {m for m, v in disks.items() if v == fullest}
+    assert abs(_raw(cards["disk"]["value"])[0] - df_percent) <= 1.5  # df rounds Use% up
+    assert cards["disk"]["limit"] == "limit < 1 %" and cards["disk"]["status"] == "bad"
+
+    connections = metrics["postgres.connections.total"]
+    _shows(cards["db_connections"], connections, units.number(connections))
+    assert cards["db_connections"]["limit"] == "limit 5–20"
+    assert cards["db_connections"]["status"] == ("ok" if 5 <= connections <= 20 else "warn")
+
+    # the hit rate leaves netzops's own lookups out (netzops.cache), so redis-cli's raw
+    # keyspace counters are no yardstick for it; the side-car's value is
+    hit = max(v for k, v in metrics.items() if re.fullmatch(r"redis\.hit_rate\w*_percent", k))
+    _shows(cards["redis_hit_rate"], hit, units.percent(hit))
+    assert cards["redis_hit_rate"]["limit"] == "limit ≥ 80 %"
+
+    memory = metrics["redis.used_memory_bytes"]
+    _shows(cards["redis_memory"], memory, units.size(memory))
+    now_bytes = int(_redis_info("memory")["used_memory"])
+    assert memory / 2 <= now_bytes <= memory * 2, (memory, now_bytes)  # same order, same unit
+
+    days = min(v for k, v in metrics.items() if re.fullmatch(r"tls\..+\.days_left", k))
+    _shows(cards["tls_days_left"], days, units.days(days))
+    assert abs(days - _openssl_days_left()) <= 1, days
+    assert cards["tls_days_left"]["limit"] == "limit ≥ 30 days"
+
+    age = metrics.get("backup.rpo_seconds")  # this test's outputs hold no backup
+    if age is None:
+        assert (cards["backup_age"]["value"], cards["backup_age"]["status"]) == (
+            "not measured",
+            "none",
+        )
+    else:
+        assert cards["backup_age"]["value"] == units.duration(age) + " old"
+
+
+def _check_no_findings_lines(page: Page, name: str, record: Path) -> None:
+    """ "no findings" only where there are none: the record's banner says it only when its
+    side-car holds no finding, and a result's output block (matched to the record's notebook
+    by cell id and output order) only when that result lists no finding and none of its rows
+    carries a priority or a count of findings (a sweep's summary, causes, responses)."""
+    side = json.loads(record.with_suffix(".json").read_text())
+    banner = page.locator(".netzops-banner").first.inner_text()
+    assert ("no findings" in banner.lower()) == (not side["findings"]), (name, banner[:300])
+    notebook = json.loads(record.with_suffix(".ipynb").read_text())
+    checked = 0
+    for cell in notebook["cells"]:
+        outputs = cell.get("outputs") or []
+        if not any(MIME_TYPE in o.get("data", {}) for o in outputs):
+            continue
+        blocks = page.evaluate(
+            """id => [...document.getElementById(id).querySelectorAll('.jp-OutputArea-output')]
+                .map(o => o.innerText)""",
+            f"cell-id={cell['id']}",
+        )
+        assert len(blocks) == len(outputs), (name, cell["id"], len(blocks), len(outputs))
+        for output, block in zip(outputs, blocks, strict=True):
+            result = output.get("data", {}).get(MIME_TYPE)
+            if result is None:
+                continue
+            checked += 1
+            rows = result.get("rows") or []
+            counted = sum(
+                r["findings"]
+                for r in rows
+                if isinstance(r.get("findings"), int | float)
+                and not isinstance(r["findings"], bool)
+            )
+            graded = [r for r in rows if str(r.get("priority")) in {"P0", "P1", "P2", "P3"}]
+            if "no findings" in block.lower():
+                assert not result["findings"] and not counted and not graded, (
+                    name,
+                    result["check"],
+                    block[:300],
+                )
+            for f in result["findings"]:
+                assert f["priority"] in block and f["subject"] in block, (name, f, block[:300])
+    assert checked, f"{name}: no result outputs"
+
+
+# --- notify_at: below the level nothing is sent, at the level both channels are ------------
+
+# a finding of each priority, as a record's side-car holds it
+FOUND = {
+    "P1": {
+        "check": "nginx_error_rate", "priority": "P1", "subject": "frontend",
+        "summary": "error rate % 10.6 > 5", "value": 10.6, "threshold": 5.0,
+    },
+    "P2": {
+        "check": "failed_logins", "priority": "P2", "subject": "172.18.0.1",
+        "summary": "141 failed logins from 172.18.0.1", "value": 141, "threshold": 10,
+    },
+    "P3": {
+        "check": "redis_memory", "priority": "P3", "subject": "redis",
+        "summary": "maxmemory is 0 (unbounded)", "value": 0, "threshold": None,
+    },
+}  # fmt: skip
+
+
+def _alerts_record(outputs: Path, worst: str) -> RunResult:
+    """An alerts record whose worst finding is `worst` (and a P3 beside it), written where
+    `netzops report` writes its records; no ledger, so no trend adds a finding."""
+    started = datetime.now(UTC)
+    folder = outputs / "sandbox" / started.strftime("%Y-%m-%d")
+    folder.mkdir(parents=True, exist_ok=True)
+    base = folder / f"{started.strftime('%H%M%S')}-alerts"
+    run_id = uuid.uuid4().hex
+    found = [FOUND[worst]] + ([FOUND["P3"]] if worst != "P3" else [])
+    side = {
+        "run_id": run_id, "notebook": "alerts", "target": "sandbox", "status": "completed",
+        "started": started.isoformat(), "duration_s": 1.0, "worst": worst,
+        "findings": found, "metrics": {},
+    }  # fmt: skip
+    base.with_suffix(".json").write_text(json.dumps(side))
+    base.with_suffix(".html").write_text("<!doctype html><html><body>alerts</body></html>")
+    return RunResult(
+        run_id, "alerts", "completed", Exit.FINDINGS, base.with_suffix(".ipynb"),
+        base.with_suffix(".html"), base.with_suffix(".json"), worst,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("worst", "notify_at", "told"),
+    [("P3", "P1", False), ("P2", "P1", False), ("P1", "P1", True), ("P3", "P3", True)],
+)
+def test_notify_only_at_or_above_notify_at(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp: tuple[Mailbox, int, Path, str],
+    webhook: tuple[Hooks, str],
+    worst: str,
+    notify_at: str,
+    told: bool,
+) -> None:
+    """What `netzops report daily --notify test-daily` does after its runs, for a report
+    whose worst finding is `worst`: the real SMTP server and webhook receiver get nothing
+    below `notify_at`, and one mail and one post at it, listing only the due findings."""
+    box, port, cert, password = smtp
+    hooks, url = webhook
+    (tmp_path / "schedules.yaml").write_text(yaml.safe_dump(_schedules(port, cert, notify_at)))
+    monkeypatch.setenv("NETZOPS_OUTPUTS", str(tmp_path / "outputs"))
+    monkeypatch.setenv("NETZOPS_SCHEDULES", str(tmp_path / "schedules.yaml"))
+    monkeypatch.setenv("NETZOPS_TEST_SMTP_PASSWORD", password)
+    monkeypatch.setenv("NETZOPS_TEST_WEBHOOK_URL", url)
+    runs = [_alerts_record(tmp_path / "outputs", worst)]
+    started = datetime.fromisoformat(json.loads(runs[0].sidecar.read_text())["started"])
+    page = reports.write_summary(
+        reports.load_report("daily"), load_target("sandbox"), started, runs
+    )
+
+    done = schedule_cli.after_report("daily", "sandbox", runs, page, "test-daily", None)
+
+    if not told:
+        assert done == [f"notify: nothing to tell: no finding at or above {notify_at}"]
+        assert (box.logins, box.messages, hooks.posts) == ([], [], [])
+        return
+    assert done == ["notify: email to oncall@example.org", "notify: webhook HTTP 200"]
+    assert box.logins == [SMTP_USER] and len(box.messages) == 1 and len(hooks.posts) == 1
+    raw, (_, body) = box.messages[0], hooks.posts[0]
+    for secret in (password, url, url.rsplit("/", 1)[1]):
+        assert secret.encode() not in raw and secret.encode() not in body
+    mail = email.message_from_bytes(raw, policy=default_policy)
+    assert isinstance(mail, EmailMessage)
+    assert mail["Subject"].startswith(f"[netzops] {worst} daily report on sandbox: ")
+    plain = mail.get_body(preferencelist=("plain",))
+    assert plain is not None
+    text, chat = plain.get_content(), json.loads(body)["text"]
+    for level, f in FOUND.items():  # the due findings, and only those
+        line = f"{level} {f['subject']}: "
+        due = level in {worst, "P3"} and Priority[level] <= Priority[notify_at]
+        assert (line in text, f"• {line}" in chat) == (due, due), (level, text, chat)
