@@ -166,17 +166,22 @@ def affected_services(target: Target, results: list[Result]) -> list[str]:
 
 def recent_changes(target: Target, now: datetime) -> list[dict[str, str]]:
     """Recreations, image changes, restarts and kills (journal) and guarded actions that
-    were carried out (ledger) in the 24 h before `now`, oldest first."""
+    were carried out (ledger) in the 24 h before `now`, oldest first: rows {"time" (UTC,
+    ms), "source" (journal | ledger), "service", "change"}. An image change is a service's
+    container created from another image than its previous one, told by image ID (a rebuilt
+    image under the same tag is a change; journal lines without an ID compare the name)."""
     start = now - CHANGES
     rows: list[dict[str, str]] = []
-    images: dict[str, str] = {}
+    images: dict[str, tuple[str, str | None]] = {}  # service → (image name, image ID)
     where = recorder.status(target.name).journal
     for line in jr.read(Path(where) if where else jr.journal_path(target.name)):
         action, service = line.get("action", ""), str(line.get("service", ""))
-        if action == "create":
-            old, images[service] = images.get(service), str(line.get("image", ""))
-            if old and old != images[service]:
-                action = f"image change {old} → {images[service]}"
+        if action == "create" and line.get("entry") == "event":
+            new = (str(line.get("image", "")), line.get("image_id"))
+            old = images.get(service)
+            images[service] = new
+            if old and _image_changed(old, new):
+                action = f"image change {_image_text(old)} → {_image_text(new)}"
         if line["time"][:19] < _iso(start)[:19]:
             continue
         if action in CHANGE_ACTIONS or action.startswith("image") or line["entry"] == "gap":
@@ -202,6 +207,17 @@ def recent_changes(target: Target, now: datetime) -> list[dict[str, str]]:
                 }
             )
     return sorted(rows, key=lambda r: r["time"])
+
+
+def _image_changed(old: tuple[str, str | None], new: tuple[str, str | None]) -> bool:
+    if old[1] and new[1]:
+        return old[1] != new[1]
+    return old[0] != new[0]
+
+
+def _image_text(image: tuple[str, str | None]) -> str:
+    name, ident = image
+    return f"{name} ({ident.removeprefix('sha256:')[:12]})" if ident else name
 
 
 # --- open and update -------------------------------------------------------------------------

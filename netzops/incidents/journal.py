@@ -9,6 +9,10 @@ JSON-lines file, outputs/events/<target>.jsonl, one line per event, oldest first
      "entry": "event", "action": "die", "service": "postgres", "container": "...",
      "id": "<12 hex>", "exit_code": 0, "health": null, "image": "...", "replica": "1"}
 
+A create line also holds "image_id" ("sha256:<64 hex>", from inspecting the new container;
+null when it was gone before the recorder asked): the event names the image only as given,
+a tag, which a rebuild moves to another image.
+
 `time` comes first and has a fixed width, so a line's bytes 10..40 sort in time order.
 Other entries: "recorder" (started / stopped), "reconnect" (the stream broke and was resumed
 with `since`, nothing missing), "gap" (the daemon no longer had what happened while the
@@ -152,6 +156,15 @@ class Recorder:
     def filters(self) -> dict[str, Any]:
         return {"type": "container", "label": f"{PROJECT}={self.target.compose.project}"}
 
+    def with_image(self, line: dict[str, Any]) -> dict[str, Any]:
+        """A create line with the new container's image ID (see the module docstring)."""
+        if line.get("action") == "create" and "image_id" not in line:
+            try:
+                line["image_id"] = str(self.client.api.inspect_container(line["id"])["Image"])
+            except ENGINE_ERRORS:  # removed already (or the engine went away meanwhile)
+                line["image_id"] = None
+        return line
+
     def _remember(self, line: dict[str, Any]) -> None:
         if line.get("entry") not in ("event", "reconstructed"):
             return
@@ -194,7 +207,7 @@ class Recorder:
         now = time.time_ns()
         until = f"{now // 1_000_000_000}.{now % 1_000_000_000:09d}"
         replay = [
-            line
+            self.with_image(line)
             for raw in self.client.api.events(
                 since=self._since(), until=until, filters=self.filters, decode=True
             )
@@ -257,7 +270,7 @@ class Recorder:
         for raw in self.stream:
             line = from_docker(raw)
             if line is not None and self._new(line):
-                self.write([line])
+                self.write([self.with_image(line)])
             if self.stop:
                 return
 

@@ -42,6 +42,8 @@ DEFAULT_WINDOW = timedelta(hours=24)  # no incident, no start: the runbook's las
 FAILING = {"down", "unhealthy", "error", "gap"}
 FOLLOW = timedelta(minutes=10)  # what a failing event "preceded": failures this soon after
 EPISODE_GAP = timedelta(seconds=90)  # 5xx further apart than this are separate episodes (ours)
+LEAD_GAP = EPISODE_GAP  # failures this close one after another run into the impact as a chain
+SLACK = timedelta(seconds=2)  # log times (second precision) against event times (ns)
 
 
 @dataclass
@@ -155,8 +157,36 @@ class PostMortem:
             root_causes(self.entries, self.impact.first),
         )
 
+    def swimlane_data(self) -> Swimlanes:
+        """What the swimlane plot draws (see `Swimlanes`)."""
+        i = self.impact
+        return Swimlanes(
+            start=self.start,
+            end=self.end,
+            lanes={s: list(periods) for s, periods in self.lanes.items()},
+            minutes=[
+                (jr.parse_time(m["minute"]), float(m["error_rate_percent"]), m["p95_ms"])
+                for m in self.series
+            ],
+            impact=(i.first, i.last) if i.first and i.last else None,
+        )
+
     def plot(self) -> Chart:
-        return swimlanes(self)
+        return swimlanes(self.swimlane_data(), self.title)
+
+
+@dataclass(frozen=True)
+class Swimlanes:
+    """The swimlane plot's data, all on one UTC time axis [start, end] that every panel
+    shares: per service a lane of periods (since, until, "down" | "unhealthy") from the
+    journal; per access-log minute (minute start, 5xx % of requests, p95 ms or None); the
+    impact window (first, last user-facing error) or None."""
+
+    start: datetime
+    end: datetime
+    lanes: dict[str, list[tuple[datetime, datetime, str]]]
+    minutes: list[tuple[datetime, float, float | None]]
+    impact: tuple[datetime, datetime] | None
 
 
 def _t(when: datetime | None) -> str:
@@ -204,25 +234,49 @@ def response_times(
     }
 
 
+def lead_in(failing: list[tl.Entry], impact_start: datetime) -> list[tl.Entry]:
+    """The failures that ran into the impact, oldest first: walking back from its start
+    (+ SLACK), each failure at most LEAD_GAP before the next one (the first at most LEAD_GAP
+    before the impact)."""
+    chain: list[tl.Entry] = []
+    later = impact_start
+    for e in reversed([e for e in failing if e.time <= impact_start + SLACK]):
+        if later - e.time > LEAD_GAP:
+            break
+        chain.append(e)
+        later = min(later, e.time)
+    return chain[::-1]
+
+
 def root_causes(
     entries: list[tl.Entry], impact_start: datetime | None, top: int = 5
 ) -> list[dict[str, Any]]:
-    """The first failing events (container down/unhealthy, error groups, gaps) and what each
-    preceded: failures of other services within FOLLOW after it, and the user impact."""
+    """Up to `top` candidates, one per service: its first failing event (container down or
+    unhealthy, error groups, gaps). Those in the chain of failures that ran into the impact
+    (`lead_in`) come first, oldest first — the first of them is where the incident began —,
+    then the window's other failures, oldest first. Rows {"time", "service", "event",
+    "into_impact" (yes | no), "preceded": failures of other services within FOLLOW after it,
+    and the user impact when it came before that}."""
     failing = [e for e in entries if e.kind in FAILING]
-    rows = []
-    for e in failing[:top]:
-        after = [
-            f for f in failing if e.time < f.time <= e.time + FOLLOW and f.service != e.service
-        ]
+    chain = lead_in(failing, impact_start) if impact_start else []
+    in_chain = {id(e) for e in chain}
+    rows: list[dict[str, Any]] = []
+    named: set[str] = set()
+    for e in chain + [e for e in failing if id(e) not in in_chain]:
+        who = e.service or e.source
+        if who in named or len(rows) == top:
+            continue
+        named.add(who)
+        after = [f for f in failing if e.time < f.time <= e.time + FOLLOW and f.service != who]
         preceded = [f"{f.service or f.source}: {f.event[:60]}" for f in after[:3]]
-        if impact_start and e.time <= impact_start:
+        if impact_start and e.time <= impact_start + SLACK:
             preceded.append(f"user-facing errors from {impact_start:%H:%M:%S}")
         rows.append(
             {
                 "time": e.time,
-                "service": e.service or e.source,
+                "service": who,
                 "event": e.event,
+                "into_impact": "yes" if id(e) in in_chain else "no",
                 "preceded": "; ".join(preceded) or "—",
             }
         )
@@ -344,31 +398,32 @@ class _Lanes:
         return {s: sorted(self.done.get(s, [])) for s in self.services}
 
 
-def swimlanes(pm: PostMortem) -> Chart:
-    """One lane per service (down red, unhealthy amber) over 5xx rate and p95 per minute."""
+def swimlanes(data: Swimlanes, title: str) -> Chart:
+    """One lane per service (down red, unhealthy amber) over 5xx rate and p95 per minute,
+    on the shared time axis [data.start, data.end]."""
     from matplotlib import dates as mdates
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(10, 4.2), layout="constrained")
     lanes_ax, rate_ax = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1.4])
-    names = list(pm.lanes)
+    names = list(data.lanes)
     for row, name in enumerate(names):
-        for since, until, kind in pm.lanes[name]:
+        for since, until, kind in data.lanes[name]:
             color = "#b00020" if kind == "down" else "#d4ac0d"
             lanes_ax.broken_barh(
                 [(_num(since), _num(until) - _num(since))],
                 (row - 0.4, 0.8),
                 color=color,
             )
-    if pm.impact.first and pm.impact.last:
-        lanes_ax.axvspan(pm.impact.first, pm.impact.last, color="#b00020", alpha=0.08)
+    if data.impact:
+        lanes_ax.axvspan(data.impact[0], data.impact[1], color="#b00020", alpha=0.08)
     lanes_ax.set_yticks(range(len(names)), names)
     lanes_ax.set_ylim(len(names) - 0.4, -0.6)  # first service on top
-    lanes_ax.set_title(f"{pm.title}: down (red), unhealthy (amber), impact window (shaded)")
-    minutes = [jr.parse_time(s["minute"]) for s in pm.series]
+    lanes_ax.set_title(f"{title}: down (red), unhealthy (amber), impact window (shaded)")
+    minutes = [m for m, _, _ in data.minutes]
     rate_ax.bar(
         minutes,
-        [s["error_rate_percent"] for s in pm.series],
+        [rate for _, rate, _ in data.minutes],
         width=1 / 1440 * 0.9,
         align="edge",
         color="#b00020",
@@ -378,13 +433,13 @@ def swimlanes(pm: PostMortem) -> Chart:
     p95_ax = rate_ax.twinx()
     p95_ax.plot(
         [m + timedelta(seconds=30) for m in minutes],
-        [s["p95_ms"] or 0 for s in pm.series],
+        [p95 or 0 for _, _, p95 in data.minutes],
         color="#2471a3",
         marker=".",
         label="p95 ms",
     )
     p95_ax.set_ylabel("p95 ms")
-    rate_ax.set_xlim(pm.start, pm.end)
+    rate_ax.set_xlim(data.start, data.end)
     rate_ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=UTC))  # type: ignore[no-untyped-call]
     return Chart(fig)
 

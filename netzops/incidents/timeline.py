@@ -372,13 +372,22 @@ def ledger_lines(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(text)
 
 
+def audits(line: dict[str, Any]) -> list[dict[str, Any]]:
+    """A ledger line's audit entries: a run's `actions`; a kernel's `kind: action` line
+    holds its one entry under `actions` too (one with the entry's fields at the top is
+    taken as it is)."""
+    if line.get("kind") == "action" and "action" in line:
+        return [line]
+    found: list[dict[str, Any]] = line.get("actions") or []
+    return found
+
+
 def ledger_actions(path: Path) -> Iterator[dict[str, Any]]:
     """Every audit entry in the ledger once: run lines' `actions` and `kind: action` lines
     (written by a kernel as they happen) deduplicated by (at, action, fingerprint)."""
     seen: set[tuple[str, str, str]] = set()
     for line in ledger_lines(path):
-        found = [line] if line.get("kind") == "action" else line.get("actions") or []
-        for a in found:
+        for a in audits(line):
             key = (str(a.get("at")), str(a.get("action")), str(a.get("fingerprint")))
             if key not in seen:
                 seen.add(key)
@@ -397,7 +406,7 @@ def ledger(lines: Iterable[dict[str, Any]], start: datetime, end: datetime) -> l
             worst = line.get("worst") or "no findings"
             event = f"run {line.get('notebook')} {line.get('status')}, worst {worst}"
             found.append(Entry(ended, "ledger", "", event, "run"))
-        for action in [line] if line.get("kind") == "action" else line.get("actions") or []:
+        for action in audits(line):
             at = _at(action.get("at"))
             key = (str(action.get("at")), str(action.get("action")), str(action.get("fingerprint")))
             if not at or not start <= at <= end or key in seen:

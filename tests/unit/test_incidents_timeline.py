@@ -170,3 +170,31 @@ def test_response_times_follow_the_updates() -> None:
         "TTR (resolve)": 1770.0,
     }
     assert set(response_times(None, None).values()) == {None}
+
+
+def test_root_causes_put_the_chain_into_the_impact_first_one_per_service() -> None:
+    from netzops.incidents.postmortem import root_causes
+
+    t0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+    def at(seconds: float, service: str, event: str, kind: str = "down") -> tl.Entry:
+        return tl.Entry(t0 + timedelta(seconds=seconds), "journal", service, event, kind)
+
+    entries = [
+        at(0, "zz-old", "die zz-old"),  # 5 min before the chain: unrelated
+        at(300, "postgres", "kill netzwaechter-postgres"),
+        at(300.2, "postgres", "die netzwaechter-postgres"),
+        at(300.5, "backend", "error ×4", "error"),
+        at(301, "frontend", "started", "up"),  # not a failure
+        at(400, "redis", "die redis"),  # after the impact began
+    ]
+    rows = root_causes(entries, t0 + timedelta(seconds=300.4))
+    assert [(r["service"], r["into_impact"]) for r in rows] == [
+        ("postgres", "yes"),
+        ("backend", "yes"),  # within SLACK of the (second-precision) impact start
+        ("zz-old", "no"),
+        ("redis", "no"),
+    ]
+    assert rows[0]["event"].startswith("kill") and "backend: error" in rows[0]["preceded"]
+    assert "user-facing errors from 12:05:00" in rows[0]["preceded"]
+    assert "user-facing" not in rows[3]["preceded"]
