@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from netzops import units
 from netzops.errors import BadInput
 from netzops.findings import Finding, Priority, thresholds
 from netzops.runner import ledger, schedules, summary, textfile, trends
@@ -81,7 +82,7 @@ def test_change_vs_previous_and_median(tmp_path: Path) -> None:
     disk = next(h for h in heads if h.figure.key == "disk")
     assert disk.trend.previous == 22.0 and disk.trend.median7 == 21.0
     assert disk.trend.change(23.5, disk.metric) == [
-        "+1.5 pp vs previous (Nov 29 06:00)",
+        f"+1.5 pp vs previous ({units.timestamp(NOW - timedelta(days=1))})",  # Nov 29 06:00
         "+2.5 pp vs 7-day median",
     ]
 
