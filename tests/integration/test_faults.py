@@ -153,9 +153,15 @@ def confirm(name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def baseline() -> list[dict[str, Any]]:
+def before() -> triage.Diagnosis:
+    """The diagnosis of the shared sandbox before any fault."""
+    return triage.diagnose(load_target("sandbox"), "auto")
+
+
+@pytest.fixture(scope="module")
+def baseline(before: triage.Diagnosis) -> list[dict[str, Any]]:
     """The causes in the shared sandbox before any fault."""
-    return list(triage.diagnose(load_target("sandbox"), "auto").causes.rows)
+    return list(before.causes.rows)
 
 
 @pytest.fixture
@@ -184,11 +190,30 @@ def first_new(
     may cross the threshold only now, so they count only when they are the cause looked for;
     a history cause looked for counts even when the baseline had it (the fault's own evidence
     is then checked apart, see `fresh_evidence`)."""
-    old = {(b["rule"], b["subject"]) for b in before if b["rule"] not in HISTORY & {want}}
-    old_rules = ({b["rule"] for b in before} | HISTORY) - {want}
-    new = [r for r in rows if (r["rule"], r["subject"]) not in old and r["rule"] not in old_rules]
+    new = new_causes(rows, before, want)
     assert new, rows
     return new[0]
+
+
+def new_causes(
+    rows: list[dict[str, Any]], before: list[dict[str, Any]], want: str
+) -> list[dict[str, Any]]:
+    """The causes `first_new` chooses from, in their order."""
+    old = {(b["rule"], b["subject"]) for b in before if b["rule"] not in HISTORY & {want}}
+    old_rules = ({b["rule"] for b in before} | HISTORY) - {want}
+    return [r for r in rows if (r["rule"], r["subject"]) not in old and r["rule"] not in old_rules]
+
+
+def first_scenario(found: triage.Diagnosis, before: triage.Diagnosis, want: Expected) -> str:
+    """The first matching scenario as `troubleshooting auto` ranks them, among those with a
+    new cause (see `new_causes`) that did not match before the fault (`want`'s own may)."""
+    fresh = {r["scenario"] for r in new_causes(found.causes.rows, before.causes.rows, want.rule)}
+    was = {s["scenario"] for s in before.scenarios.rows if s["matches"]} - {want.scenario}
+    shown = [
+        s["scenario"] for s in found.scenarios.rows if s["matches"] and s["scenario"] in fresh - was
+    ]
+    assert shown, found.scenarios.rows
+    return str(shown[0])
 
 
 def fresh_evidence(name: str, since: float) -> None:
@@ -209,7 +234,7 @@ def fresh_evidence(name: str, since: float) -> None:
 
 @pytest.mark.parametrize("fault", list(EXPECTED), indirect=True)
 def test_fault_names_its_cause_first(
-    fault: str, request: pytest.FixtureRequest, baseline: Any
+    fault: str, request: pytest.FixtureRequest, baseline: Any, before: triage.Diagnosis
 ) -> None:
     name = request.node.callspec.params["fault"]
     want = EXPECTED[name]
@@ -236,8 +261,8 @@ def test_fault_names_its_cause_first(
         assert now[0] is top
         if rows[0] is top:
             assert found.headline.startswith(f"Most likely cause [{want.priority}]")
-    scenarios = [s for s in found.scenarios.rows if s["matches"]]
-    assert any(s["scenario"] == want.scenario for s in scenarios), found.scenarios.rows
+    assert top["scenario"] == want.scenario, top
+    assert first_scenario(found, before, want) == want.scenario, found.scenarios.rows
     for s in found.scenarios.rows:
         assert bool(s["evidence"]) == s["matches"]  # no evidence: ruled out
     assert elapsed < BUDGET_S, elapsed
@@ -255,6 +280,37 @@ def test_alerts_with_postgres_paused_finish_within_budget(fault: str) -> None:
     assert any(f["subject"] == "postgres" for f in p0), p0
     top = record.result("causes")["rows"][0]
     assert top["rule"] in ("postgres_paused", "postgres_hangs"), top
+
+
+@pytest.mark.parametrize("fault", ["postgres-paused"], indirect=True)
+def test_service_status_with_postgres_paused_finishes_within_budget(fault: str) -> None:
+    record = run("service-status", fault)
+    wall = record.after - record.before
+    print(f"service-status with postgres paused: {wall:.1f} s")
+    assert wall < BUDGET_S, wall
+    assert record.side["error"] is None and state("netzwaechter-postgres") == "paused"
+    high = [f for f in record.side["findings"] if f["priority"] in ("P0", "P1")]
+    assert any(f["subject"] == "postgres" for f in high), record.side["findings"]
+
+
+@pytest.mark.parametrize("fault", ["postgres-paused"], indirect=True)
+def test_cut_short_names_the_probes_past_the_deadline(fault: str) -> None:
+    """postgres_ping waits out its 5 s connect timeout, past a 1.5 s deadline; its lane
+    (postgres_connections) never starts; redis_ping answers."""
+    checks = ["postgres_ping", "postgres_connections", "redis_ping"]
+    start = time.monotonic()
+    results = triage.sweep(load_target(fault), checks, deadline_s=1.5)
+    elapsed = time.monotonic() - start
+    assert 1.5 <= elapsed < 3.0, elapsed
+    assert triage.cut_short_checks(results) == checks[:2]
+    assert triage.summary(results).notes == [
+        "Cut short (no answer within the deadline): postgres_ping, postgres_connections"
+    ]
+    found = [(f.subject, f.priority, f.summary) for r in results[:2] for f in r.findings]
+    assert found == [
+        ("postgres", Priority.P1, f"no answer within 1.5 s: {c} was cut short") for c in checks[:2]
+    ]
+    assert results[2].metrics["redis.up"] == 1.0 and not results[2].findings
 
 
 @pytest.mark.parametrize("fault", ["redis-secret"], indirect=True)
