@@ -7,6 +7,7 @@ run that shows every step unless confirmed with `<action>@<target>#<fingerprint>
     database_corruption  stop backend, safety dump of the current database, restore the latest
                          verified backup (netzops.backups; the plan names what is missing when
                          that is not available), start backend, verify row counts
+                         (observed by the procedure: a differing table is its P1 finding)
     security_breach      evidence first (every container log, the event journal, the ledger, an
                          archive of each project volume, a SHA-256 manifest), then stop the
                          services; the host firewall command to isolate an address is planned,
@@ -26,18 +27,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 from docker import DockerClient
 
 from netzops import endpoints, logs
 from netzops.containers import compose
 from netzops.containers.actions import snapshot, startup_order, wait_serving
 from netzops.containers.status import PROJECT, project_containers
-from netzops.errors import BadInput, NetzopsError
+from netzops.errors import BadInput, NetzopsError, TargetUnreachable
+from netzops.findings import Finding, Priority
 from netzops.guard import Plan
 from netzops.guard import run as guarded
 from netzops.incidents import journal as jr
 from netzops.incidents import recorder
 from netzops.paths import outputs_dir
+from netzops.postgres.client import Database
 from netzops.results import Result
 from netzops.secrets import Scrubber
 from netzops.targets import Target
@@ -170,8 +174,18 @@ def database_corruption(client: DockerClient, target: Target, confirm: str | Non
     """Runbook *Database Corruption*: stop backend, safety dump of the current state
     (pg_dump -Fc into the evidence folder), restore the latest verified backup through the
     backups package's guarded restore, start backend, verify row counts. The plan says what is
-    missing (no backups package, no verified backup); a confirmed run then refuses."""
+    missing (no backups package, no verified backup); a confirmed run then refuses.
+
+    Verified by this procedure itself (observed before and after, as data in its audit
+    entry): every table the backup holds has the manifest's exact row count again
+    (`after.differ`, {"schema.table": [rows now, rows in the backup]}, is empty) and the
+    smoke tests (`after.smoke`) answer 2xx. A failed verification is a P1 finding of
+    `database_corruption` naming the first differing table or failing request. The nested
+    restore's own audit entry (`restore_backup`, with its `verified`) follows as the
+    result's second action, and `metrics` hold `restore.verified` (1/0) and
+    `restore.tables_differing`."""
     backups, missing = restore_api()
+    nested: list[Result] = []  # the restore's confirmed result, kept as data of this one
 
     def plan() -> Plan:
         latest = backups.latest_verified(target) if backups else None
@@ -192,7 +206,11 @@ def database_corruption(client: DockerClient, target: Target, confirm: str | Non
             target.name,
             target.postgres.dbname,
             steps,
-            {"backup": getattr(latest, "file", None), "missing": lacking},
+            {
+                "backup": getattr(latest, "file", None),
+                "missing": lacking,
+                "row_counts": _manifest_counts(latest.location) if latest else {},
+            },
         )
 
     def act(p: Plan) -> str:
@@ -203,12 +221,77 @@ def database_corruption(client: DockerClient, target: Target, confirm: str | Non
         compose.run(target, "stop", "backend")
         try:
             dump = _safety_dump(client, target)
-            restored = _restore(backups, client, target, p.details["backup"])
+            nested.append(_restore(backups, client, target, p.details["backup"]))
         finally:
             compose.run(target, "start", "backend")
-        return f"safety dump {dump}; {restored}"
+        entry = nested[-1].actions[-1] if nested[-1].actions else {}
+        return f"safety dump {dump}; restore: {entry.get('outcome', nested[-1].title)}"
 
-    return guarded(target, plan, act, confirm)
+    def observe(p: Plan) -> dict[str, Any]:
+        return _restored_state(target, p.details["row_counts"])
+
+    def verify(before: dict[str, Any], after: dict[str, Any]) -> bool:
+        return not after["differ"] and not after["error"] and all(r["ok"] for r in after["smoke"])
+
+    result = guarded(target, plan, act, confirm, observe, verify)
+    if not result.actions or result.actions[0]["dry_run"]:
+        return result
+    entry = result.actions[0]
+    restore = nested[-1].actions[-1] if nested and nested[-1].actions else None
+    if restore is not None:
+        result.actions.append(restore)
+    result.metrics["restore.verified"] = float(bool(entry["verified"]))
+    result.metrics["restore.tables_differing"] = float(len(entry["after"]["differ"]))
+    if entry["verified"] is False:
+        result.findings = [
+            Finding(
+                "database_corruption",
+                target.postgres.dbname,
+                Priority.P1,
+                _not_verified(entry["details"]["backup"], entry["after"], restore),
+            )
+        ]
+    return result
+
+
+def _manifest_counts(backup: Path) -> dict[str, int]:
+    """The exact row counts ("schema.table" → rows) the backup's manifest holds."""
+    from netzops.backups import Manifest  # the incidents layer composes the backups domain
+    from netzops.backups.archive import manifest_path
+
+    return dict(Manifest.read(manifest_path(backup)).tables)
+
+
+def _restored_state(target: Target, expected: dict[str, int]) -> dict[str, Any]:
+    """Row counts of every table now, those that differ from `expected` as
+    {table: [now, expected]} (a missing table: None now), the smoke tests, and the error
+    when the database did not answer (then every expected table differs)."""
+    from netzops.backups.archive import row_counts
+
+    db, counts, error = Database(target, "admin"), {}, ""
+    try:
+        counts = row_counts(db)
+    except (TargetUnreachable, psycopg.Error) as exc:
+        error = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    finally:
+        db.close()
+    differ = {t: [counts.get(t), n] for t, n in sorted(expected.items()) if counts.get(t) != n}
+    return {"row_counts": counts, "differ": differ, "smoke": smoke_tests(target), "error": error}
+
+
+def _not_verified(backup: str, after: dict[str, Any], restore: dict[str, Any] | None) -> str:
+    """The P1's one line: why the restored database is not the backup's."""
+    why = [f"database not answering: {after['error']}"] if after["error"] else []
+    if after["differ"]:
+        table, (now, want) = next(iter(after["differ"].items()))
+        why.append(
+            f"{len(after['differ'])} table(s) differ from the backup's manifest, first "
+            f"{table}: {now} rows now, {want} in the backup"
+        )
+    why += [f"smoke GET {r['url']} answered {r['status']}" for r in after["smoke"] if not r["ok"]]
+    if restore is not None and restore.get("verified") is False:
+        why.append(f"restore_backup: {restore.get('outcome', '')}")
+    return f"restore of {backup} not verified: " + "; ".join(why or ["unknown"])
 
 
 def _safety_dump(client: DockerClient, target: Target) -> Path:
@@ -228,13 +311,15 @@ def _safety_dump(client: DockerClient, target: Target) -> Path:
     return out
 
 
-def _restore(backups: Any, client: DockerClient, target: Target, backup: str) -> str:
+def _restore(backups: Any, client: DockerClient, target: Target, backup: str) -> Result:
+    """The backups package's guarded restore, confirmed with its own fresh dry run; its
+    Result (audit entry with `verified`, findings) is returned as it is."""
     dry = backups.restore(client, target, backup)
     entry = dry.actions[0]
-    done = backups.restore(
+    done: Result = backups.restore(
         client, target, backup, confirm=f"{entry['action']}@{target.name}#{entry['fingerprint']}"
     )
-    return f"restore: {done.actions[0]['outcome'] if done.actions else done.title}"
+    return done
 
 
 # --- security breach ------------------------------------------------------------------------
