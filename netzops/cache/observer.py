@@ -74,8 +74,12 @@ def mark(stats: Mapping[str, Any], canary: int) -> dict[str, int]:
 
 
 def canary_calls(client: redis.Redis) -> int:
-    """Calls of the canary since the counters last started (`INFO commandstats`)."""
-    commands = client.info("commandstats")
+    """Calls of the canary since the counters last started (`INFO commandstats`); 0 when
+    the server will not say."""
+    try:
+        commands = client.info("commandstats")
+    except redis.ResponseError:  # refused by an ACL: no canary to read
+        return 0
     for name in _CANARY_STATS:
         if isinstance(commands.get(name), Mapping):
             return _int(commands[name].get("calls"))
@@ -122,9 +126,18 @@ def record(client: redis.Redis, hits: int, misses: int) -> None:
             entry = {"run_id": run_id, "hits": 0, "misses": 0}
         entry["hits"] = _int(entry["hits"]) + hits
         entry["misses"] = _int(entry["misses"]) + misses
-        client.execute_command(*CANARY)  # type: ignore[no-untyped-call]  # untyped in redis-py
-        entry["mark"] = now | {"canary": canary_calls(client)}
+        entry["mark"] = now | _leave_canary(client)
         data[server_key(client)] = entry
+
+
+def _leave_canary(client: redis.Redis) -> dict[str, int]:
+    """Send the canary and return its calls as {"canary": n}; {} where the server refuses
+    it (an ACL without OBJECT, a renamed command): then only the counters tell a reset."""
+    try:
+        client.execute_command(*CANARY)  # type: ignore[no-untyped-call]  # untyped in redis-py
+        return {"canary": canary_calls(client)}
+    except redis.ResponseError:
+        return {}
 
 
 def caused(client: redis.Redis, run_id: str, stats: Mapping[str, Any]) -> tuple[int, int]:

@@ -4,6 +4,7 @@ the sandbox's Redis, compared with what redis-cli says."""
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -91,6 +92,39 @@ def test_a_reset_voids_the_journal_even_after_hits_climb_back(
         assert raw_before <= sample.keyspace_hits <= raw_after  # Redis's own count, untouched
     finally:
         r.delete(*[f"zz16:reset:{i}" for i in range(50)])
+
+
+def test_a_user_without_the_canary_command_still_lists_keys(r: redis.Redis, target: Target) -> None:
+    """An ACL user that may not run OBJECT (nor read INFO commandstats): listing keys still
+    works and its TTL lookups are still left out of the hit rate."""
+    user, password = "zz16-no-object", "zz16-" + uuid.uuid4().hex
+    cli(target, "ACL", "SETUSER", user, "on", f">{password}", "~*", "+@all", "-object", "-info")
+    cli(target, "ACL", "SETUSER", user, "+info|stats", "+info|server")  # counters, not commands
+    limited = cache.client.Redis(  # as cache.connect builds it, with the ACL user
+        target,
+        host=target.redis.host,
+        port=target.redis.port,
+        username=user,
+        password=password,
+        decode_responses=True,
+        encoding_errors="surrogateescape",
+    )
+    for i in range(20):
+        r.set(f"zz16:acl:{i}", "x", ex=600)
+    try:
+        with pytest.raises(redis.ResponseError):
+            limited.execute_command("OBJECT", "HELP")
+        raw_before, before = raw_counters(target)[0], cache.sample_stats(limited)
+        listed = cache.keys(limited, "zz16:acl:*")
+        after = cache.sample_stats(limited)
+        raw_after = raw_counters(target)[0]
+        assert listed.metrics["redis.keys.count"] == 20
+        assert after.observer_hits - before.observer_hits == 20
+        assert after.keyspace_hits - before.keyspace_hits <= raw_after - raw_before - 20
+    finally:
+        r.delete(*[f"zz16:acl:{i}" for i in range(20)])
+        limited.close()
+        cli(target, "ACL", "DELUSER", user)
 
 
 def test_slowlog_finds_a_slow_script(r: redis.Redis, target: Target) -> None:
