@@ -42,7 +42,7 @@ DEFAULT_WINDOW = timedelta(hours=24)  # no incident, no start: the runbook's las
 FAILING = {"down", "unhealthy", "error", "gap"}
 FOLLOW = timedelta(minutes=10)  # what a failing event "preceded": failures this soon after
 EPISODE_GAP = timedelta(seconds=90)  # 5xx further apart than this are separate episodes (ours)
-LEAD_GAP = EPISODE_GAP  # failures this close one after another run into the impact as a chain
+LEAD_GAP = EPISODE_GAP  # failures this soon before the impact's start ran into it
 SLACK = timedelta(seconds=2)  # log times (second precision) against event times (ns)
 
 
@@ -154,7 +154,7 @@ class PostMortem:
         return Result.of(
             "root_cause_candidates",
             "Root-cause candidates (earliest failures first)",
-            root_causes(self.entries, self.impact.first),
+            root_causes(self.entries, self.impact.first, lanes=self.lanes),
         )
 
     def swimlane_data(self) -> Swimlanes:
@@ -234,31 +234,48 @@ def response_times(
     }
 
 
-def lead_in(failing: list[tl.Entry], impact_start: datetime) -> list[tl.Entry]:
-    """The failures that ran into the impact, oldest first: walking back from its start
-    (+ SLACK), each failure at most LEAD_GAP before the next one (the first at most LEAD_GAP
-    before the impact)."""
-    chain: list[tl.Entry] = []
-    later = impact_start
-    for e in reversed([e for e in failing if e.time <= impact_start + SLACK]):
-        if later - e.time > LEAD_GAP:
-            break
-        chain.append(e)
-        later = min(later, e.time)
-    return chain[::-1]
+def lead_in(
+    failing: list[tl.Entry],
+    impact_start: datetime,
+    lanes: dict[str, list[tuple[datetime, datetime, str]]] | None = None,
+) -> list[tl.Entry]:
+    """The failures that ran into the impact, one per service, oldest first: a service with
+    a down or unhealthy period (`lanes`) under way at the impact's start is there with the
+    journal event that began the period, however long before; any other service with its
+    first failure in [start − LEAD_GAP, start + SLACK]."""
+    low, high = impact_start - LEAD_GAP, impact_start + SLACK
+    onset: dict[str, datetime] = {}
+    for service, periods in (lanes or {}).items():
+        for since, until, _ in periods:
+            if since <= high and until >= impact_start:
+                onset[service] = min(since, onset.get(service, since))
+    chosen: dict[str, tl.Entry] = {}
+    for e in failing:
+        who = e.service or e.source
+        if who in chosen:
+            continue
+        if who in onset:
+            if e.source == "journal" and e.time == onset[who]:
+                chosen[who] = e
+        elif low <= e.time <= high:
+            chosen[who] = e
+    return sorted(chosen.values(), key=lambda e: e.time)
 
 
 def root_causes(
-    entries: list[tl.Entry], impact_start: datetime | None, top: int = 5
+    entries: list[tl.Entry],
+    impact_start: datetime | None,
+    top: int = 5,
+    lanes: dict[str, list[tuple[datetime, datetime, str]]] | None = None,
 ) -> list[dict[str, Any]]:
     """Up to `top` candidates, one per service: its first failing event (container down or
-    unhealthy, error groups, gaps). Those in the chain of failures that ran into the impact
-    (`lead_in`) come first, oldest first — the first of them is where the incident began —,
-    then the window's other failures, oldest first. Rows {"time", "service", "event",
+    unhealthy, error groups, gaps). Those that ran into the impact (`lead_in`) come first,
+    oldest first — the first of them is where the incident began —, then the window's other
+    failures, oldest first. Rows {"time", "service", "event",
     "into_impact" (yes | no), "preceded": failures of other services within FOLLOW after it,
     and the user impact when it came before that}."""
     failing = [e for e in entries if e.kind in FAILING]
-    chain = lead_in(failing, impact_start) if impact_start else []
+    chain = lead_in(failing, impact_start, lanes) if impact_start else []
     in_chain = {id(e) for e in chain}
     rows: list[dict[str, Any]] = []
     named: set[str] = set()

@@ -66,12 +66,17 @@ def _no_recent_5xx() -> bool:
     return not any((lp.access_status(line.encode()) or 0) >= 500 for line in out.splitlines())
 
 
+def _running(name: str) -> bool:
+    return sh("docker", "inspect", "-f", "{{.State.Running}}", name).strip() == "true"
+
+
 def _healthy(name: str) -> bool:
     return sh("docker", "inspect", "-f", "{{.State.Health.Status}}", name).strip() == "healthy"
 
 
 @dataclass
 class Outage:
+    kill_live: int  # timeNano of `docker stop`'s kill of postgres, from `docker events`
     stop_live: tuple[int, str]  # (timeNano, exit code) of postgres die, from `docker events`
     start_live: tuple[int, str]
     probe: Probe
@@ -97,6 +102,8 @@ def outage(sandbox: Target) -> Iterator[Outage]:
             "--filter",
             f"container={POSTGRES}",
             "--filter",
+            "event=kill",
+            "--filter",
             "event=die",
             "--filter",
             "event=start",
@@ -119,8 +126,12 @@ def outage(sandbox: Target) -> Iterator[Outage]:
     try:
         time.sleep(5)  # normal traffic first
         _wait("an episode of its own", _no_recent_5xx, 240)
-        sh("docker", "stop", POSTGRES)
+        # a fast shutdown (SIGINT): `docker stop`'s SIGTERM is PostgreSQL's smart shutdown,
+        # which refuses new connections but serves pooled ones for up to 10 s (then SIGKILL),
+        # so some endpoints fail seconds before the probe's; fast ends every session at once
+        sh("docker", "kill", "--signal", "SIGINT", POSTGRES)
         stopped = time.monotonic()
+        _wait("postgres stopped", lambda: not _running(POSTGRES), 30)
         _wait("a failing request", lambda: probe.failures(), 30)
         opened = run(
             "incident", "commander=test-oncall", "summary=API answers 5xx", "next_update_minutes=10"
@@ -160,11 +171,12 @@ def outage(sandbox: Target) -> Iterator[Outage]:
         if e["Action"] == "die"
     )
     start = next((e["timeNano"], e["Action"]) for e in events if e["Action"] == "start")
+    kill = next(e["timeNano"] for e in events if e["Action"] == "kill")
     postmortem = run("postmortem", f"incident={incident}")
     client = containers.connect(sandbox)
     pm = incidents.build_postmortem(client, sandbox, incident)
     stack.maintain_database(client)
-    yield Outage(die, start, probe, opened, monitoring, resolved, postmortem, pm, journal)
+    yield Outage(kill, die, start, probe, opened, monitoring, resolved, postmortem, pm, journal)
 
 
 def _instant(value: object) -> float:
@@ -305,8 +317,60 @@ def test_the_journal_recorded_the_outage(outage: Outage) -> None:
     assert (outage.stop_live[0], "die") in got and (outage.start_live[0], "start") in got
 
 
-def test_postmortem_of_a_window_without_incident_names_missing_sources(sandbox: Target) -> None:
+def test_root_cause_candidates_begin_with_the_postgres_stop(outage: Outage) -> None:
+    rows = outage.pm.candidates().rows
+    into = [r for r in rows if r["into_impact"] == "yes"]
+    assert rows[: len(into)] == into, "the failures that ran into the impact come first"
+    (pg,) = [r for r in into if r["service"] == "postgres"]
+    # postgres's first failure is `docker stop`'s kill (journal) or its shutdown (server log)
+    assert abs(_instant(pg["time"]) - outage.kill_live / 1e9) <= 1.0, pg
+    assert pg["event"].startswith(("kill", "die", "shutdown")), pg
+    assert "backend: " in pg["preceded"] and "user-facing errors from" in pg["preceded"]
+    times = [_instant(r["time"]) for r in into]
+    assert times == sorted(times)
+    assert outage.pm.impact.first and times[-1] <= outage.pm.impact.first.timestamp() + 2
+
+
+def test_swimlane_data_shows_the_outage_on_one_time_axis(outage: Outage, sandbox: Target) -> None:
+    pm = outage.pm
+    data = pm.swimlane_data()
+    assert list(data.lanes) == sandbox.services
+    failed = {e.service for e in pm.entries if e.source == "journal" and e.kind == "down"}
+    assert "postgres" in failed and all(data.lanes[s] for s in failed & set(data.lanes))
+    down = [p for p in data.lanes["postgres"] if p[2] == "down"]
+    since, until, _ = min(down, key=lambda p: abs(p[0].timestamp() - outage.kill_live / 1e9))
+    assert abs(since.timestamp() - outage.kill_live / 1e9) <= 1.0
+    assert abs(until.timestamp() - outage.start_live[0] / 1e9) <= 1.0
+    periods = [p for lane in data.lanes.values() for p in lane]
+    assert all(data.start <= a <= b <= data.end for a, b, _ in periods)
+    assert data.minutes and all(data.start <= m <= data.end for m, _, _ in data.minutes)
+    down_s = outage.kill_live / 1e9
+    assert any(rate > 0 and m.timestamp() <= down_s + 60 for m, rate, _ in data.minutes)
+    assert data.impact == (pm.impact.first, pm.impact.last)
+    axes = pm.plot().figure.axes  # lanes, 5xx %, p95 (twin): one x axis over the window
+    assert len(axes) == 3
+    for ax in axes:
+        days = (data.start.timestamp() / 86400, data.end.timestamp() / 86400)  # mpl date numbers
+        assert ax.get_xlim() == pytest.approx(days, abs=1e-9)
+
+
+def test_postmortem_of_a_window_without_incident_names_missing_sources(
+    sandbox: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # no recorder known here
+    monkeypatch.setenv("NETZOPS_OUTPUTS", str(tmp_path / "outputs"))  # no journal, no ledger
+    ghost = sandbox.model_copy(update={"services": [*sandbox.services, "ghost"]})
     now = datetime.now(UTC).timestamp()
-    pm = incidents.build_postmortem(containers.connect(sandbox), sandbox, "", now - 120, now)
+    pm = incidents.build_postmortem(containers.connect(sandbox), ghost, "", now - 120, now)
+    outputs = (tmp_path / "outputs").resolve()
+    journal, ledger = outputs / "events" / "sandbox.jsonl", outputs / "ledger.jsonl"
+    assert pm.missing == [
+        f"event journal ({journal} does not exist: start `netzops events start`)",
+        f"ledger ({ledger} does not exist)",
+        "logs of ghost (no container)",
+    ]
+    assert pm.timeline().notes == [f"missing source: {m}" for m in pm.missing]
     assert pm.record is None and pm.markdown and pm.markdown.exists()
+    markdown = pm.markdown.read_text()
+    assert all(f"- Missing source: {m}" in markdown for m in pm.missing)
     assert all(r["measure"] and r["value"] == "—" for r in pm.times().rows)

@@ -198,3 +198,19 @@ def test_root_causes_put_the_chain_into_the_impact_first_one_per_service() -> No
     assert rows[0]["event"].startswith("kill") and "backend: error" in rows[0]["preceded"]
     assert "user-facing errors from 12:05:00" in rows[0]["preceded"]
     assert "user-facing" not in rows[3]["preceded"]
+
+
+def test_a_service_down_when_the_impact_began_is_a_candidate_from_the_period_start() -> None:
+    from netzops.incidents.postmortem import root_causes
+
+    t0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    kill = tl.Entry(t0, "journal", "postgres", "kill netzwaechter-postgres", "down")
+    errors = tl.Entry(t0 + timedelta(seconds=200), "logs", "backend", "error ×9", "error")
+    impact = t0 + timedelta(seconds=300)  # postgres down for 5 min before users noticed
+    lanes = {"postgres": [(t0, t0 + timedelta(seconds=400), "down")], "backend": []}
+    rows = root_causes([kill, errors], impact, lanes=lanes)
+    assert [(r["service"], r["into_impact"]) for r in rows] == [
+        ("postgres", "yes"),
+        ("backend", "no"),  # 100 s before the impact: more than LEAD_GAP
+    ]
+    assert [r["into_impact"] for r in root_causes([kill, errors], impact)] == ["no", "no"]
