@@ -227,16 +227,16 @@ def report(
     except (BadInput, ValueError) as exc:
         _fail(str(exc))
         return
-    if as_json:
+    if as_json:  # stdout is the JSON alone; what is said about it goes to stderr
         sides = [terminal.read_sidecar(r.sidecar) for r in runs]
         click.echo(json.dumps(sides, indent=2, sort_keys=True))
-        sys.exit(int(code))
-    for r in runs:
-        click.echo(f"{r.status:<9} worst={r.worst or '-':<4} {r.name:<16} {r.notebook}")
-    click.echo(f"summary: {page}")
+    else:
+        for r in runs:
+            click.echo(f"{r.status:<9} worst={r.worst or '-':<4} {r.name:<16} {r.notebook}")
+    click.echo(f"summary: {page}", err=as_json)
     try:
         for line in schedule_cli.after_report(name, target, runs, page, notify, prometheus):
-            click.echo(line)
+            click.echo(line, err=as_json)
     except NetzopsError as exc:
         _fail(str(exc), FAILED)
     sys.exit(int(code))

@@ -16,21 +16,24 @@ A source that cannot be read is named in `missing`; the rest is built anyway.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from docker import DockerClient
+from docker.errors import APIError, NotFound
+from docker.models.containers import Container
 
 from netzops import logs
-from netzops.containers.status import ENGINE_ERRORS
+from netzops.containers.status import ENGINE_ERRORS, SERVICE, project_containers
 from netzops.errors import BadInput
 from netzops.incidents import incident as inc
 from netzops.incidents import journal as jr
 from netzops.incidents import recorder
 from netzops.incidents import timeline as tl
+from netzops.logs import live
 from netzops.paths import outputs_dir
 from netzops.plots import Chart
 from netzops.results import Result
@@ -340,16 +343,42 @@ def _sources(
     else:
         missing.append(f"ledger ({ledger_path} does not exist)")
     try:
-        found = logs.read(client, target, since=start, until=end)
+        found = project_containers(client, target.compose.project)
     except ENGINE_ERRORS as exc:
         missing.append(f"container logs, PostgreSQL and nginx logs (engine: {str(exc)[:120]})")
         return streams
-    for service in target.services:
-        if not any(s.service == service for s in found):
-            missing.append(f"logs of {service} (no container)")
-    streams += tl.logs(found)
-    streams += [tl.access(s) for s in found if s.service == "frontend"]
+    services = {c.labels.get(SERVICE, c.name) for c in found}
+    missing += [f"logs of {s} (no container)" for s in target.services if s not in services]
+    for c in found:
+        service = c.labels.get(SERVICE, c.name)
+
+        def read(c: Container = c) -> Iterator[bytes]:
+            return _log_chunks(client, c, start, end, missing)
+
+        streams += tl.logs([tl.Stream(service, c.name, read())])
+        if service == "frontend":  # its access lines, read apart: each stream is read once
+            streams.append(tl.access(tl.Stream(service, c.name, read())))
     return streams
+
+
+def _log_chunks(
+    client: DockerClient, container: Container, start: datetime, end: datetime, missing: list[str]
+) -> Iterator[bytes]:
+    """`docker logs --timestamps` of the window as whole-line chunks, streamed (never held
+    whole); a log that cannot be read, or stops, is named in `missing` and ends early."""
+    try:
+        yield from live.stream(client, container, start, end)
+    except NotFound:
+        why = "removed since it was listed"
+    except APIError as exc:
+        why = "log driver cannot be read back" if live.UNREADABLE in str(exc) else str(exc)
+    except ENGINE_ERRORS as exc:
+        why = f"engine: {type(exc).__name__}"
+    else:
+        return
+    note = f"logs of {container.name} ({why[:120]})"
+    if note not in missing:
+        missing.append(note)
 
 
 def build(

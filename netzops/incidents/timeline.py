@@ -1,8 +1,8 @@
 """One UTC timeline from every source of evidence, merged in time order as streams.
 
 Each source is an iterator of `Entry`, sorted by time; `merge` interleaves them with
-heapq.merge, so nothing is loaded whole beyond what one source reads at a time (container
-logs come from the Engine API one container at a time, as `netzops.logs.read` returns them).
+heapq.merge, so nothing is loaded whole: container logs are `Stream`s of whole-line chunks
+as the Engine API sends them (`netzops.logs.live.stream`), one open stream per container.
 
     journal   recorded container events (start, die + exit code, health, oom, gaps)
     logs      container log lines of interest, grouped per minute and kind with the first
@@ -42,6 +42,25 @@ _TERMINATED = (
     b"terminating connection due to administrator command",
     b"terminating connection due to unexpected postmaster exit",
 )
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One container's log as chunks of whole lines in time order, read as it is iterated
+    (a `netzops.logs.Source` is a stream of one chunk: `of`)."""
+
+    service: str
+    container: str
+    chunks: Iterable[bytes]
+
+    @classmethod
+    def of(cls, src: Source | Stream) -> Stream:
+        return src if isinstance(src, Stream) else cls(src.service, src.container, (src.blob,))
+
+    def lines(self, needle: bytes | None = None) -> Iterator[bytes]:
+        """Its lines (with `needle`: only those holding it), chunk by chunk."""
+        for chunk in self.chunks:
+            yield from lp.lines(chunk) if needle is None else lp.lines_with(chunk, needle)
 
 
 @dataclass(frozen=True)
@@ -227,7 +246,7 @@ class _Group:
     sample: str
 
 
-def _grouped(src: Source, postgres: bool) -> Iterator[Entry]:
+def _grouped(src: Stream, postgres: bool) -> Iterator[Entry]:
     """One container's lines of interest: per minute and kind one entry (first occurrence,
     last, count, a sample), single events (shutdown, ready) as they are; in time order."""
     groups: dict[str, _Group] = {}
@@ -240,7 +259,7 @@ def _grouped(src: Source, postgres: bool) -> Iterator[Entry]:
         groups.clear()
         yield from sorted(out, key=attrgetter("time"))
 
-    for line in lp.lines(src.blob):
+    for line in src.lines():
         stamp, payload = lp.split_time(line)
         if stamp[:16] != minute:
             yield from flush()
@@ -261,7 +280,7 @@ def _grouped(src: Source, postgres: bool) -> Iterator[Entry]:
     yield from flush()
 
 
-def _group_entry(src: Source, kind: str, group: _Group, postgres: bool) -> Entry:
+def _group_entry(src: Stream, kind: str, group: _Group, postgres: bool) -> Entry:
     times = f"{group.first:%H:%M:%S}–{group.last:%H:%M:%S}"
     sample = lp.kind(group.sample, 80) if kind == "error" else group.sample[:90]
     event = f"{kind} ×{group.count} ({times}): {sample}"
@@ -277,9 +296,11 @@ def _group_entry(src: Source, kind: str, group: _Group, postgres: bool) -> Entry
     )
 
 
-def logs(sources: list[Source], postgres_service: str = "postgres") -> list[Iterator[Entry]]:
+def logs(
+    sources: Iterable[Source | Stream], postgres_service: str = "postgres"
+) -> list[Iterator[Entry]]:
     """One sorted stream per container (nginx's access lines are `access`'s business)."""
-    return [_grouped(src, src.service == postgres_service) for src in sources]
+    return [_grouped(Stream.of(src), src.service == postgres_service) for src in sources]
 
 
 # --- nginx access log -----------------------------------------------------------------------
@@ -326,10 +347,10 @@ class _Minute:
         return Entry(self.first_5xx or self.start, "nginx", service, event, "traffic", data=data)
 
 
-def access(src: Source) -> Iterator[Entry]:
+def access(src: Source | Stream) -> Iterator[Entry]:
     """One entry per minute of an nginx access log (kind "traffic"; see `_Minute`)."""
     minute: _Minute | None = None
-    for line in lp.lines_with(src.blob, b'] "'):
+    for line in Stream.of(src).lines(b'] "'):
         stamp, payload = lp.split_time(line)
         status = lp.access_status(payload)
         when = lp.stamp_time(stamp)

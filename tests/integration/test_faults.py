@@ -178,6 +178,9 @@ def fault(request: pytest.FixtureRequest) -> Iterator[str]:
 # its generated traffic (about 7 % failed logins, all from the gateway's address) may have
 # left the same cause on the same subject in the baseline.
 HISTORY = {"high_error_rate", "slow_queries", "password_guessing"}
+#: the machine's own load: on a shared test machine it comes and goes with other work (a
+#: benchmark beside the suite made host CPU the first new cause of the slow-queries fault)
+AMBIENT = {"check:host_cpu", "check:host_load"}
 
 
 def first_new(
@@ -200,7 +203,7 @@ def new_causes(
 ) -> list[dict[str, Any]]:
     """The causes `first_new` chooses from, in their order."""
     old = {(b["rule"], b["subject"]) for b in before if b["rule"] not in HISTORY & {want}}
-    old_rules = ({b["rule"] for b in before} | HISTORY) - {want}
+    old_rules = ({b["rule"] for b in before} | HISTORY | AMBIENT) - {want}
     return [r for r in rows if (r["rule"], r["subject"]) not in old and r["rule"] not in old_rules]
 
 

@@ -3,6 +3,7 @@ one plain line per finished step, while stdout keeps the results."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -42,6 +43,32 @@ def test_report_prints_one_line_per_finished_notebook(sandbox: Target, tmp_path:
         status = outcome.split()[0]
         assert re.search(rf"^{status}\s+worst=\S+\s+{name}\s", done.stdout, re.M), done.stdout
     assert "\x1b[" not in done.stderr  # no terminal control codes in a pipe
+
+
+def test_report_json_is_the_side_cars_and_still_writes_the_page_and_the_metrics(
+    sandbox: Target, tmp_path: Path
+) -> None:
+    """`report --json`: stdout is a JSON list of the runs' side-cars in plan order (as the
+    records on disk hold them); the summary page and --prometheus are still written, and
+    what is said about them goes to stderr."""
+    env = {**os.environ, "NETZOPS_OUTPUTS": str(tmp_path)}
+    prom = tmp_path / "netzops.prom"
+    done = subprocess.run(
+        [NETZOPS, "report", "daily", "--fail-on", "P0", "--json", "--prometheus", str(prom)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    sides = json.loads(done.stdout)
+    assert [s["notebook"] for s in sides] == [r.notebook for r in reports.load_report("daily").runs]
+    on_disk = {p.stem: json.loads(p.read_text()) for p in tmp_path.glob("sandbox/*/*.json")}
+    for side in sides:
+        assert side in on_disk.values() and side["status"] == "completed"
+    page = re.search(r"^summary: (\S+)$", done.stderr, re.M)
+    assert page and Path(page[1]).is_file() and prom.is_file() and prom.stat().st_size > 0
 
 
 def test_sandbox_up_prints_its_steps_and_leaves_running_containers(sandbox: Target) -> None:

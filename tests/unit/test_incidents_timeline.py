@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -214,3 +215,29 @@ def test_a_service_down_when_the_impact_began_is_a_candidate_from_the_period_sta
         ("backend", "no"),  # 100 s before the impact: more than LEAD_GAP
     ]
     assert [r["into_impact"] for r in root_causes([kill, errors], impact)] == ["no", "no"]
+
+
+def test_streamed_logs_equal_whole_ones_and_are_read_only_as_far_as_needed() -> None:
+    """A container log as chunks of whole lines (as the Engine API streams it) gives the
+    same entries as the whole log, and the merge reads a chunk only when it needs it."""
+    rows = [
+        (f"2026-11-30T12:{m:02d}:{s:02d}.000000000Z", f"2026-11-30T12:{m:02d}:{s:02d}.000Z {t}")
+        for m in range(30)
+        for s, t in ((5, "ERROR db down code=1"), (20, "INFO ok"), (40, "WARN failed login x"))
+    ]
+    blob = _blob(rows)
+    whole = list(tl.logs([Source("backend", "b1", "", blob)])[0])
+    read: list[int] = []
+
+    def chunks() -> Iterator[bytes]:
+        lines = blob.splitlines(keepends=True)
+        for at in range(0, len(lines), 7):  # cut at line ends, as live.stream does
+            read.append(at)
+            yield b"".join(lines[at : at + 7])
+
+    streamed = tl.logs([tl.Stream("backend", "b1", chunks())])[0]
+    first = next(tl.merge(streamed))
+    assert first == whole[0] and len(read) == 1  # one chunk read for the first entry
+    assert [first, *streamed] == whole and len(read) == len(range(0, len(rows), 7))
+    access = [tl.access(tl.Stream("frontend", "f", iter([blob[:0]])))]
+    assert list(tl.merge(*access)) == []
