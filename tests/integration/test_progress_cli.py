@@ -23,17 +23,22 @@ def lines(stderr: str) -> list[tuple[int, int, str, str]]:
     return [(int(m[1]), int(m[2]), m[3], m[4]) for m in found if m]
 
 
-def test_report_prints_one_line_per_finished_notebook(sandbox: Target, tmp_path: Path) -> None:
-    env = {**os.environ, "NETZOPS_OUTPUTS": str(tmp_path)}
+def daily_report(outputs: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """`netzops report daily --fail-on P0 OPTIONS` with records under `outputs`; exit 0."""
     done = subprocess.run(
-        [NETZOPS, "report", "daily", "--target", "sandbox", "--fail-on", "P0"],
+        [NETZOPS, "report", "daily", "--fail-on", "P0", *options],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "NETZOPS_OUTPUTS": str(outputs)},
         capture_output=True,
         text=True,
         timeout=240,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def test_report_prints_one_line_per_finished_notebook(sandbox: Target, tmp_path: Path) -> None:
+    done = daily_report(tmp_path, "--target", "sandbox")
     names = [r.notebook for r in reports.load_report("daily").runs]
     seen = lines(done.stderr)
     assert [i for i, *_ in seen] == list(range(1, len(names) + 1))  # counted as they end
@@ -51,17 +56,8 @@ def test_report_json_is_the_side_cars_and_still_writes_the_page_and_the_metrics(
     """`report --json`: stdout is a JSON list of the runs' side-cars in plan order (as the
     records on disk hold them); the summary page and --prometheus are still written, and
     what is said about them goes to stderr."""
-    env = {**os.environ, "NETZOPS_OUTPUTS": str(tmp_path)}
     prom = tmp_path / "netzops.prom"
-    done = subprocess.run(
-        [NETZOPS, "report", "daily", "--fail-on", "P0", "--json", "--prometheus", str(prom)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = daily_report(tmp_path, "--json", "--prometheus", str(prom))
     sides = json.loads(done.stdout)
     assert [s["notebook"] for s in sides] == [r.notebook for r in reports.load_report("daily").runs]
     on_disk = {p.stem: json.loads(p.read_text()) for p in tmp_path.glob("sandbox/*/*.json")}
