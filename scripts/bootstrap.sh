@@ -69,14 +69,8 @@ fi
 stamp=.venv/.netzops-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   say "installing netzops and its dependencies into .venv"
-  # uv resolves and installs the same versions as pip in about a tenth of the time (measured:
-  # 9 s against 97 s for this tree); pip stays the fallback where uv cannot be had
-  if .venv/bin/pip install -q uv >/dev/null 2>&1; then
-    VIRTUAL_ENV="$PWD/.venv" .venv/bin/uv pip install -q -e '.[dev]' > .venv/pip-install.log 2>&1 \
-      || { tail -n 30 .venv/pip-install.log; exit 1; }
-  else
-    .venv/bin/pip install -q -e '.[dev]' > .venv/pip-install.log 2>&1 || { tail -n 30 .venv/pip-install.log; exit 1; }
-  fi
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -e '.[dev]' > .venv/pip-install.log 2>&1 || { tail -n 30 .venv/pip-install.log; exit 1; }
   touch "$stamp"
 fi
 # The `netzops` kernelspec (its kernels load netzops.runner.kernel_extension) and Jupyter's
