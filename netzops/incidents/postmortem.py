@@ -333,8 +333,8 @@ def _sources(
     streams: list[Any] = [tl.updates(record)]
     where = recorder.status(target.name).journal
     path = Path(where) if where else jr.journal_path(target.name)
-    if path.exists():
-        streams.append(tl.journal(path, start, end))
+    if parts := tl.segments(path):  # the live journal and what logrotate moved aside
+        streams.append(tl.journal(parts, start, end))
     else:
         missing.append(f"event journal ({path} does not exist: start `netzops events start`)")
     ledger_path = outputs_dir() / "ledger.jsonl"

@@ -17,14 +17,19 @@ as the Engine API sends them (`netzops.logs.live.stream`), one open stream per c
 
 from __future__ import annotations
 
+import gzip
 import heapq
 import json
-from bisect import bisect_right
+import os
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import attrgetter
+from io import BufferedIOBase
+from itertools import chain, islice
+from operator import attrgetter, eq
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +88,9 @@ def merge(*sources: Iterable[Entry]) -> Iterator[Entry]:
     return heapq.merge(*sources, key=attrgetter("time"))
 
 
-def merge_runs(paths: list[Path], chunk: int = 1 << 18) -> Iterator[list[bytes]]:
+def merge_runs(
+    sources: Sequence[Path | BufferedIOBase], chunk: int = 1 << 18
+) -> Iterator[list[bytes]]:
     """The lines of several time-sorted journal files in time order, read as byte streams,
     as successive sorted lists of lines (`merge_lines` yields them one by one).
 
@@ -93,10 +100,11 @@ def merge_runs(paths: list[Path], chunk: int = 1 << 18) -> Iterator[list[bytes]]
     of all sources can be emitted now (no unread line can sort before it); those lines are
     put in order with one sort (Timsort merges the sorted runs in C) and the source that
     ran dry is read on. Memory: about `chunk` bytes per source. Measured against `sort -m`
-    in bench/bench_timeline.py."""
-    files = [p.open("rb") for p in paths]
-    try:
-        pending = [(fh, fh.readlines(chunk)) for fh in files]
+    in bench/bench_timeline.py. `sources` are paths or binary files (read from where they
+    stand); all of them are closed at the end."""
+    with ExitStack() as stack:
+        files = [stack.enter_context(s.open("rb") if isinstance(s, Path) else s) for s in sources]
+        pending = [(fh, _complete(fh, chunk)) for fh in files]
         pending = [(fh, lines) for fh, lines in pending if lines]
         while pending:
             limit = min(lines[-1] for _, lines in pending)
@@ -105,20 +113,26 @@ def merge_runs(paths: list[Path], chunk: int = 1 << 18) -> Iterator[list[bytes]]
             for fh, lines in pending:
                 cut = bisect_right(lines, limit)
                 ready += lines[:cut]
-                rest = lines[cut:] or fh.readlines(chunk)
+                rest = lines[cut:] or _complete(fh, chunk)
                 if rest:
                     kept.append((fh, rest))
             pending = kept
             ready.sort()
             yield ready
-    finally:
-        for fh in files:
-            fh.close()
 
 
-def merge_lines(paths: list[Path], chunk: int = 1 << 18) -> Iterator[bytes]:
+def _complete(fh: BufferedIOBase, chunk: int) -> list[bytes]:
+    """About `chunk` bytes of whole lines; a last line without its newline (the recorder was
+    killed while writing it) is left out: cut short, it would sort out of place."""
+    lines = fh.readlines(chunk)
+    if lines and not lines[-1].endswith(b"\n"):
+        lines.pop()
+    return lines
+
+
+def merge_lines(sources: Sequence[Path | BufferedIOBase], chunk: int = 1 << 18) -> Iterator[bytes]:
     """`merge_runs`, line by line."""
-    for run in merge_runs(paths, chunk):
+    for run in merge_runs(sources, chunk):
         yield from run
 
 
@@ -155,21 +169,76 @@ def _journal_event(line: dict[str, Any]) -> str:
     return f"{text} {line.get('container', '')}{suffix}"
 
 
-def journal(path: Path, start: datetime, end: datetime) -> Iterator[Entry]:
-    """The journal's lines in [start, end] (stops reading at the first line after `end`)."""
-    low, high = start.strftime("%Y-%m-%dT%H:%M:%S.%f"), end.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    with path.open(encoding="utf-8") as fh:
-        for text in fh:
-            stamp = text[10:36]  # the fixed-width time after '{"time": "': no decoding
-            if stamp < low:
-                continue
-            if stamp > high:
-                return
-            try:
-                line = json.loads(text)
-            except ValueError:  # a torn last line (recorder killed mid-write)
-                continue
-            yield _journal_entry(line)
+_PREFIX = b'{"time": "'  # every journal line starts so, then its fixed-width UTC time
+
+
+def _bound(when: datetime, upper: bool = False) -> bytes:
+    """The bytes a journal line is compared with: lines at `when` (to the µs) sort after the
+    lower bound and before the upper one, whatever their nanoseconds."""
+    return _PREFIX + when.strftime("%Y-%m-%dT%H:%M:%S.%f").encode() + (b"\xff" if upper else b"")
+
+
+def segments(path: Path) -> list[Path]:
+    """The journal and its rotated segments beside it (logrotate's `NAME.1`, `NAME-20261130`,
+    either gzipped), the live file first."""
+    rotated = sorted(p for p in path.parent.glob(f"{path.name}[.-]*") if p.is_file())
+    return ([path] if path.exists() else []) + rotated
+
+
+def _open_at(path: Path, low: bytes) -> BufferedIOBase:
+    """The segment opened at a line start before which every line sorts below `low`: a binary
+    search over byte offsets (a few seeks however long the journal); a gzipped segment is read
+    from its start."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    fh = path.open("rb")
+    lo, hi = 0, fh.seek(0, os.SEEK_END)  # lo: a line start, every line before it < low
+    while hi - lo > 1 << 16:
+        mid = (lo + hi) // 2
+        fh.seek(mid)
+        fh.readline()  # on to the next line start
+        start = fh.tell()
+        line = fh.readline()
+        if line.endswith(b"\n") and line < low:
+            lo = start + len(line)
+        else:
+            hi = mid
+    fh.seek(lo)
+    return fh
+
+
+def journal_runs(
+    paths: Sequence[Path], start: datetime, end: datetime
+) -> Iterator[Iterable[bytes]]:
+    """The raw lines in [start, end] of a journal split over `paths` (`segments`), in time
+    order, as successive runs: each segment entered at `start` by binary search, all merged
+    by `merge_runs` (one sort per block, no per-line work in Python), reading stopped after
+    `end`. A line found in two segments (a copy taken while it was written) comes once."""
+    low, high = _bound(start), _bound(end, upper=True)
+    for run in merge_runs([_open_at(p, low) for p in paths]):
+        first = bisect_left(run, low) if run[0] < low else 0  # what a gzip segment had before
+        cut = bisect_right(run, high)
+        window = run if first == 0 and cut == len(run) else run[first:cut]
+        # equal lines are neighbours in a run (merge_runs never splits them): dict keeps one
+        yield dict.fromkeys(window) if any(map(eq, window, islice(window, 1, None))) else window
+        if cut < len(run):
+            return
+
+
+def journal_lines(paths: Sequence[Path], start: datetime, end: datetime) -> Iterator[bytes]:
+    """`journal_runs`, line by line."""
+    return chain.from_iterable(journal_runs(paths, start, end))
+
+
+def journal(paths: Path | Sequence[Path], start: datetime, end: datetime) -> Iterator[Entry]:
+    """The journal's entries in [start, end], decoded from `journal_lines` (one path: that
+    file alone); a torn line (the recorder killed mid-write) is left out."""
+    for text in journal_lines([paths] if isinstance(paths, Path) else paths, start, end):
+        try:
+            line = json.loads(text)
+        except ValueError:
+            continue
+        yield _journal_entry(line)
 
 
 def _journal_entry(line: dict[str, Any]) -> Entry:

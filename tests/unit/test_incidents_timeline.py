@@ -3,10 +3,12 @@ grouping per minute, the access log's minutes, impact episodes and response time
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 
 import pytest
@@ -75,6 +77,65 @@ def test_block_merge_equals_sorting_everything(tmp_path: Path) -> None:
     assert [json.loads(x)["time_nano"] for x in merged] == sorted(
         json.loads(x)["time_nano"] for x in everything
     )
+
+
+def _journal(n: int, seed: int) -> list[bytes]:
+    """`n` sorted journal lines, several sharing a microsecond (they differ in nanoseconds)."""
+    rng, nano, lines = random.Random(seed), 1_796_000_000 * 10**9, []
+    for i in range(n):
+        nano += rng.choice([1, 250, rng.randint(1, 5 * 10**9)])
+        lines.append((json.dumps(jr._line(nano, "event", action="die", n=i)) + "\n").encode())
+    return lines
+
+
+def _when(line: bytes) -> datetime:
+    return jr.parse_time(json.loads(line)["time"])
+
+
+def test_a_rotated_journal_reads_as_one_within_the_window(tmp_path: Path) -> None:
+    """logrotate's segments (one gzipped), one line copied into two of them: the window's
+    lines equal a filter of the whole, each once, at exact-microsecond bounds too."""
+    lines = _journal(6000, seed=5)
+    live = tmp_path / "sandbox.jsonl"
+    (tmp_path / "sandbox.jsonl-20261129.gz").write_bytes(gzip.compress(b"".join(lines[:1500])))
+    (tmp_path / "sandbox.jsonl.1").write_bytes(b"".join(lines[1499:4000]))  # 1499 twice
+    live.write_bytes(b"".join(lines[4000:]))
+    (tmp_path / "sandbox.log").write_text("the recorder's own log is no segment\n")
+    parts = tl.segments(live)
+    assert parts[0] == live and len(parts) == 3
+    rng, times = random.Random(6), [_when(x) for x in lines]
+    for _ in range(40):
+        a, b = sorted(rng.sample(range(len(lines)), 2))
+        start, end = times[a], times[b]
+        expected = [x for x, t in zip(lines, times, strict=True) if start <= t <= end]
+        assert list(tl.journal_lines(parts, start, end)) == expected
+        assert len(expected) >= b - a + 1  # the bounds' own lines are in
+    assert [e.time for e in tl.journal(parts, times[0], times[-1])] == times
+
+
+def test_the_window_is_found_by_binary_search(tmp_path: Path) -> None:
+    """A window late in a 1.4 MB journal: the segment is entered at most 64 KiB before its first
+    line (a few seeks, not a read from the start), at a line start with every line before it
+    earlier than the window."""
+    lines = _journal(12_000, seed=7)
+    path = tmp_path / "sandbox.jsonl"
+    path.write_bytes(b"".join(lines))
+    assert path.stat().st_size > 1_400_000
+    first = 11_000
+    low = tl._bound(_when(lines[first]))
+    with tl._open_at(path, low) as fh:
+        at = fh.tell()
+    starts = list(accumulate((len(x) for x in lines), initial=0))  # each line's offset
+    assert starts[first] - (1 << 16) <= at <= starts[first]
+    assert at in starts[: first + 1]
+
+
+def test_a_torn_last_line_is_left_out(tmp_path: Path) -> None:
+    lines = _journal(10, seed=8)
+    path = tmp_path / "sandbox.jsonl"
+    path.write_bytes(b"".join(lines) + lines[0][:40])  # the recorder killed mid-write
+    got = list(tl.journal(path, _when(lines[0]), _when(lines[-1]) + timedelta(days=1)))
+    assert [e.time for e in got] == [_when(x) for x in lines]
 
 
 def _blob(lines: list[tuple[str, str]]) -> bytes:
