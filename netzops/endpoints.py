@@ -171,22 +171,35 @@ def sample(
     target: Target | None = None,
     pause_s: float = 0.0,
     give_up_after: int = 2,
+    budget_s: float | None = None,
 ) -> Outcome:
     """GET `url` up to `count` times, one after another: p50/p95/p99/max and errors. The
     p95 is judged against the API budget (api_response_ms), the error share against
-    error_rate_percent; no answer at all is P0 (as in the health checks). Sampling stops
-    after `give_up_after` requests in a row timed out (each waited out the client's
-    timeout): a hanging service is told in seconds, not in `count` timeouts."""
+    error_rate_percent; no answer at all is P0 (as in the health checks). A hanging or
+    crawling service is told in seconds, not in `count` slow requests: sampling stops after
+    `give_up_after` requests in a row timed out (each waited out the client's timeout), and
+    once it has taken `budget_s` seconds (default: twice the client's read timeout; a note
+    gives how many requests were sent). BadInput for count < 1 or a budget ≤ 0."""
     if count < 1:
         raise BadInput(f"count must be at least 1, not {count}")
+    budget = _budget(http, budget_s)
     label = name or _sample_name(url)
     probes: list[Probe] = []
+    notes: list[str] = []
+    start = time.monotonic()
     for i in range(count):
         probes.append(probe(http, label, url))
         unanswered = list(takewhile(_timed_out, reversed(probes)))
         if give_up_after and len(unanswered) >= give_up_after:
             probes[-1] = replace(
                 probes[-1], error=f"{probes[-1].error} (stopped after {len(unanswered)} in a row)"
+            )
+            break
+        spent = time.monotonic() - start
+        if budget is not None and spent >= budget and i < count - 1:
+            notes.append(
+                f"{label}: sampling stopped after {spent:.1f} s (budget {budget:g} s): "
+                f"{i + 1} of {count} requests sent"
             )
             break
         if pause_s and i < count - 1:
@@ -200,7 +213,18 @@ def sample(
     )
     bands = target.bands if target else thresholds()
     findings = _sample_findings(row, bands)
-    return Outcome([row], findings, _sample_metrics(row), title=f"Response times of {label}")
+    return Outcome([row], findings, _sample_metrics(row), notes, title=f"Response times of {label}")
+
+
+def _budget(http: httpx.Client, budget_s: float | None) -> float | None:
+    """The sampling budget in seconds: `budget_s`, else twice the client's read timeout
+    (None: the client waits forever, and so may the sampling)."""
+    if budget_s is not None:
+        if budget_s <= 0:
+            raise BadInput(f"budget_s must be above 0 s, not {budget_s}")
+        return budget_s
+    read = http.timeout.read
+    return None if read is None else 2 * read
 
 
 def sample_url(target: Target, name: str) -> str:

@@ -149,7 +149,9 @@ def test_sampling_stops_after_the_first_timeouts(give_up_after: int, sent: int) 
     try:
         start = time.monotonic()
         with httpx.Client(timeout=timeout_s) as http:
-            result = endpoints.sample(http, server.url, 4, name="hang", give_up_after=give_up_after)
+            result = endpoints.sample(
+                http, server.url, 4, name="hang", give_up_after=give_up_after, budget_s=60
+            )
         elapsed = time.monotonic() - start
         got = wait_for(lambda: server.requests if server.requests >= sent else None, 5, "requests")
     finally:
@@ -161,3 +163,65 @@ def test_sampling_stops_after_the_first_timeouts(give_up_after: int, sent: int) 
     assert [(f.priority, f.summary.split(":")[0]) for f in result.findings] == [
         (Priority.P0, f"no answer in {sent} requests")
     ]
+
+
+class Crawling:
+    """A local HTTP server that answers every request with a 500 after `delay_s`: a backend
+    waiting on its database's own connect timeout. Counts the requests it answered."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.delay_s = delay_s
+        self.requests = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/api/users"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return  # closed
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data and (chunk := conn.recv(4096)):
+                    data += chunk
+                time.sleep(self.delay_s)
+                self.requests += 1
+                conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.mark.parametrize(("timeout_s", "budget_s", "sent"), [(1.0, None, 5), (5.0, 1.1, 3)])
+def test_slow_failures_stop_at_the_sampling_budget(
+    timeout_s: float, budget_s: float | None, sent: int
+) -> None:
+    """Answers that come, but slowly (0.45 s each), never time out: the budget (twice the
+    client's read timeout, or given) ends the sampling with a note saying how far it got."""
+    server = Crawling(0.45)
+    try:
+        start = time.monotonic()
+        with httpx.Client(timeout=timeout_s) as http:
+            result = endpoints.sample(http, server.url, 20, name="slow", budget_s=budget_s)
+        elapsed = time.monotonic() - start
+    finally:
+        server.close()
+    row = result.rows[0]
+    assert server.requests == row["requests"] == row["errors"] == sent
+    assert sent * 0.45 <= elapsed < sent * 0.45 + 1.0, elapsed
+    assert row["first_error"] == "HTTP 500"
+    budget = budget_s or 2 * timeout_s
+    (note,) = result.notes
+    found = re.fullmatch(
+        rf"slow: sampling stopped after ([\d.]+) s \(budget {budget:g} s\): {sent} of 20 "
+        r"requests sent",
+        note,
+    )
+    assert found and budget <= float(found[1]) < budget + 0.5, note
+    with httpx.Client(timeout=timeout_s) as http, pytest.raises(BadInput, match="budget_s"):
+        endpoints.sample(http, "http://127.0.0.1:9/", 3, budget_s=0)  # refused at once
