@@ -136,6 +136,10 @@ class Silent:
             while b"\r\n\r\n" not in data and (chunk := conn.recv(4096)):
                 data += chunk
             self.requests += data.count(b"GET /api/users ")
+            self.answer(conn)
+
+    def answer(self, conn: socket.socket) -> None:
+        """Never: the connection is held open."""
 
     def close(self) -> None:
         for conn in [*self.held, self.sock]:
@@ -165,36 +169,18 @@ def test_sampling_stops_after_the_first_timeouts(give_up_after: int, sent: int) 
     ]
 
 
-class Crawling:
+class Crawling(Silent):
     """A local HTTP server that answers every request with a 500 after `delay_s`: a backend
-    waiting on its database's own connect timeout. Counts the requests it answered."""
+    waiting on its database's own connect timeout. Counts the requests it received."""
 
     def __init__(self, delay_s: float) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
         self.delay_s = delay_s
-        self.requests = 0
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/api/users"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return  # closed
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data and (chunk := conn.recv(4096)):
-                    data += chunk
-                time.sleep(self.delay_s)
-                self.requests += 1
-                conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
-
-    def close(self) -> None:
-        self.sock.close()
+    def answer(self, conn: socket.socket) -> None:
+        time.sleep(self.delay_s)
+        conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+        conn.close()
 
 
 @pytest.mark.parametrize(("timeout_s", "budget_s", "sent"), [(1.0, None, 5), (5.0, 1.1, 3)])
