@@ -115,8 +115,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_sources(Path(tmp), args.events, args.sources)
         size = sum(p.stat().st_size for p in paths) / 1e6
-        assert runs(paths) == args.events // args.sources * args.sources
-        assert sum(1 for _ in tl.journal_lines(paths, START, END)) == runs(paths)
+        merged = runs(paths)
+        assert merged == args.events // args.sources * args.sources
+        assert sum(1 for _ in tl.journal_lines(paths, START, END)) == merged
         t_ours, t_runs, t_peer = best_of([ours, runs, peer], paths, args.repeat)
         (t_decoded,) = best_of([decoded], paths, 1)
         tracemalloc.start()

@@ -132,8 +132,7 @@ def _complete(fh: BufferedIOBase, chunk: int) -> list[bytes]:
 
 def merge_lines(sources: Sequence[Path | BufferedIOBase], chunk: int = 1 << 18) -> Iterator[bytes]:
     """`merge_runs`, line by line."""
-    for run in merge_runs(sources, chunk):
-        yield from run
+    return chain.from_iterable(merge_runs(sources, chunk))
 
 
 # --- journal --------------------------------------------------------------------------------
