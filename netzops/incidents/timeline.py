@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
-from io import BufferedIOBase
+from io import BufferedIOBase, BytesIO
 from itertools import chain, islice
 from operator import attrgetter, eq
 from pathlib import Path
@@ -104,30 +104,39 @@ def merge_runs(
     stand); all of them are closed at the end."""
     with ExitStack() as stack:
         files = [stack.enter_context(s.open("rb") if isinstance(s, Path) else s) for s in sources]
-        pending = [(fh, _complete(fh, chunk)) for fh in files]
-        pending = [(fh, lines) for fh, lines in pending if lines]
+        readers = [_blocks(fh, chunk) for fh in files]
+        pending = [(blocks, lines) for blocks in readers if (lines := next(blocks, []))]
         while pending:
             limit = min(lines[-1] for _, lines in pending)
             ready: list[bytes] = []
             kept = []
-            for fh, lines in pending:
-                cut = bisect_right(lines, limit)
+            for blocks, lines in pending:
+                # the source that set the limit is taken whole, so every round reads on even
+                # where a line is out of order (a clock stepped back while the recorder ran)
+                cut = len(lines) if lines[-1] <= limit else bisect_right(lines, limit)
                 ready += lines[:cut]
-                rest = lines[cut:] or _complete(fh, chunk)
+                rest = lines[cut:] or next(blocks, [])
                 if rest:
-                    kept.append((fh, rest))
+                    kept.append((blocks, rest))
             pending = kept
             ready.sort()
             yield ready
 
 
-def _complete(fh: BufferedIOBase, chunk: int) -> list[bytes]:
-    """About `chunk` bytes of whole lines; a last line without its newline (the recorder was
-    killed while writing it) is left out: cut short, it would sort out of place."""
-    lines = fh.readlines(chunk)
-    if lines and not lines[-1].endswith(b"\n"):
-        lines.pop()
-    return lines
+def _blocks(fh: BufferedIOBase, chunk: int) -> Iterator[list[bytes]]:
+    """A file's whole lines, about `chunk` bytes at a time. Split by `BytesIO.readlines`, a
+    C loop twice as fast as a buffered file's own `readlines` (bench_timeline). A last line
+    without its newline (the recorder killed while writing it) ends the file: cut short, it
+    would sort out of place."""
+    while lines := BytesIO(fh.read(chunk)).readlines():
+        if not lines[-1].endswith(b"\n"):
+            lines[-1] += fh.readline()  # the rest of the line the read stopped in
+            if not lines[-1].endswith(b"\n"):
+                lines.pop()
+                if lines:
+                    yield lines
+                return
+        yield lines
 
 
 def merge_lines(sources: Sequence[Path | BufferedIOBase], chunk: int = 1 << 18) -> Iterator[bytes]:

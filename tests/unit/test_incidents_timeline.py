@@ -8,7 +8,7 @@ import json
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from itertools import accumulate
+from itertools import accumulate, chain, islice
 from pathlib import Path
 
 import pytest
@@ -60,7 +60,8 @@ def test_docker_events_become_journal_lines() -> None:
     assert jr.from_docker({**event, "Type": "network", "Action": "connect"}) is None
 
 
-def test_block_merge_equals_sorting_everything(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [16, 512, 1 << 18])  # below a line, a few lines, all
+def test_block_merge_equals_sorting_everything(tmp_path: Path, chunk: int) -> None:
     rng = random.Random(3)
     paths, everything = [], []
     for n in range(5):
@@ -72,11 +73,24 @@ def test_block_merge_equals_sorting_everything(tmp_path: Path) -> None:
         path.write_bytes(b"".join(lines))
         paths.append(path)
         everything += lines
-    merged = list(tl.merge_lines(paths, chunk=512))
+    merged = list(tl.merge_lines(paths, chunk=chunk))
     assert merged == sorted(everything)
     assert [json.loads(x)["time_nano"] for x in merged] == sorted(
         json.loads(x)["time_nano"] for x in everything
     )
+
+
+@pytest.mark.parametrize("chunk", [16, 1 << 18])
+def test_a_line_out_of_order_never_stalls_the_merge(tmp_path: Path, chunk: int) -> None:
+    """A clock stepped back while the recorder ran: the merge still ends, with every line
+    once, in order within each run it yields."""
+    early, late = _journal(30, seed=10), _journal(30, seed=11)
+    paths = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    paths[0].write_bytes(b"".join(late[:20] + early[:10]))  # stepped back after 20 lines
+    paths[1].write_bytes(b"".join(early[10:] + late[20:]))
+    runs = list(islice(tl.merge_runs(paths, chunk=chunk), 1000))
+    assert sorted(chain.from_iterable(runs)) == sorted(early + late)
+    assert all(run == sorted(run) for run in runs)
 
 
 def _journal(n: int, seed: int) -> list[bytes]:
@@ -128,6 +142,18 @@ def test_the_window_is_found_by_binary_search(tmp_path: Path) -> None:
     starts = list(accumulate((len(x) for x in lines), initial=0))  # each line's offset
     assert starts[first] - (1 << 16) <= at <= starts[first]
     assert at in starts[: first + 1]
+
+
+@pytest.mark.parametrize("chunk", [7, 300, 1 << 18])
+def test_torn_last_lines_are_left_out_of_the_merge(tmp_path: Path, chunk: int) -> None:
+    """Each source ends in a torn line, one of them gzipped: the merge holds every whole
+    line, in order, and no fragment, whatever the read size."""
+    lines = _journal(40, seed=9)
+    plain, packed = tmp_path / "a.jsonl", tmp_path / "b.jsonl.gz"
+    plain.write_bytes(b"".join(lines[0::2]) + lines[0][:50])
+    packed.write_bytes(gzip.compress(b"".join(lines[1::2]) + lines[1][:3]))
+    with gzip.open(packed, "rb") as unpacked:
+        assert list(tl.merge_lines([plain, unpacked], chunk=chunk)) == lines
 
 
 def test_a_torn_last_line_is_left_out(tmp_path: Path) -> None:
