@@ -334,7 +334,7 @@ def _sources(
     where = recorder.status(target.name).journal
     path = Path(where) if where else jr.journal_path(target.name)
     if parts := tl.segments(path):  # the live journal and what logrotate moved aside
-        streams.append(tl.journal(parts, start, end))
+        streams.append(tl.journal(parts, start, end, missing))
     else:
         missing.append(f"event journal ({path} does not exist: start `netzops events start`)")
     ledger_path = outputs_dir() / "ledger.jsonl"

@@ -21,6 +21,7 @@ import gzip
 import heapq
 import json
 import os
+import zlib
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -38,6 +39,7 @@ from netzops.logs import Source
 from netzops.logs import parse as lp
 from netzops.quantiles import percentile
 
+_PREFIX = b'{"time": "'  # every journal line starts so, then its fixed-width UTC time
 DOWN = {"die", "kill", "stop", "oom", "pause"}
 UP = {"start", "restart", "unpause"}
 _SHUTDOWN = (b"database system is shut down", b" shutdown request")  # smart, fast, immediate
@@ -89,7 +91,9 @@ def merge(*sources: Iterable[Entry]) -> Iterator[Entry]:
 
 
 def merge_runs(
-    sources: Sequence[Path | BufferedIOBase], chunk: int = 1 << 18
+    sources: Sequence[Path | BufferedIOBase],
+    chunk: int = 1 << 18,
+    problems: list[str] | None = None,
 ) -> Iterator[list[bytes]]:
     """The lines of several time-sorted journal files in time order, read as byte streams,
     as successive sorted lists of lines (`merge_lines` yields them one by one).
@@ -101,10 +105,12 @@ def merge_runs(
     put in order with one sort (Timsort merges the sorted runs in C) and the source that
     ran dry is read on. Memory: about `chunk` bytes per source. Measured against `sort -m`
     in bench/bench_timeline.py. `sources` are paths or binary files (read from where they
-    stand); all of them are closed at the end."""
+    stand); all of them are closed at the end. With `problems`, a source that fails while it
+    is read (a truncated or corrupt gzip segment, an I/O error) ends there and is named in
+    it; without, the error is raised."""
     with ExitStack() as stack:
         files = [stack.enter_context(s.open("rb") if isinstance(s, Path) else s) for s in sources]
-        readers = [_blocks(fh, chunk) for fh in files]
+        readers = [_blocks(fh, chunk, problems) for fh in files]
         pending = [(blocks, lines) for blocks in readers if (lines := next(blocks, []))]
         while pending:
             limit = min(lines[-1] for _, lines in pending)
@@ -123,20 +129,43 @@ def merge_runs(
             yield ready
 
 
-def _blocks(fh: BufferedIOBase, chunk: int) -> Iterator[list[bytes]]:
+def _blocks(
+    fh: BufferedIOBase, chunk: int, problems: list[str] | None = None
+) -> Iterator[list[bytes]]:
     """A file's whole lines, about `chunk` bytes at a time. Split by `BytesIO.readlines`, a
     C loop twice as fast as a buffered file's own `readlines` (bench_timeline). A last line
     without its newline (the recorder killed while writing it) ends the file: cut short, it
-    would sort out of place."""
-    while lines := BytesIO(fh.read(chunk)).readlines():
-        if not lines[-1].endswith(b"\n"):
+    would sort out of place. A read that fails ends the file (see `merge_runs`)."""
+    try:
+        yield from _whole_lines(fh, chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        if problems is None:
+            raise
+        why = f"{type(exc).__name__}: {exc}"[:160]
+        problems.append(f"event journal segment {getattr(fh, 'name', fh)}: {why}; read up to there")
+
+
+def _whole_lines(fh: BufferedIOBase, chunk: int) -> Iterator[list[bytes]]:
+    # a gzip segment is read one decompressed piece at a time: where it is cut short, the
+    # pieces before the cut are kept (one `read` of many pieces would lose them all)
+    read = fh.read1 if isinstance(fh, gzip.GzipFile) else fh.read
+    while lines := BytesIO(read(chunk)).readlines():
+        torn = not lines[-1].endswith(b"\n")
+        if torn:
             lines[-1] += fh.readline()  # the rest of the line the read stopped in
-            if not lines[-1].endswith(b"\n"):
+            torn = not lines[-1].endswith(b"\n")
+            if torn:
                 lines.pop()
-                if lines:
-                    yield lines
-                return
-        yield lines
+        # in order (Timsort checks a sorted block in one pass), so that a line out of place
+        # cannot mislead the merge's bisect; a block's last line is how far its source has
+        # got: other bytes sorting there (a stray write, binary junk) are passed over
+        lines.sort()
+        while lines and not lines[-1].startswith(_PREFIX):
+            lines.pop()
+        if lines:
+            yield lines
+        if torn:
+            return
 
 
 def merge_lines(sources: Sequence[Path | BufferedIOBase], chunk: int = 1 << 18) -> Iterator[bytes]:
@@ -177,9 +206,6 @@ def _journal_event(line: dict[str, Any]) -> str:
     return f"{text} {line.get('container', '')}{suffix}"
 
 
-_PREFIX = b'{"time": "'  # every journal line starts so, then its fixed-width UTC time
-
-
 def _bound(when: datetime, upper: bool = False) -> bytes:
     """The bytes a journal line is compared with: lines at `when` (to the µs) sort after the
     lower bound and before the upper one, whatever their nanoseconds."""
@@ -196,7 +222,8 @@ def segments(path: Path) -> list[Path]:
 def _open_at(path: Path, low: bytes) -> BufferedIOBase:
     """The segment opened at a line start before which every line sorts below `low`: a binary
     search over byte offsets (a few seeks however long the journal); a gzipped segment is read
-    from its start."""
+    from its start. A probe that lands on something other than a journal line (NUL bytes a
+    crash left, a stray write) counts as "not below": the search then reads more, never less."""
     if path.suffix == ".gz":
         return gzip.open(path, "rb")
     fh = path.open("rb")
@@ -207,7 +234,7 @@ def _open_at(path: Path, low: bytes) -> BufferedIOBase:
         fh.readline()  # on to the next line start
         start = fh.tell()
         line = fh.readline()
-        if line.endswith(b"\n") and line < low:
+        if line.endswith(b"\n") and line.startswith(_PREFIX) and line < low:
             lo = start + len(line)
         else:
             hi = mid
@@ -216,14 +243,28 @@ def _open_at(path: Path, low: bytes) -> BufferedIOBase:
 
 
 def journal_runs(
-    paths: Sequence[Path], start: datetime, end: datetime
+    paths: Sequence[Path], start: datetime, end: datetime, problems: list[str] | None = None
 ) -> Iterator[Iterable[bytes]]:
     """The raw lines in [start, end] of a journal split over `paths` (`segments`), in time
     order, as successive runs: each segment entered at `start` by binary search, all merged
     by `merge_runs` (one sort per block, no per-line work in Python), reading stopped after
-    `end`. A line found in two segments (a copy taken while it was written) comes once."""
+    `end` (lines of other bytes that would sort there never reach the merge: `_blocks`). A
+    line found in two segments (a copy taken while it was written) comes once. With
+    `problems`, a segment that cannot be opened (rotated away since it was listed, no
+    permission) or read to its end is named there and the others are read; without, the
+    error is raised."""
     low, high = _bound(start), _bound(end, upper=True)
-    for run in merge_runs([_open_at(p, low) for p in paths]):
+    with ExitStack() as opened:
+        files = []
+        for path in paths:
+            try:
+                files.append(opened.enter_context(_open_at(path, low)))
+            except OSError as exc:
+                if problems is None:
+                    raise
+                problems.append(f"event journal segment {path}: {exc.strerror or exc}")
+        opened.pop_all()  # merge_runs closes them
+    for run in merge_runs(files, problems=problems):
         first = bisect_left(run, low) if run[0] < low else 0  # what a gzip segment had before
         cut = bisect_right(run, high)
         window = run if first == 0 and cut == len(run) else run[first:cut]
@@ -233,20 +274,33 @@ def journal_runs(
             return
 
 
-def journal_lines(paths: Sequence[Path], start: datetime, end: datetime) -> Iterator[bytes]:
+def journal_lines(
+    paths: Sequence[Path], start: datetime, end: datetime, problems: list[str] | None = None
+) -> Iterator[bytes]:
     """`journal_runs`, line by line."""
-    return chain.from_iterable(journal_runs(paths, start, end))
+    return chain.from_iterable(journal_runs(paths, start, end, problems))
 
 
-def journal(paths: Path | Sequence[Path], start: datetime, end: datetime) -> Iterator[Entry]:
+def journal(
+    paths: Path | Sequence[Path],
+    start: datetime,
+    end: datetime,
+    problems: list[str] | None = None,
+) -> Iterator[Entry]:
     """The journal's entries in [start, end], decoded from `journal_lines` (one path: that
-    file alone); a torn line (the recorder killed mid-write) is left out."""
-    for text in journal_lines([paths] if isinstance(paths, Path) else paths, start, end):
+    file alone). A line in the window that is no journal entry (bad JSON, odd bytes, a field
+    missing) is left out; with `problems`, their count is named there at the end, as is a
+    segment that could not be read."""
+    unreadable = 0
+    for text in journal_lines([paths] if isinstance(paths, Path) else paths, start, end, problems):
         try:
-            line = json.loads(text)
-        except ValueError:
+            entry = _journal_entry(json.loads(text))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            unreadable += 1
             continue
-        yield _journal_entry(line)
+        yield entry
+    if unreadable and problems is not None:
+        problems.append(f"event journal: {unreadable} line(s) in the window are no entry, left out")
 
 
 def _journal_entry(line: dict[str, Any]) -> Entry:

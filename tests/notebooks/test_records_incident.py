@@ -5,6 +5,7 @@ reported live and with what the clients saw."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import threading
@@ -374,3 +375,36 @@ def test_postmortem_of_a_window_without_incident_names_missing_sources(
     markdown = pm.markdown.read_text()
     assert all(f"- Missing source: {m}" in markdown for m in pm.missing)
     assert all(r["measure"] and r["value"] == "—" for r in pm.times().rows)
+
+
+def test_postmortem_names_a_cut_journal_segment_and_lines_that_are_no_entry(
+    sandbox: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """logrotate's compression cut short and a cut JSON line in the live journal: the
+    post-mortem is built from the rest and names both, as missing sources."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("NETZOPS_OUTPUTS", str(tmp_path / "outputs"))
+    journal = (tmp_path / "outputs" / "events" / "sandbox.jsonl").resolve()
+    journal.parent.mkdir(parents=True)
+    now = time.time_ns()
+    die, start = now - 90 * 10**9, now - 60 * 10**9
+    event = {"service": "postgres", "container": "netzwaechter-postgres", "id": "ab" * 6}
+    lines = [
+        json.dumps(jr._line(die, "event", action="die", exit_code=137, **event)) + "\n",
+        json.dumps(jr._line(start, "event", action="start", exit_code=None, **event)) + "\n",
+    ]
+    journal.write_text(lines[1] + lines[1][:70] + "\n")
+    packed = gzip.compress(lines[0].encode() * 4000)
+    cut = journal.with_name("sandbox.jsonl.1.gz")
+    cut.write_bytes(packed[: len(packed) // 2])
+    pm = incidents.build_postmortem(
+        containers.connect(sandbox), sandbox, "", now / 1e9 - 120, now / 1e9
+    )
+    assert [m for m in pm.missing if "journal" in m] == [
+        f"event journal segment {cut}: EOFError: Compressed file ended before the "
+        "end-of-stream marker was reached; read up to there",
+        "event journal: 1 line(s) in the window are no entry, left out",
+    ]
+    events = [e.event for e in pm.entries if e.source == "journal"]
+    assert events[-1] == "start netzwaechter-postgres"
+    assert events[:-1] and set(events[:-1]) == {"die (exit 137) netzwaechter-postgres"}

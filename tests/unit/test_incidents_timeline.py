@@ -164,6 +164,96 @@ def test_a_torn_last_line_is_left_out(tmp_path: Path) -> None:
     assert [e.time for e in got] == [_when(x) for x in lines]
 
 
+_ODD = [
+    b"\x00" * 300 + b"\n",  # NULs a crash left
+    b"\xff\xfe binary \x00 bytes\n",  # sorts after every journal line
+    b"stray write into the journal\n",
+    b"}\n",
+]
+
+
+@pytest.mark.parametrize("chunk", [200, 4096, 1 << 18])
+def test_odd_bytes_between_journal_lines_do_not_misplace_the_merge(
+    tmp_path: Path, chunk: int
+) -> None:
+    """Lines of other bytes, often the last of a block (the mark of how far a source has
+    got): the journal lines of both sources still come out in order, each once."""
+    lines = _journal(400, seed=12)
+    rng = random.Random(13)
+    paths = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    for n, path in enumerate(paths):
+        mine = lines[n::2]
+        body = [
+            x for line in mine for x in ([line, rng.choice(_ODD)] if rng.random() < 0.3 else [line])
+        ]
+        path.write_bytes(b"".join(body))
+    merged = list(tl.merge_lines(paths, chunk=chunk))
+    assert [x for x in merged if x.startswith(tl._PREFIX)] == lines
+
+
+def test_the_window_passes_over_odd_lines_and_counts_the_broken_entries(tmp_path: Path) -> None:
+    """Odd lines all through a 1.4 MB journal (some sort after the window's end, which once
+    ended the read): every event in the window comes back; the lines in it that look like
+    entries but are none (cut JSON, a field missing) are counted in `problems`."""
+    lines = _journal(6000, seed=14)
+    times = [_when(x) for x in lines]
+    broken = {
+        1000: lines[1000][:60] + b"\n",  # cut JSON at the time of line 1000
+        3000: json.dumps({"time": json.loads(lines[3000])["time"]}).encode() + b"\n",
+    }
+    body = []
+    for i, line in enumerate(lines):
+        body.append(line)
+        if i % 37 == 5:
+            body.append(_ODD[i % len(_ODD)])
+        if i in broken:
+            body.append(broken[i])
+    path = tmp_path / "sandbox.jsonl"
+    path.write_bytes(b"".join(body))
+    problems: list[str] = []
+    got = list(tl.journal(path, times[900], times[5000], problems))
+    assert [e.time for e in got] == [t for t in times if times[900] <= t <= times[5000]]
+    assert problems == ["event journal: 2 line(s) in the window are no entry, left out"]
+
+
+def test_the_binary_search_is_not_misled_by_nul_lines(tmp_path: Path) -> None:
+    """A NUL line after every journal line (a crash's leftovers sort below any time): the
+    search over byte offsets still enters the journal before the window's first line."""
+    lines = _journal(12_000, seed=16)
+    path = tmp_path / "sandbox.jsonl"
+    path.write_bytes(b"".join(line + b"\x00\n" for line in lines))
+    start, end = _when(lines[11_000]), _when(lines[11_500])
+    expected = [x for x in lines if start <= _when(x) <= end]
+    assert list(tl.journal_lines([path], start, end)) == expected
+
+
+def test_a_cut_gzip_segment_and_a_vanished_one_are_named_and_the_rest_read(
+    tmp_path: Path,
+) -> None:
+    """logrotate's compression cut short (disk full), a segment rotated away after it was
+    listed: the post-mortem names both and reads the rest; without `problems` it raises."""
+    lines = _journal(3000, seed=15)
+    live = tmp_path / "sandbox.jsonl"
+    packed = gzip.compress(b"".join(lines[:2000]))
+    cut = tmp_path / "sandbox.jsonl.1.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    live.write_bytes(b"".join(lines[2000:]))
+    gone = tmp_path / "sandbox.jsonl.2.gz"
+    parts = [live, cut, gone]
+    problems: list[str] = []
+    got = list(tl.journal_lines(parts, _when(lines[0]), _when(lines[-1]), problems))
+    assert got[-1000:] == lines[2000:]  # the live file whole
+    assert got[:-1000] == lines[: len(got) - 1000]  # what the cut segment held, in order
+    assert 0 < len(got) - 1000 < 2000
+    assert len(problems) == 2
+    assert str(gone) in problems[0] and "No such file" in problems[0]
+    assert str(cut) in problems[1] and "read up to there" in problems[1]
+    with pytest.raises(FileNotFoundError):
+        list(tl.journal_lines(parts, _when(lines[0]), _when(lines[-1])))
+    with pytest.raises(EOFError):
+        list(tl.journal_lines([live, cut], _when(lines[0]), _when(lines[-1])))
+
+
 def _blob(lines: list[tuple[str, str]]) -> bytes:
     return "".join(f"{stamp} {payload}\n" for stamp, payload in lines).encode()
 
