@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -109,6 +110,7 @@ class Database:
 
     def _open(self) -> psycopg.Connection[Any]:
         pg = self.target.postgres
+        _recently_timed_out(pg.host, pg.port, pg.connect_timeout_s)
         options = f"-c statement_timeout={pg.statement_timeout_ms} -c lock_timeout=5000"
         if self.role == "monitor":
             options += " -c default_transaction_read_only=on"
@@ -127,7 +129,11 @@ class Database:
                 client_encoding="UTF8",
             )
         except psycopg.OperationalError as exc:
-            raise _translate(exc, f"{pg.host}:{pg.port}") from None
+            error = _translate(exc, f"{pg.host}:{pg.port}")
+            if isinstance(exc, psycopg.errors.ConnectionTimeout):
+                _TIMED_OUT[pg.host, pg.port] = (time.monotonic(), error)
+            raise error from None
+        _TIMED_OUT.pop((pg.host, pg.port), None)
         for name, loader in _EDGE_LOADERS:
             conn.adapters.register_loader(name, loader)
         self._version = conn.info.server_version
@@ -267,6 +273,23 @@ def _lost(exc: psycopg.OperationalError) -> bool:
     client-side deadline) rather than a refusal of one statement (e.g. 55000: a view
     whose library is not loaded, 55P03: a lock timeout), which the check reports itself."""
     return exc.sqlstate is None or exc.sqlstate.startswith(_LOST)
+
+
+#: (host, port) → (time.monotonic(), error) of the last connection attempt that timed out
+_TIMED_OUT: dict[tuple[str, int], tuple[float, TargetUnreachable]] = {}
+
+
+def _recently_timed_out(host: str, port: int, window_s: float) -> None:
+    """Raise at once, instead of waiting out the connect timeout again, when an attempt on
+    the same server timed out less than `window_s` (the connect timeout) ago: with the
+    server hung, each check of a run would otherwise wait the whole timeout in turn. A
+    later attempt (a re-run, the next cell) tries again."""
+    seen = _TIMED_OUT.get((host, port))
+    if seen is None:
+        return
+    ago = time.monotonic() - seen[0]
+    if ago < window_s:
+        raise TargetUnreachable(f"{seen[1]} ({ago:.1f} s ago; not tried again within {window_s} s)")
 
 
 def _translate(exc: psycopg.OperationalError, where: str) -> TargetUnreachable:
