@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from netzops.errors import NetzopsError
+from netzops.errors import BadInput, NetzopsError
 
 TARGET = click.option("--target", "-t", default="sandbox", show_default=True, help="target name")
 
@@ -18,6 +18,10 @@ def events() -> None:
 
 
 def _fail(exc: Exception) -> None:
+    """A failure is exit 3 with one line; bad input (a target name, a time) is re-raised
+    for the program's exit 2."""
+    if isinstance(exc, BadInput):
+        raise exc
     click.echo(f"netzops events: {exc}", err=True)
     sys.exit(3)
 
@@ -89,8 +93,9 @@ def show(target: str, since: str | None) -> None:
     where = recorder.status(target).journal
     path = Path(where) if where else jr.journal_path(target)
     start = parse_when(since)
+    after = int(start.timestamp()) * 10**9 + start.microsecond * 1000 if start else 0
     for line in jr.read(path):
-        if start and jr.parse_time(line["time"]) < start:
+        if line["time_nano"] < after:
             continue
         detail = line.get("health") or line.get("exit_code") or line.get("state") or ""
         click.echo(

@@ -26,10 +26,12 @@ action), writes the replay, reconciles with container state, then streams live.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,8 +42,9 @@ from typing import Any
 from docker import DockerClient
 
 from netzops.containers.status import ENGINE_ERRORS, NUMBER, PROJECT, SERVICE
+from netzops.errors import BadInput, NetzopsError
 from netzops.paths import outputs_dir
-from netzops.targets import Target
+from netzops.targets import NAME, Target
 
 #: The container actions the journal keeps (exec_* from health checks are left out).
 ACTIONS = (
@@ -64,7 +67,18 @@ Key = tuple[int, str, str]
 
 
 def journal_path(target_name: str, outputs: Path | None = None) -> Path:
-    return (outputs or outputs_dir()) / "events" / f"{target_name}.jsonl"
+    """outputs/events/<target>.jsonl; BadInput for a name that is no target name (a path,
+    spaces, shell characters), before any file is touched."""
+    return (outputs or outputs_dir()) / "events" / f"{checked_name(target_name)}.jsonl"
+
+
+def checked_name(target_name: str) -> str:
+    """`target_name` when it is a valid target name, else BadInput (one line)."""
+    if not isinstance(target_name, str) or not NAME.match(target_name):
+        raise BadInput(
+            f"invalid target name {target_name!r}: use lower-case letters, digits, - and _"
+        )
+    return target_name
 
 
 def iso_nano(time_nano: int) -> str:
@@ -123,15 +137,28 @@ def key(line: dict[str, Any]) -> Key:
 
 
 def read(path: Path) -> Iterator[dict[str, Any]]:
-    """The journal's lines, oldest first (a torn last line from a kill is skipped)."""
+    """The journal's lines, oldest first. What is no journal line is skipped, each line on
+    its own: a torn last line from a kill, bytes that are not UTF-8, JSON that is not an
+    object with `time`, `time_nano` and `entry`."""
     if not path.exists():
         return
-    with path.open(encoding="utf-8") as fh:
-        for text in fh:
+    with path.open("rb") as fh:
+        for raw in fh:
             try:
-                yield json.loads(text)
-            except ValueError:
+                line = json.loads(raw.decode("utf-8"))
+            except ValueError:  # UnicodeDecodeError is one
                 continue
+            if _is_line(line):
+                yield line
+
+
+def _is_line(line: Any) -> bool:
+    return (
+        isinstance(line, dict)
+        and isinstance(line.get("time"), str)
+        and type(line.get("time_nano")) is int
+        and isinstance(line.get("entry"), str)
+    )
 
 
 @dataclass
@@ -180,16 +207,23 @@ class Recorder:
 
     def write(self, lines: list[dict[str, Any]]) -> None:
         """Append lines (one write, flushed and synced, signals held meanwhile so a stop
-        never tears a line); FileNotFoundError when the journal's folder is gone."""
+        never tears a line). The file is opened for each write, so one renamed away
+        (logrotate) is followed by a new one; a folder removed meanwhile is made again; a
+        torn last line (a crash, a full disk) is ended first, so it never swallows the
+        next line. OSError (read-only, full) leaves the lines unwritten: the caller's
+        replay with `since` writes them once it can."""
         if not lines:
             return
-        if not self.path.parent.is_dir():
-            raise FileNotFoundError(f"journal folder {self.path.parent} is gone")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         text = "".join(json.dumps(line, allow_nan=False) + "\n" for line in lines)
         held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(text)
+            with self.path.open("a+b") as fh:
+                if fh.seek(0, os.SEEK_END) > 0:
+                    fh.seek(-1, os.SEEK_END)
+                    if fh.read(1) != b"\n":
+                        text = "\n" + text
+                fh.write(text.encode("utf-8"))
                 fh.flush()
                 os.fsync(fh.fileno())
         finally:
@@ -283,12 +317,12 @@ class Recorder:
             while not self.stop:
                 try:
                     self.catch_up(lost_at, started)
-                    started, lost_at, attempt = [], None, 0
+                    started, lost_at, attempt, self.reason = [], None, 0, ""
                     self.live()
                 except Exception as exc:  # engine gone, stream cut, bad frame: reconnect
-                    self.reason = f"{type(exc).__name__}: {exc}"[:200]
+                    self._lost(f"{type(exc).__name__}: {exc}"[:200])
                 else:
-                    self.reason = "the event stream ended"
+                    self._lost("the event stream ended")
                 lost_at = lost_at or time.time_ns()
                 time.sleep(RETRY_S[min(attempt, len(RETRY_S) - 1)])
                 attempt += 1
@@ -296,13 +330,24 @@ class Recorder:
             pass
         self.finish(started)
 
+    def _lost(self, reason: str) -> None:
+        """Note why recording paused, on stderr (the recorder's .log) once per new reason:
+        a journal that cannot be written (read-only, full disk) is said, not hidden."""
+        if reason != self.reason:
+            print(f"{iso_nano(time.time_ns())} recorder: {reason}; retrying", file=sys.stderr)
+            sys.stderr.flush()
+        self.reason = reason
+
     def finish(self, started: list[dict[str, Any]]) -> None:
         """Drain what the daemon has up to now, then mark the recorder stopped."""
         try:
-            self.catch_up(None, started)
-        except (*ENGINE_ERRORS, ValueError):
-            self.write(started)
-        self.write([_line(time.time_ns(), "recorder", state="stopped", pid=os.getpid())])
+            try:
+                self.catch_up(None, started)
+            except (*ENGINE_ERRORS, ValueError):
+                self.write(started)
+            self.write([_line(time.time_ns(), "recorder", state="stopped", pid=os.getpid())])
+        except OSError as exc:  # unwritable journal: a restarted recorder replays the rest
+            self._lost(f"stopping: {type(exc).__name__}: {exc}"[:200])
 
     def interrupt(self, *_: Any) -> None:
         """Signal handler: leave the (blocking) stream; `run` drains and returns."""
@@ -327,9 +372,30 @@ def _nano_of(stamp: str | None) -> int:
     return base + int((digits + "000000000")[:9]) if digits else base
 
 
+def lock_path(journal: Path) -> Path:
+    """The file a recorder holds locked while it writes `journal` (beside it: NAME.lock)."""
+    return journal.with_suffix(".lock")
+
+
 def record(client: DockerClient, target: Target, path: Path | None = None) -> None:
-    """Run a recorder in this process until SIGTERM/SIGINT (`netzops events record`)."""
-    recorder = Recorder(client, target, path or journal_path(target.name))
-    signal.signal(signal.SIGTERM, recorder.interrupt)
-    signal.signal(signal.SIGINT, recorder.interrupt)
-    recorder.run()
+    """Run a recorder in this process until SIGTERM/SIGINT (`netzops events record`).
+    One recorder per journal: it holds NAME.lock beside the journal; a second one (two
+    starts at once, `record` beside `start`) ends at once with NetzopsError, writing
+    nothing, so no line is written twice."""
+    path = path or journal_path(target.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(lock, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise NetzopsError(f"another recorder (pid {holder}) writes {path}") from None
+        os.ftruncate(lock, 0)
+        os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
+        recorder = Recorder(client, target, path)
+        signal.signal(signal.SIGTERM, recorder.interrupt)
+        signal.signal(signal.SIGINT, recorder.interrupt)
+        recorder.run()
+    finally:
+        os.close(lock)

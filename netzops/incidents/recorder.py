@@ -9,18 +9,22 @@ in production run `netzops events record` under systemd (docs/incidents.md).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 from netzops.errors import NetzopsError
-from netzops.incidents.journal import journal_path
+from netzops.incidents.journal import checked_name, journal_path
 from netzops.targets import Target
 
 WAIT_S = 10.0  # how long start/stop wait for the process to come up / to drain and end
@@ -32,7 +36,8 @@ def state_dir() -> Path:
 
 
 def pid_file(target_name: str) -> Path:
-    return state_dir() / f"{target_name}.json"
+    """<state>/<target>.json; BadInput for a name that is no target name ("../x", "a b")."""
+    return state_dir() / f"{checked_name(target_name)}.json"
 
 
 @dataclass(frozen=True)
@@ -44,14 +49,20 @@ class Status:
     started: str | None
 
 
-def _alive(pid: int) -> bool:
-    """The process exists and is a journal recorder (not a recycled pid)."""
+def _alive(pid: int, target_name: str) -> bool:
+    """The process exists and is this target's journal recorder (not a recycled pid, not
+    another target's recorder, not a process that merely has those words in its args)."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):  # gone meanwhile
         return False
-    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
-    return state != "Z" and b"record" in cmdline and b"events" in cmdline
+    name = target_name.encode()
+    pairs = list(pairwise(args))
+    recording = (b"events", b"record") in pairs
+    this = any(p in ((b"--target", name), (b"-t", name)) for p in pairs)
+    ours = recording and (this or b"--target=" + name in args)
+    return state != "Z" and ours
 
 
 def status(target_name: str) -> Status:
@@ -60,22 +71,52 @@ def status(target_name: str) -> Status:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return Status(target_name, False, None, None, None)
-    pid = int(data.get("pid") or 0) or None
-    alive = pid is not None and _alive(pid)
-    return Status(target_name, alive, pid, data.get("journal"), data.get("started"))
+    if not isinstance(data, dict):
+        return Status(target_name, False, None, None, None)
+    pid = data.get("pid") if type(data.get("pid")) is int and data["pid"] > 0 else None
+    alive = pid is not None and _alive(pid, target_name)
+    journal = data.get("journal") if isinstance(data.get("journal"), str) else None
+    started = data.get("started") if isinstance(data.get("started"), str) else None
+    return Status(target_name, alive, pid, journal, started)
 
 
 def _remember(target_name: str, pid: int | None, journal: str) -> None:
-    pid_file(target_name).parent.mkdir(parents=True, exist_ok=True)
+    """Write the pid file whole (a new file renamed over the old one)."""
+    path = pid_file(target_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
     record = {"pid": pid, "journal": journal, "started": datetime.now(UTC).isoformat()}
-    pid_file(target_name).write_text(json.dumps(record) + "\n")
+    part = path.with_name(f".{path.name}.{os.getpid()}")
+    part.write_text(json.dumps(record) + "\n")
+    part.replace(path)
+
+
+@contextmanager
+def _starting(target_name: str) -> Iterator[None]:
+    """Held while one `start` checks for a recorder and brings one up: two starts at once
+    (two `events start`, `sandbox up` beside a test) are one after the other, so the second
+    finds the first's recorder instead of starting another."""
+    path = pid_file(target_name).with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def start(target: Target, journal: Path | None = None) -> Status:
     """Start `netzops events record` detached (own session, no terminal) unless one runs;
     returns once it is up (its first journal line written) or raises after WAIT_S. A
     restarted recorder continues the journal its predecessor wrote (kept in the pid file),
-    so a journal stays one file whichever outputs folder the starting process has."""
+    so a journal stays one file whichever outputs folder the starting process has. Starts
+    at once are one after the other (see `_starting`), and a recorder writing the journal
+    already holds its lock, so there is one recorder per target and journal."""
+    with _starting(target.name):
+        return _start(target, journal)
+
+
+def _start(target: Target, journal: Path | None) -> Status:
     now = status(target.name)
     if now.running:
         return now
@@ -99,11 +140,22 @@ def start(target: Target, journal: Path | None = None) -> Status:
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise NetzopsError(f"the event recorder ended at once; see {path.with_suffix('.log')}")
+            raise NetzopsError(
+                f"the event recorder ended at once: {_last_line(path.with_suffix('.log'))} "
+                f"(see {path.with_suffix('.log')})"
+            )
         if path.exists() and path.stat().st_size > before:
             return status(target.name)
         time.sleep(0.05)
     raise NetzopsError(f"the event recorder wrote nothing within {WAIT_S:g} s")
+
+
+def _last_line(log: Path) -> str:
+    try:
+        lines = log.read_bytes()[-2000:].decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return lines[-1][:300] if lines else "no log"
 
 
 def stop(target_name: str) -> Status:
@@ -112,9 +164,9 @@ def stop(target_name: str) -> Status:
     if now.running and now.pid:
         os.kill(now.pid, signal.SIGTERM)
         deadline = time.monotonic() + WAIT_S
-        while _alive(now.pid) and time.monotonic() < deadline:
+        while _alive(now.pid, target_name) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if _alive(now.pid):
+        if _alive(now.pid, target_name):
             os.kill(now.pid, signal.SIGKILL)
     if now.journal:
         _remember(target_name, None, now.journal)  # the next start continues this journal
