@@ -15,10 +15,14 @@ and the communication template are data: netzops/data/incident.yaml.
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import json
+import os
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -30,7 +34,7 @@ import yaml
 from docker import DockerClient
 
 from netzops import containers, logs, triage
-from netzops.containers.status import ENGINE_ERRORS
+from netzops.containers.status import ENGINE_ERRORS, engine_error
 from netzops.errors import BadInput
 from netzops.findings import Priority, worst
 from netzops.incidents import journal as jr
@@ -47,6 +51,11 @@ LOOKBACK = timedelta(minutes=15)  # impact looked for before detection: Detectio
 CHANGES = timedelta(hours=24)  # "recent changes" (runbook Triage: review recent changes)
 EPISODE_GAP_S = 90  # 5xx further apart start a new error episode (as the post-mortem's)
 CHANGE_ACTIONS = {"create", "destroy", "restart", "oom", "kill"}
+COMMANDER_MAX = 100  # a name or handle
+# terminal escapes (CSI, OSC, other ESC sequences) and control characters but \t and \n:
+# pasted from a coloured terminal, they would reach the template, the ledger and a terminal
+ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @cache
@@ -63,25 +72,77 @@ def folder() -> Path:
 
 def path_of(incident_id: str) -> Path:
     if not ID.match(incident_id):
-        raise BadInput(f"not an incident id: {incident_id!r} (INC-YYYYMMDD-HHMMSS)")
+        raise BadInput(f"not an incident id: {incident_id[:80]!r} (INC-YYYYMMDD-HHMMSS)")
     return folder() / f"{incident_id}.json"
 
 
+def normal_id(incident_id: str) -> str:
+    """The id as pasted, without surrounding blanks and in upper case (`inc-…` → `INC-…`)."""
+    return incident_id.strip().upper()
+
+
+RECORD_KEYS = ("id", "target", "severity", "detected", "start", "status", "affected", "updates")
+
+
 def load(incident_id: str) -> dict[str, Any]:
-    """The incident record; BadInput when there is none with that id."""
+    """The incident record; BadInput when there is none with that id, or when its file is
+    not an incident record (cut short, not JSON, not UTF-8): named, never changed."""
+    incident_id = normal_id(incident_id)
     path = path_of(incident_id)
     if not path.exists():
         raise BadInput(f"no incident {incident_id}: {path} does not exist")
-    record: dict[str, Any] = json.loads(path.read_text())
-    return record
+    try:
+        record = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        why = str(exc).splitlines()[0][:120]
+        raise BadInput(
+            f"incident {incident_id}: {path} is not readable JSON ({why}); "
+            "restore it from a backup, it was left as it is"
+        ) from None
+    what = _not_a_record(record, incident_id)
+    if what:
+        raise BadInput(
+            f"incident {incident_id}: {path} is not an incident record ({what}); "
+            "restore it from a backup, it was left as it is"
+        )
+    found: dict[str, Any] = record
+    return found
+
+
+def _not_a_record(record: Any, incident_id: str) -> str:
+    """Why `record` is no incident record with that id ("" when it is one)."""
+    if not isinstance(record, dict):
+        return f"a JSON {type(record).__name__}, not an object"
+    missing = [k for k in RECORD_KEYS if k not in record]
+    if missing:
+        return f"no {', '.join(missing)}"
+    if not isinstance(record["updates"], list) or not isinstance(record["affected"], dict):
+        return "updates or affected of the wrong type"
+    if record["id"] != incident_id:
+        return f"it holds {str(record['id'])[:40]!r}"
+    return ""
+
+
+@contextmanager
+def _locked() -> Iterator[None]:
+    """One writer of incident records at a time (across processes): two updates in the same
+    second both land, two opens in the same second never overwrite each other."""
+    folder().mkdir(parents=True, exist_ok=True)
+    with (folder() / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _save(record: dict[str, Any], target: Target) -> Path:
     """Write the record strict JSON, scrubbed of the target's secrets in its values (a
-    summary or log-derived text may quote one) and then in the text."""
+    summary or log-derived text may quote one) and then in the text; replaced whole (a
+    temporary file of this process, then a rename), so a reader never sees half of it."""
     path = path_of(record["id"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
     clean = target.scrubber()
     text = json.dumps(scrub_tree(json_safe(record), clean), indent=2, allow_nan=False)
     tmp.write_text(clean(text) + "\n")
@@ -116,18 +177,21 @@ def audit(record: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 def affected_users(client: DockerClient, target: Target, since: datetime) -> dict[str, Any]:
     """From nginx's access log since `since`: requests, 5xx answers, the first 5xx of the
-    latest error episode, failing endpoints and distinct clients (all / with a 5xx). Empty
-    counts when unreadable."""
+    latest error episode, failing endpoints and distinct clients (all / with a 5xx). When the
+    log cannot be read (engine down, no such container) the counts are empty and
+    `unreadable` says why, so that nobody reads "0 failed" as "no impact"."""
     frontend = "frontend" if "frontend" in target.services else target.services[0]
     requests = errors = 0
     first: str | None = None
     clients: set[str] = set()
     hurt: set[str] = set()
     failing: Counter[str] = Counter()
+    unreadable = ""
     try:
         sources = logs.read(client, target, frontend, since=since)
-    except ENGINE_ERRORS:
-        sources = []
+        unreadable = "" if sources else f"no {frontend} container"
+    except ENGINE_ERRORS as exc:
+        sources, unreadable = [], f"Docker engine: {engine_error(exc)}"
     last: str | None = None
     for minute in sorted((e for src in sources for e in tl.access(src)), key=lambda e: e.time):
         requests += minute.data["requests"]
@@ -140,7 +204,8 @@ def affected_users(client: DockerClient, target: Target, since: datetime) -> dic
         failing.update(minute.data["failing"])
     for src in sources:
         clients.update(tl._client(line.partition(b" ")[2]) for line in src.blob.splitlines())
-    return {
+    found: dict[str, Any] = {"unreadable": f"{frontend} access log: {unreadable}"}
+    return (found if unreadable else {}) | {
         "since": _iso(since),
         "requests": requests,
         "errors_5xx": errors,
@@ -223,6 +288,26 @@ def _image_text(image: tuple[str, str | None]) -> str:
 # --- open and update -------------------------------------------------------------------------
 
 
+def clean_text(text: str, target: Target) -> str:
+    """A summary as it is kept: terminal escapes and control characters (but tab and line
+    breaks) removed, lines without trailing blanks, no blank lines around it, and a secret
+    of the target pasted into it masked (also in the record returned and shown)."""
+    text = CONTROLS.sub("", ESCAPES.sub("", text.replace("\r\n", "\n")))
+    text = "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+    return target.scrubber()(text)
+
+
+def check_commander(commander: str) -> str:
+    """The commander as kept (stripped); BadInput for a line break, a control character or
+    more than COMMANDER_MAX characters (a name or handle goes on one line of the template)."""
+    name = commander.strip()
+    if CONTROLS.search(name) or "\n" in name or "\t" in name or "\x1b" in name:
+        raise BadInput(f"commander must be one line without control characters: {name[:40]!r}")
+    if len(name) > COMMANDER_MAX:
+        raise BadInput(f"commander is a name or handle: at most {COMMANDER_MAX} characters")
+    return name
+
+
 def _check(status: str, next_update_minutes: float, severity: str) -> None:
     if status not in STATUSES:
         raise BadInput(f"unknown status {status!r}: use {', '.join(STATUSES)}")
@@ -258,6 +343,7 @@ def open_incident(
 ) -> tuple[dict[str, Any], list[Result]]:
     """Sweep, open and save a new incident; returns (record, the sweep's results)."""
     _check(status, next_update_minutes, severity)
+    commander, summary = check_commander(commander), clean_text(summary, target)
     now = now or datetime.now(UTC)
     results = triage.sweep(target)
     findings = triage.findings_from(results)
@@ -286,9 +372,13 @@ def open_incident(
         "updates": [_update(status, text, commander, next_update_minutes, now)],
         "resolved": _iso(now) if status == "Resolved" else None,
     }
-    if path_of(record["id"]).exists():
-        raise BadInput(f"incident {record['id']} exists already; wait a second and open again")
-    _save(record, target)
+    with _locked():
+        if path_of(record["id"]).exists():
+            raise BadInput(
+                f"incident {record['id']} was opened in the same second: update it with "
+                f"incident={record['id']}, or open again"
+            )
+        _save(record, target)
     return record, results
 
 
@@ -302,27 +392,51 @@ def update_incident(
     severity: str = "",
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Append a status update to an incident; returns the record."""
+    """Append a status update to an incident; returns the record. BadInput before anything
+    changes for bad input, an incident of another target, or a Resolved incident whose
+    update is not Resolved (a recurrence is a new incident: the post-mortem's window and TTR
+    end at the resolution)."""
     _check(status, next_update_minutes, severity)
-    record = load(incident_id)
-    if record["target"] != target.name:
-        raise BadInput(f"incident {incident_id} is about {record['target']}, not {target.name}")
-    now = now or datetime.now(UTC)
-    commander = commander or record.get("commander", "")
-    update = _update(status, summary or f"status {status}", commander, next_update_minutes, now)
-    record["updates"].append(update)
-    record["status"], record["commander"] = status, commander
-    if severity:
-        record["severity"], record["severity_from"] = Priority.parse(severity).name, "override"
-    if status == "Resolved" and not record.get("resolved"):
-        record["resolved"] = update["at"]
+    commander, summary = check_commander(commander), clean_text(summary, target)
+    incident_id = normal_id(incident_id)
+    first = load(incident_id)
+    _may_update(first, target, status)
+    start = jr.parse_time(first["start"])
     client = containers.connect(target)
     try:
-        record["affected"]["users"] = affected_users(client, target, jr.parse_time(record["start"]))
+        users = affected_users(client, target, start)
     finally:
         client.close()
-    _save(record, target)
+    with _locked():  # read again: an update saved meanwhile is kept
+        record = load(incident_id)
+        _may_update(record, target, status)
+        now = now or datetime.now(UTC)
+        commander = commander or record.get("commander", "")
+        text = summary or f"status {status}"
+        update = _update(status, text, commander, next_update_minutes, now)
+        record["updates"].append(update)
+        record["status"], record["commander"] = status, commander
+        if severity:
+            record["severity"] = Priority.parse(severity).name
+            record["severity_from"] = "override"
+        if status == "Resolved" and not record.get("resolved"):
+            record["resolved"] = update["at"]
+        before = record["affected"].get("users") or {}
+        if users.get("unreadable") and before and not before.get("unreadable"):
+            users = before | {"unreadable": f"{users['unreadable']} (counts as of before)"}
+        record["affected"]["users"] = users
+        _save(record, target)
     return record
+
+
+def _may_update(record: dict[str, Any], target: Target, status: str) -> None:
+    if record["target"] != target.name:
+        raise BadInput(f"incident {record['id']} is about {record['target']}, not {target.name}")
+    if record.get("resolved") and status != "Resolved":
+        raise BadInput(
+            f"incident {record['id']} was resolved at {str(record['resolved'])[:19]}Z: "
+            f"status {status} is refused (a recurrence is a new incident; open one)"
+        )
 
 
 # --- what the notebook shows -----------------------------------------------------------------
@@ -348,6 +462,8 @@ def _minute(text: str | None) -> str:
 def impact_text(record: dict[str, Any]) -> str:
     users = record["affected"]["users"]
     services = ", ".join(record["affected"]["services"]) or "none identified yet"
+    if users.get("unreadable") and not users.get("requests"):
+        return f"affected users unknown ({users['unreadable']}); services affected: {services}"
     endpoints = ", ".join(list(users["failing_endpoints"])[:3]) or "none"
     return (
         f"{users['errors_5xx']} of {users['requests']} requests failed (5xx) for "
@@ -447,8 +563,8 @@ def respond(
     next_update_minutes: float = 30,
     severity: str = "",
 ) -> Response:
-    """Open a new incident (`incident` empty) or append a status update to it."""
-    if incident:
+    """Open a new incident (`incident` empty or blank) or append a status update to it."""
+    if incident.strip():
         record = update_incident(
             target, incident, status, summary, commander, next_update_minutes, severity
         )
