@@ -22,7 +22,7 @@ import json
 import shutil
 import tarfile
 from datetime import UTC, datetime
-from ipaddress import ip_address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 from typing import Any
 
@@ -134,14 +134,20 @@ def complete_outage(
 
 
 def _evidence_dir(target: Target, kind: str) -> Path:
-    folder = (
-        outputs_dir()
-        / "incidents"
-        / "evidence"
-        / f"{target.name}-{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """A new, empty evidence folder: <target>-<kind>-<UTC second>, with -2, -3 … when one of
+    that second exists already (two collections in one second never share a folder, so no
+    evidence or manifest is overwritten)."""
+    base = outputs_dir() / "incidents" / "evidence"
+    base.mkdir(parents=True, exist_ok=True)
+    stem = f"{target.name}-{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    for n in range(1, 1000):
+        folder = base / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise NetzopsError(f"no free evidence folder for {stem} in {base}")
 
 
 def _outage_evidence(client: DockerClient, target: Target) -> Path:
@@ -347,19 +353,11 @@ def security_breach(
     ledger and a tar of each project volume into an evidence folder with a SHA-256 manifest;
     then `compose stop`. Isolating `address` is a planned host firewall command (not run
     here); the credential checklist names each secret by reference only."""
-    if address:
-        try:
-            ip_address(address)
-        except ValueError:
-            raise BadInput(f"not an IP address: {address!r}") from None
+    address = isolation_address(address)
 
     def plan() -> Plan:
         vols = sorted(v.name for v in _volumes(client, target))
-        isolate = (
-            [f"on the host, by hand: sudo ufw insert 1 deny from {address}"]
-            if address
-            else ["isolation: no address given (pass address=<suspicious ip>)"]
-        )
+        isolate = isolation_steps(address)
         return Plan(
             "security_breach",
             target.name,
@@ -436,11 +434,59 @@ def check_procedure(procedure: str, address: str = "") -> None:
     """BadInput for an unknown procedure name or a bad address (before anything runs)."""
     if procedure and procedure not in PROCEDURES:
         raise BadInput(f"unknown procedure {procedure!r}: use {', '.join(PROCEDURES)}")
-    if address:
-        try:
-            ip_address(address)
-        except ValueError:
-            raise BadInput(f"not an IP address: {address!r}") from None
+    if address and procedure != "security_breach":
+        raise BadInput(f"address is for security_breach only, not {procedure or 'no procedure'}")
+    isolation_address(address)
+
+
+def isolation_address(text: str) -> str:
+    """The one host address to isolate, written as firewalls take it ("" for none); BadInput
+    for what is no single address (a network, a host name, a scoped IPv6 address, text
+    around it) or one whose blocking would cut the host off or block everyone (unspecified,
+    loopback, multicast, broadcast). An IPv4-mapped IPv6 address is its IPv4 address."""
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        raise BadInput(f"not an IP address: {text!r}")
+    try:
+        found = ip_address(text.strip())
+    except ValueError:
+        raise BadInput(
+            f"not an IP address: {text!r} (one host's address, e.g. 203.0.113.7 or "
+            "2001:db8::7; no network, no host name)"
+        ) from None
+    if isinstance(found, IPv6Address):
+        if found.scope_id:
+            raise BadInput(f"a scoped address cannot be isolated: {text!r} (leave out %zone)")
+        found = found.ipv4_mapped or found
+    bad = (
+        "unspecified"
+        if found.is_unspecified
+        else "loopback"
+        if found.is_loopback
+        else "multicast"
+        if found.is_multicast
+        else "broadcast"
+        if found == IPv4Address("255.255.255.255")
+        else ""
+    )
+    if bad:
+        raise BadInput(f"{text!r} is a {bad} address: isolating it would not block one host")
+    return str(found)
+
+
+def isolation_steps(address: str) -> list[str]:
+    """The host firewall commands that isolate `address` (planned, run by hand): Docker's
+    DOCKER-USER chain for the published ports (forwarded traffic to containers passes
+    neither INPUT nor ufw), ufw for the host's own services; ip6tables for IPv6."""
+    if not address:
+        return ["isolation: no address given (pass address=<suspicious ip>)"]
+    tables = "ip6tables" if ip_address(address).version == 6 else "iptables"
+    return [
+        f"on the host, by hand: sudo {tables} -I DOCKER-USER 1 -s {address} -j DROP   "
+        "(published container ports: Docker's forwarding bypasses ufw)",
+        f"on the host, by hand: sudo ufw insert 1 deny from {address}   (the host itself)",
+    ]
 
 
 def emergency(
