@@ -120,6 +120,13 @@ def _not_a_record(record: Any, incident_id: str) -> str:
         return "updates or affected of the wrong type"
     if record["id"] != incident_id:
         return f"it holds {str(record['id'])[:40]!r}"
+    if record["status"] not in STATUSES:
+        return f"status {str(record['status'])[:40]!r}"
+    for key in ("detected", "start"):
+        try:
+            jr.parse_time(str(record[key]))
+        except ValueError:
+            return f"{key} {str(record[key])[:40]!r} is no time"
     return ""
 
 

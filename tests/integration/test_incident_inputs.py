@@ -80,13 +80,18 @@ def test_updates_at_the_same_moment_all_land(opened: tuple[str, Path], sandbox: 
         b"\xff\xfe{}",  # not UTF-8
         b"[1, 2]",
         b'{"id": "x"}',
+        b"status=Done",  # edited by hand: a status the phase clock does not know
+        b"start=yesterday",
     ],
-    ids=["truncated", "not-json", "not-utf8", "a-list", "no-fields"],
+    ids=["truncated", "not-json", "not-utf8", "a-list", "no-fields", "status", "start"],
 )
 def test_a_broken_record_file_is_named_and_left_as_it_is(
     opened: tuple[str, Path], sandbox: Target, content: bytes
 ) -> None:
     ident, path = opened
+    if content.startswith((b"status=", b"start=")):
+        key, _, value = content.decode().partition("=")
+        content = json.dumps(json.loads(path.read_text()) | {key: value}).encode()
     path.write_bytes(content)
     with pytest.raises(BadInput) as caught:
         inc.update_incident(sandbox, ident, "Monitoring", "still broken")
