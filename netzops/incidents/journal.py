@@ -27,12 +27,16 @@ action), writes the replay, reconciles with container state, then streams live.
 from __future__ import annotations
 
 import fcntl
+import glob
+import gzip
 import json
 import os
 import re
 import signal
 import sys
 import time
+import zlib
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -144,21 +148,50 @@ def read(path: Path) -> Iterator[dict[str, Any]]:
         return
     with path.open("rb") as fh:
         for raw in fh:
-            try:
-                line = json.loads(raw.decode("utf-8"))
-            except ValueError:  # UnicodeDecodeError is one
-                continue
-            if _is_line(line):
+            if (line := _parsed(raw)) is not None:
                 yield line
 
 
-def _is_line(line: Any) -> bool:
-    return (
+def _parsed(raw: bytes) -> dict[str, Any] | None:
+    """One journal line from its bytes; None for what is none (see `read`)."""
+    try:
+        line = json.loads(raw.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError is one
+        return None
+    ok = (
         isinstance(line, dict)
         and isinstance(line.get("time"), str)
         and type(line.get("time_nano")) is int
         and isinstance(line.get("entry"), str)
     )
+    return line if ok else None
+
+
+TAIL_BYTES = 1 << 18  # how much of a rotated segment's end is read for its last events
+
+
+def rotated_tail(path: Path) -> list[dict[str, Any]]:
+    """The last lines of the newest rotated segment beside `path` that holds events
+    (logrotate's NAME.1, NAME-20261130, gzipped or not): where a recorder whose live file
+    was just rotated away continues, so that it writes nothing the segment has."""
+    found = [p for p in path.parent.glob(f"{glob.escape(path.name)}[.-]*") if p.is_file()]
+    found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for segment in found:
+        try:
+            if segment.name.endswith(".gz"):
+                with gzip.open(segment, "rb") as fh:
+                    raws = list(deque(fh, maxlen=2000))
+            else:
+                with segment.open("rb") as fh:
+                    size = fh.seek(0, os.SEEK_END)
+                    fh.seek(max(0, size - TAIL_BYTES))
+                    raws = fh.read().split(b"\n")[1 if size > TAIL_BYTES else 0 :]
+        except (OSError, EOFError, zlib.error):  # unreadable or cut: the next older one
+            continue
+        lines = [line for raw in raws if (line := _parsed(raw)) is not None]
+        if any(line["entry"] in ("event", "reconstructed") for line in lines):
+            return lines
+    return []
 
 
 @dataclass
@@ -178,6 +211,9 @@ class Recorder:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for line in read(self.path):
             self._remember(line)
+        if not self.last_nano:  # a live file just rotated away: continue where it ended
+            for line in rotated_tail(self.path):
+                self._remember(line)
 
     @property
     def filters(self) -> dict[str, Any]:

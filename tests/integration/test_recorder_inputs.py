@@ -6,6 +6,7 @@ machine's own recorder is left alone."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -208,3 +209,39 @@ def test_an_unwritable_journal_is_said_in_the_log(
     err = capfd.readouterr().err
     assert err.count("recorder: NotADirectoryError: x; retrying") == 1
     os.remove(blocker)
+
+
+def test_a_restart_after_rotation_writes_nothing_the_rotated_segment_has(
+    sandbox: Target, state: Path
+) -> None:
+    """Stopped, rotated (create mode), started: the new live file is empty, so the recorder
+    continues where the newest segment ends instead of replaying what the daemon still has."""
+    recorder.start(sandbox, state)
+    try:
+        mark = _pause_unpause()
+        wait_for(lambda: _has_pause_unpause(state, mark), 30, "the events journaled")
+    finally:
+        recorder.stop("sandbox")
+    rotated = state.with_name(state.name + "-20261201")
+    state.rename(rotated)
+    state.touch(mode=0o644)
+    recorder.start(sandbox, state)
+    recorder.stop("sandbox")
+    old = {jr.key(x) for x in jr.read(rotated) if x["entry"] == "event"}
+    new = [jr.key(x) for x in jr.read(state) if x["entry"] == "event"]
+    assert old and not old & set(new), "nothing written twice across the rotation"
+    assert all(k[0] > max(old)[0] for k in new)
+
+
+def test_rotated_segments_gzipped_or_cut_are_read_for_the_last_event(
+    sandbox: Target, client: DockerClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "sandbox.jsonl"
+    newest = [_event(1_796_000_000_000_000_000 + i, "pause") for i in range(3)]
+    with gzip.open(tmp_path / "sandbox.jsonl.1.gz", "wb") as fh:
+        fh.write("".join(json.dumps(x) + "\n" for x in newest).encode())
+    (tmp_path / "sandbox.jsonl.2.gz").write_bytes(b"\x1f\x8b cut")  # older, unreadable
+    os.utime(tmp_path / "sandbox.jsonl.2.gz", (1, 1))
+    path.write_text(json.dumps(jr._line(1, "recorder", state="stopped")) + "\n")
+    rec = jr.Recorder(client, sandbox, path)
+    assert rec.last_nano == newest[-1]["time_nano"] and rec.seen == {jr.key(newest[-1])}
