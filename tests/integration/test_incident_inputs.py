@@ -7,7 +7,8 @@ changes; the record file is never lost."""
 from __future__ import annotations
 
 import json
-import multiprocessing
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from netzops.errors import BadInput
 from netzops.incidents import incident as inc
 from netzops.targets import Target
+from tests.conftest import wait_for
 
 
 def _record(target: Target, resolved: bool = False) -> dict[str, Any]:
@@ -54,21 +56,39 @@ def opened(sandbox: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return record["id"], path
 
 
-def _update(target: Target, ident: str, summary: str) -> None:
-    inc.update_incident(target, ident, "Identified", summary)
+# one update in a process of its own, started when the test says go (all at the same moment)
+UPDATE = """
+import sys, time
+from pathlib import Path
+from netzops.incidents import incident
+from netzops.targets import load_target
+ident, summary, folder = sys.argv[1:]
+target = load_target("sandbox")
+(Path(folder) / f"ready-{summary}").touch()
+while not (Path(folder) / "go").exists():
+    time.sleep(0.005)
+incident.update_incident(target, ident, "Identified", summary)
+"""
 
 
-def test_updates_at_the_same_moment_all_land(opened: tuple[str, Path], sandbox: Target) -> None:
+def test_updates_at_the_same_moment_all_land(opened: tuple[str, Path], tmp_path: Path) -> None:
     ident, path = opened
-    fork = multiprocessing.get_context("fork")
-    workers = [fork.Process(target=_update, args=(sandbox, ident, f"w{i}")) for i in range(4)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(60)
-    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    names = [f"w{i}" for i in range(4)]
+    workers = [
+        subprocess.Popen([sys.executable, "-c", UPDATE, ident, name, str(gate)]) for name in names
+    ]
+    try:
+        wait_for(lambda: len(list(gate.glob("ready-*"))) == 4 or None, 60, "4 workers ready")
+        (gate / "go").touch()
+        codes = [w.wait(60) for w in workers]
+    finally:
+        for w in workers:
+            w.kill()
+    assert codes == [0, 0, 0, 0]
     record = json.loads(path.read_text())
-    assert sorted(u["summary"] for u in record["updates"][1:]) == ["w0", "w1", "w2", "w3"]
+    assert sorted(u["summary"] for u in record["updates"][1:]) == names
     assert not list(path.parent.glob("*.tmp")) and not list(path.parent.glob(".*.tmp"))
 
 
