@@ -316,6 +316,8 @@ def window(
         low, high = low or opened - BEFORE, high or closed
     if low is None:
         low = now - DEFAULT_WINDOW
+    if low > now:
+        raise BadInput(f"start {low:%Y-%m-%d %H:%M:%S} UTC is in the future (now {now:%H:%M:%S})")
     high = high or now
     if high <= low:
         raise BadInput(f"end {high:%Y-%m-%d %H:%M:%S} is not after start {low:%Y-%m-%d %H:%M:%S}")
@@ -339,7 +341,10 @@ def _sources(
         missing.append(f"event journal ({path} does not exist: start `netzops events start`)")
     ledger_path = outputs_dir() / "ledger.jsonl"
     if ledger_path.exists():
-        streams.append(tl.ledger(tl.ledger_lines(ledger_path), start, end))
+        try:
+            streams.append(tl.ledger(tl.ledger_lines(ledger_path, missing), start, end))
+        except OSError as exc:
+            missing.append(f"ledger ({ledger_path}: {exc.strerror or exc})")
     else:
         missing.append(f"ledger ({ledger_path} does not exist)")
     try:
@@ -347,6 +352,7 @@ def _sources(
     except ENGINE_ERRORS as exc:
         missing.append(f"container logs, PostgreSQL and nginx logs (engine: {str(exc)[:120]})")
         return streams
+    scrub = target.scrubber()  # a log line quoted in an entry may hold a secret
     services = {c.labels.get(SERVICE, c.name) for c in found}
     missing += [f"logs of {s} (no container)" for s in target.services if s not in services]
     for c in found:
@@ -355,7 +361,7 @@ def _sources(
         def read(c: Container = c) -> Iterator[bytes]:
             return _log_chunks(client, c, start, end, missing)
 
-        streams += tl.logs([tl.Stream(service, c.name, read())])
+        streams += tl.logs([tl.Stream(service, c.name, read())], scrub=scrub)
         if service == "frontend":  # its access lines, read apart: each stream is read once
             streams.append(tl.access(tl.Stream(service, c.name, read())))
     return streams

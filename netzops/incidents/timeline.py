@@ -21,10 +21,11 @@ import gzip
 import heapq
 import json
 import os
+import re
 import zlib
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,10 +43,8 @@ from netzops.quantiles import percentile
 _PREFIX = b'{"time": "'  # every journal line starts so, then its fixed-width UTC time
 DOWN = {"die", "kill", "stop", "oom", "pause"}
 UP = {"start", "restart", "unpause"}
-_SHUTDOWN = (b"database system is shut down", b" shutdown request")  # smart, fast, immediate
 _RECOVERY = b"automatic recovery in progress"  # started after a crash or a kill
-_READY = b"ready to accept connections"
-_TERMINATED = (
+_TERMINATING = (
     b"terminating connection due to administrator command",
     b"terminating connection due to unexpected postmaster exit",
 )
@@ -317,19 +316,36 @@ def _journal_entry(line: dict[str, Any]) -> Entry:
 # --- container logs -------------------------------------------------------------------------
 
 
+_MARKERS = (  # (kind, what a line's message starts with in the backend's own format)
+    ("out of memory", b"out of memory"),
+    ("failed login", b"failed login"),
+    ("slow query", b"slow query"),
+)
+
+
 def _log_kind(payload: bytes) -> str | None:
-    """What a backend/redis/nginx line is evidence of, or None."""
-    low = payload.lower()
-    if b"out of memory" in low or b"heap limit" in low or b"oom" in payload:
-        return "out of memory"
-    if b"failed login" in payload:
-        return "failed login"
-    if b"slow query" in payload:
-        return "slow query"
-    level, _ = lp.level_of(payload)
-    if level in (lp.ERROR, lp.FATAL) and b'] "' not in payload:  # not an access line
-        return "error"
-    return None
+    """What a backend/redis/nginx line is evidence of, or None. Text a client chose (a
+    request path, a user agent: /api/rooms, "failed login") is no evidence: nginx's access
+    lines are `access`'s business, the backend's request lines count by their level only,
+    a backend line by how its message starts, another line (redis, nginx's error log) by
+    its text before nginx's client context (`, client: `, `request: "…"`)."""
+    if b'] "' in payload and lp.access_status(payload) is not None:
+        return None  # an nginx access line
+    level, message = lp.level_of(payload)
+    if len(message) != len(payload):  # the backend's format: level, then the message
+        if message.startswith(b"request method="):
+            found = None
+        else:
+            found = next((k for k, start in _MARKERS if message.startswith(start)), None)
+    else:
+        text = payload.partition(b", client: ")[0].lower()
+        if b"heap limit" in text or b"heap out of memory" in text:
+            found = "out of memory"
+        else:
+            found = next((k for k, start in _MARKERS if start in text), None)
+    if found:
+        return found
+    return "error" if level in (lp.ERROR, lp.FATAL) else None
 
 
 def _other_kind(payload: bytes) -> tuple[str, bool] | None:
@@ -337,29 +353,71 @@ def _other_kind(payload: bytes) -> tuple[str, bool] | None:
     return None if kind is None else (kind, False)
 
 
+_PG_LEVELS = {  # the severity word, also as PostgreSQL's translations print it (lc_messages)
+    b"LOG": "LOG",
+    b"FATAL": "FATAL",
+    b"\xd0\x92\xd0\x90\xd0\x96\xd0\x9d\xd0\x9e": "FATAL",  # ru: ВАЖНО
+    b"PANIC": "PANIC",
+    b"PANIK": "PANIC",  # de, sv
+    b"\xd0\x9f\xd0\x90\xd0\x9d\xd0\x98\xd0\x9a\xd0\x90": "PANIC",  # ru: ПАНИКА
+}
+
+
+def _postgres_line(payload: bytes) -> tuple[str, bytes] | None:
+    """(severity, message) of a PostgreSQL server-log line (`<prefix> LEVEL:  message`), or
+    None for a continuation line (a multi-line statement's tab-indented rest) and a line
+    of another kind (DETAIL, STATEMENT, ERROR: they quote what clients sent)."""
+    if payload[:1] in (b"\t", b" ", b""):
+        return None
+    at = payload.find(b":  ")
+    if at == -1:
+        return None
+    level = _PG_LEVELS.get(payload[payload.rfind(b" ", 0, at) + 1 : at])
+    return None if level is None else (level, payload[at + 3 :])
+
+
 def _postgres_kind(payload: bytes) -> tuple[str, bool] | None:
-    """(kind, one entry per line?) of a PostgreSQL server-log line, or None."""
-    if any(s in payload for s in _SHUTDOWN):
-        return "shutdown", True
-    if _READY in payload:
-        return "ready to accept connections", True
-    if _RECOVERY in payload:
-        return "crash recovery (not properly shut down)", True
-    if any(t in payload for t in _TERMINATED):
+    """(kind, one entry per line?) of a PostgreSQL server-log line, or None. Told by the
+    severity and how the message starts, never by text anywhere in the line: a statement or
+    an error message may quote "ready to accept connections" or " FATAL:  "."""
+    found = _postgres_line(payload)
+    if found is None:
+        return None
+    level, message = found
+    if level == "LOG":
+        if message.startswith(b"database system is shut down") or (
+            message.startswith(b"received ") and b" shutdown request" in message
+        ):
+            return "shutdown", True
+        if message.startswith(b"database system is ready to accept"):
+            return "ready to accept connections", True
+        if message.startswith(b"database system was") and _RECOVERY in message:
+            return "crash recovery (not properly shut down)", True
+        if message.startswith(b"duration: ") and lp.slow_query(b" " + message) is not None:
+            return "slow query", False
+        return None
+    if message.startswith(_TERMINATING):
         return "terminated backends", False
-    if b" PANIC:  " in payload:
-        return "PANIC", False
-    if b" FATAL:  " in payload:
-        return "FATAL", False
-    if lp.slow_query(payload) is not None:
-        return "slow query", False
-    return None
+    return level, False
 
 
-def _message(payload: bytes, postgres: bool) -> str:
-    """The line's message without its own timestamp and level (a sample for the group)."""
+def _message(payload: bytes, postgres: bool, scrub: Callable[[str], str] = str) -> str:
+    """The line's message without its own timestamp and level (a sample for the group),
+    scrubbed whole before it is cut: a secret cut in two would no longer be found."""
     message = (payload.partition(b":  ")[2] or payload) if postgres else lp.level_of(payload)[1]
-    return message.decode(errors="replace").strip()[:200]
+    text = _CONTROL.sub("", _ANSI.sub("", message.decode(errors="replace")).replace("\t", " "))
+    return scrub(text.strip())[:200]
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # colour codes and other CSI sequences
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # NUL, a stray escape: nothing a Markdown table shows
+
+
+def _when(stamp: bytes) -> datetime | None:
+    """Docker's timestamp of a line, or None where the line has none (a Source of lines
+    written without `--timestamps`): a time without a zone cannot be placed in UTC."""
+    when = lp.stamp_time(stamp)
+    return when if when is not None and when.tzinfo is not None else None
 
 
 _SINGLE_KIND = {
@@ -377,7 +435,7 @@ class _Group:
     sample: str
 
 
-def _grouped(src: Stream, postgres: bool) -> Iterator[Entry]:
+def _grouped(src: Stream, postgres: bool, scrub: Callable[[str], str] = str) -> Iterator[Entry]:
     """One container's lines of interest: per minute and kind one entry (first occurrence,
     last, count, a sample), single events (shutdown, ready) as they are; in time order."""
     groups: dict[str, _Group] = {}
@@ -393,19 +451,21 @@ def _grouped(src: Stream, postgres: bool) -> Iterator[Entry]:
     for line in src.lines():
         stamp, payload = lp.split_time(line)
         if stamp[:16] != minute:
+            if _when(stamp) is None:
+                continue  # no docker timestamp: neither evidence nor the next minute
             yield from flush()
             minute = stamp[:16]
         found = _postgres_kind(payload) if postgres else _other_kind(payload)
-        when = lp.stamp_time(stamp) if found else None
+        when = _when(stamp) if found else None
         if found is None or when is None:
             continue
         kind, single = found
-        text = _message(payload, postgres)
+        text = _message(payload, postgres, scrub) if kind not in groups else ""
         if single:
             pending.append(Entry(when, "postgres", src.service, kind, _SINGLE_KIND[kind], data={}))
         elif kind in groups:
             group = groups[kind]
-            group.last, group.count = when, group.count + 1
+            group.last, group.count = max(group.last, when), group.count + 1
         else:
             groups[kind] = _Group(when, when, 1, text)
     yield from flush()
@@ -428,10 +488,13 @@ def _group_entry(src: Stream, kind: str, group: _Group, postgres: bool) -> Entry
 
 
 def logs(
-    sources: Iterable[Source | Stream], postgres_service: str = "postgres"
+    sources: Iterable[Source | Stream],
+    postgres_service: str = "postgres",
+    scrub: Callable[[str], str] = str,
 ) -> list[Iterator[Entry]]:
-    """One sorted stream per container (nginx's access lines are `access`'s business)."""
-    return [_grouped(Stream.of(src), src.service == postgres_service) for src in sources]
+    """One sorted stream per container (nginx's access lines are `access`'s business). The
+    sample each entry quotes is passed through `scrub` (the target's secrets) whole."""
+    return [_grouped(Stream.of(src), src.service == postgres_service, scrub) for src in sources]
 
 
 # --- nginx access log -----------------------------------------------------------------------
@@ -450,6 +513,7 @@ def request_path(payload: bytes) -> str:
 @dataclass
 class _Minute:
     start: datetime
+    first: datetime  # its first line: a window that starts within the minute still holds it
     requests: int = 0
     errors: int = 0
     times: list[float] = field(default_factory=list)
@@ -475,7 +539,8 @@ class _Minute:
             "clients_5xx": sorted(self.clients),
             "failing": dict(self.failing.most_common(5)),
         }
-        return Entry(self.first_5xx or self.start, "nginx", service, event, "traffic", data=data)
+        when = self.first_5xx or self.first
+        return Entry(when, "nginx", service, event, "traffic", data=data)
 
 
 def access(src: Source | Stream) -> Iterator[Entry]:
@@ -484,14 +549,14 @@ def access(src: Source | Stream) -> Iterator[Entry]:
     for line in Stream.of(src).lines(b'] "'):
         stamp, payload = lp.split_time(line)
         status = lp.access_status(payload)
-        when = lp.stamp_time(stamp)
-        if status is None or when is None:
-            continue
+        when = _when(stamp)
+        if status is None or not 100 <= status <= 599 or when is None:
+            continue  # no HTTP status (a line cut short) or no time
         start = when.replace(second=0, microsecond=0)
         if minute is None or minute.start != start:
             if minute is not None:
                 yield minute.entry(src.service)
-            minute = _Minute(start)
+            minute = _Minute(start, when)
         minute.requests += 1
         rt = lp.access_rt_ms(payload)
         if rt is not None:
@@ -509,19 +574,37 @@ def access(src: Source | Stream) -> Iterator[Entry]:
 # --- ledger and incident --------------------------------------------------------------------
 
 
-def _at(text: str | None) -> datetime | None:
-    return jr.parse_time(text.replace("+00:00", "Z")) if text else None
+def _at(text: Any) -> datetime | None:
+    """A ledger time, or None where it is missing or no time (a hand-edited line)."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return jr.parse_time(text.replace("+00:00", "Z"))
+    except ValueError:
+        return None
 
 
-def ledger_lines(path: Path) -> Iterator[dict[str, Any]]:
+def ledger_lines(path: Path, problems: list[str] | None = None) -> Iterator[dict[str, Any]]:
     """The ledger's lines (format: netzops/runner/ledger.py; read here as data, since this
-    layer does not import the runner)."""
+    layer does not import the runner). A line that is no JSON object (cut short by a full
+    disk, odd bytes) is left out; with `problems`, their count is named there at the end."""
     if not path.exists():
         return
-    with path.open(encoding="utf-8") as fh:
-        for text in fh:
-            if text.strip():
-                yield json.loads(text)
+    unreadable = 0
+    with path.open("rb") as fh:
+        for raw in fh:
+            if not raw.strip():
+                continue
+            try:
+                line = json.loads(raw)
+            except ValueError:  # UnicodeDecodeError too
+                line = None
+            if isinstance(line, dict):
+                yield line
+            else:
+                unreadable += 1
+    if unreadable and problems is not None:
+        problems.append(f"ledger {path}: {unreadable} line(s) are no JSON object, left out")
 
 
 def audits(line: dict[str, Any]) -> list[dict[str, Any]]:
@@ -530,8 +613,8 @@ def audits(line: dict[str, Any]) -> list[dict[str, Any]]:
     taken as it is)."""
     if line.get("kind") == "action" and "action" in line:
         return [line]
-    found: list[dict[str, Any]] = line.get("actions") or []
-    return found
+    found = line.get("actions") or []
+    return [a for a in found if isinstance(a, dict)] if isinstance(found, list) else []
 
 
 def ledger_actions(path: Path) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,97 @@
+"""The post-mortem on odd input the real sandbox produces: requests whose path or user agent
+reads like evidence (/zoom, "failed login"), a statement quoting PostgreSQL's own "ready to
+accept connections", invalid UTF-8, NUL bytes, colour codes and a secret written to the
+backend's stdout. None of it may invent an event or reach the Markdown, and the window's
+first (partial) minute of traffic is counted."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+
+from docker import DockerClient
+
+from netzops import incidents
+from netzops.incidents.postmortem import PostMortem
+from netzops.secrets import MASK
+from netzops.targets import Target
+
+
+def _raw(request: bytes) -> None:
+    """One request sent as these bytes (a client that builds its own request line)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    raw = socket.create_connection(("127.0.0.1", 8443), timeout=5)
+    with raw, ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+        tls.sendall(request)
+        while tls.recv(65536):
+            pass
+
+
+def _container(client: DockerClient, service: str) -> str:
+    (found, *_) = client.containers.list(filters={"label": f"com.docker.compose.service={service}"})
+    return str(found.name)
+
+
+def test_odd_input_from_clients_and_servers_invents_nothing_and_leaks_nothing(
+    client: DockerClient, target: Target
+) -> None:
+    secret = max(target.resolve_secrets(), key=len)
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    sent = 0
+    for path in (b"/zoom", b"/api/rooms", b"/out%20of%20memory", b'/a"b', b"/x\xff\xfe"):
+        _raw(
+            b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+            b"User-Agent: failed login, slow query, heap limit\r\n\r\n"
+        )
+        sent += 1
+    backend = _container(client, "backend")
+    marker = f"pm-odd-{time.time_ns()}"
+    odd = (  # the secret where the sample is cut (80 characters): cut, it would not be found
+        rf"printf '%s ERROR {marker} bad \377\376 utf8 \000 nul \033[31mred\033[0m "
+        + "x" * 20
+        + r" %s tail\n' "
+        + '"$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" "$S" > /proc/1/fd/1'
+    )
+    subprocess.run(
+        ["docker", "exec", "-e", f"S={secret}", backend, "sh", "-c", odd], check=True, timeout=30
+    )
+    subprocess.run(
+        [
+            "docker",
+            "exec",
+            _container(client, "postgres"),
+            "psql",
+            "-U",
+            "postgres",
+            "-d",
+            target.postgres.dbname,
+            "-c",
+            "SELECT 'database system is ready to accept connections'::int",
+        ],
+        capture_output=True,
+        timeout=30,
+    )  # fails on purpose: its ERROR and STATEMENT lines quote the text
+
+    deadline = time.monotonic() + 10  # the log driver copies stdout a moment later
+    while True:
+        pm: PostMortem = incidents.build_postmortem(client, target, "", start, None)
+        ours = [e for e in pm.entries if e.source == "logs" and e.service == "backend"]
+        if any(marker in e.event for e in ours) or time.monotonic() > deadline:
+            break
+    (error,) = [e for e in ours if marker in e.event]
+    assert "bad \ufffd\ufffd utf8" in error.event and "red" in error.event
+    assert not any(c in error.event for c in "\x00\x1b") and MASK in error.event
+    assert not [e for e in pm.entries if e.service == "frontend" and e.source == "logs"]
+    assert not [e for e in pm.entries if e.source == "postgres" and e.kind == "up"]
+    assert not [e for e in pm.entries if "out of memory" in e.event or "oom" in e.event]
+    assert pm.impact.requests >= sent  # the window opened within a minute: still counted
+    assert not [m for m in pm.missing if "logs" in m]  # (a test has its own empty outputs)
+    assert pm.markdown is not None
+    text = pm.markdown.read_text()
+    rows = str(pm.timeline().rows) + str(pm.candidates().rows)
+    for shown in (text, rows):
+        assert marker in shown and secret[:8] not in shown
