@@ -419,8 +419,11 @@ def record(client: DockerClient, target: Target, path: Path | None = None) -> No
     starts at once, `record` beside `start`) ends at once with NetzopsError, writing
     nothing, so no line is written twice."""
     path = path or journal_path(target.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise NetzopsError(f"cannot write the journal {path}: {exc}") from None
     try:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

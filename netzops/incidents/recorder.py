@@ -112,8 +112,11 @@ def start(target: Target, journal: Path | None = None) -> Status:
     so a journal stays one file whichever outputs folder the starting process has. Starts
     at once are one after the other (see `_starting`), and a recorder writing the journal
     already holds its lock, so there is one recorder per target and journal."""
-    with _starting(target.name):
-        return _start(target, journal)
+    try:
+        with _starting(target.name):
+            return _start(target, journal)
+    except OSError as exc:  # state or journal folder not writable, no such folder
+        raise NetzopsError(f"cannot start the event recorder for {target.name}: {exc}") from None
 
 
 def _start(target: Target, journal: Path | None) -> Status:

@@ -245,3 +245,23 @@ def test_rotated_segments_gzipped_or_cut_are_read_for_the_last_event(
     path.write_text(json.dumps(jr._line(1, "recorder", state="stopped")) + "\n")
     rec = jr.Recorder(client, sandbox, path)
     assert rec.last_nano == newest[-1]["time_nano"] and rec.seen == {jr.key(newest[-1])}
+
+
+def test_a_journal_or_state_folder_that_cannot_be_made_is_one_line(
+    sandbox: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    journal = blocker / "events" / "sandbox.jsonl"
+    done = CliRunner().invoke(main, ["events", "record", "--journal", str(journal)])
+    assert done.exit_code == 3, done.output
+    assert done.output.strip().splitlines() == [
+        f"netzops events: cannot write the journal {journal}: "
+        f"[Errno 20] Not a directory: '{journal.parent}'"
+    ]
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    done = CliRunner().invoke(main, ["events", "start"])
+    assert done.exit_code == 3, done.output
+    (line,) = done.output.strip().splitlines()
+    assert line.startswith("netzops events: cannot start the event recorder for sandbox: ")
+    assert blocker.read_text() == "a file where a folder should be"
