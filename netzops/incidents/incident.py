@@ -55,7 +55,8 @@ COMMANDER_MAX = 100  # a name or handle
 # terminal escapes (CSI, OSC, other ESC sequences) and control characters but \t and \n:
 # pasted from a coloured terminal, they would reach the template, the ledger and a terminal
 ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
-CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# and the invisible reorderings of bidirectional text (a pasted line that reads otherwise)
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @cache
@@ -299,7 +300,8 @@ def clean_text(text: str, target: Target) -> str:
     """A summary as it is kept: terminal escapes and control characters (but tab and line
     breaks) removed, lines without trailing blanks, no blank lines around it, and a secret
     of the target pasted into it masked (also in the record returned and shown)."""
-    text = CONTROLS.sub("", ESCAPES.sub("", text.replace("\r\n", "\n")))
+    text = re.sub(r"\r\n?|[\u2028\u2029]", "\n", text)  # line breaks as \n
+    text = CONTROLS.sub("", ESCAPES.sub("", text))
     text = "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
     return target.scrubber()(text)
 
@@ -308,7 +310,7 @@ def check_commander(commander: str) -> str:
     """The commander as kept (stripped); BadInput for a line break, a control character or
     more than COMMANDER_MAX characters (a name or handle goes on one line of the template)."""
     name = commander.strip()
-    if CONTROLS.search(name) or "\n" in name or "\t" in name or "\x1b" in name:
+    if CONTROLS.search(name) or re.search(r"[\n\t\x1b\u2028\u2029]", name):
         raise BadInput(f"commander must be one line without control characters: {name[:40]!r}")
     if len(name) > COMMANDER_MAX:
         raise BadInput(f"commander is a name or handle: at most {COMMANDER_MAX} characters")

@@ -141,7 +141,7 @@ def test_a_commander_on_two_lines_is_refused_before_anything_changes(
 ) -> None:
     ident, path = opened
     before = path.read_bytes()
-    for name in ("bob\nevil", "bob\x1b[31m", "x" * 101):
+    for name in ("bob\nevil", "bob\x1b[31m", "x" * 101, "bob\u2028evil", "\u202eecila"):
         with pytest.raises(BadInput, match="commander"):
             inc.update_incident(sandbox, ident, "Identified", "db", commander=name)
     assert path.read_bytes() == before
@@ -153,13 +153,13 @@ def test_terminal_escapes_and_a_pasted_secret_never_reach_the_record(
     ident, path = opened
     secret = sandbox.secret("postgres_password")
     split = f"{secret[:5]}\x1b[0m{secret[5:]}"  # a coloured paste cuts the secret in two
-    summary = f"\x1b[31mdb down\x1b[0m, pw {split}\r\nsecond line \x07\x9b\n\n"
+    summary = f"\x1b[31mdb down\x1b[0m, pw {split}\r\nsecond line \x07\x9b\u2028\u202ethird\n\n"
     record = inc.update_incident(sandbox, f" {ident.lower()}\n", "Identified", summary)
     text = path.read_text()
     leaked = secret in text or secret in json.dumps(record)  # a bool: never shown on failure
     assert not leaked
     assert "\\u001b" not in text and "\\u0007" not in text
-    assert record["updates"][-1]["summary"] == "db down, pw ********\nsecond line"
+    assert record["updates"][-1]["summary"] == "db down, pw ********\nsecond line\nthird"
     lines = [str(r["line"]) for r in inc.communication(record).rows]
     assert "db down, pw ********" in lines
     assert all(ch >= " " or ch == "\t" for line in lines for ch in line)
