@@ -11,10 +11,13 @@ import ssl
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from docker import DockerClient
 
-from netzops import incidents
+from netzops import containers, incidents
+from netzops.incidents import postmortem
+from netzops.incidents import timeline as tl
 from netzops.incidents.postmortem import PostMortem
 from netzops.secrets import MASK
 from netzops.targets import Target
@@ -95,3 +98,37 @@ def test_odd_input_from_clients_and_servers_invents_nothing_and_leaks_nothing(
     rows = str(pm.timeline().rows) + str(pm.candidates().rows)
     for shown in (text, rows):
         assert marker in shown and secret[:8] not in shown
+
+
+def test_a_container_removed_after_it_was_listed_is_named(
+    client: DockerClient, target: Target
+) -> None:
+    project = f"pmghost{time.time_ns()}"
+    image = client.containers.get(_container(client, "redis")).image
+    box = client.containers.create(
+        image,
+        ["true"],
+        labels={"com.docker.compose.project": project, "com.docker.compose.service": "ghost"},
+    )
+    ghost = target.model_copy(
+        update={
+            "compose": target.compose.model_copy(update={"project": project}),
+            "services": ["ghost"],
+        }
+    )
+    now = datetime.now(UTC)
+    missing: list[str] = []
+    try:
+        streams = postmortem._sources(client, ghost, None, now - timedelta(minutes=1), now, missing)
+    finally:
+        box.remove(force=True)
+    assert [e for e in tl.merge(*streams) if e.source == "logs"] == []  # read after removal
+    assert f"logs of {box.name} (removed since it was listed)" in missing
+
+
+def test_the_engine_down_is_named_and_the_rest_built(target: Target, tmp_path: Path) -> None:
+    down = target.model_copy(update={"docker_host": f"unix://{tmp_path / 'docker.sock'}"})
+    pm = incidents.build_postmortem(containers.connect(down), down, "", "10m", None)
+    (engine,) = [m for m in pm.missing if m.startswith("container logs")]
+    assert "engine" in engine and pm.markdown is not None
+    assert f"- Missing source: {engine}" in pm.markdown.read_text()

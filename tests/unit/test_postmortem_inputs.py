@@ -13,9 +13,10 @@ import pytest
 
 from netzops.errors import BadInput
 from netzops.incidents import timeline as tl
-from netzops.incidents.postmortem import window
+from netzops.incidents.postmortem import build, window
 from netzops.logs import Source
 from netzops.secrets import MASK, Scrubber
+from netzops.targets import load_target
 
 T = "2026-11-30T12:00:{:02d}.000000000Z"
 
@@ -211,3 +212,43 @@ def test_a_window_that_cannot_be_is_one_line(start: str, end: str, says: str) ->
     with pytest.raises(BadInput, match=says) as info:
         window(None, start, end or None)
     assert "\n" not in str(info.value)
+
+
+_RECORD = (
+    b'{"id": "INC-20261130-120000", "target": "sandbox", "severity": "SEV2", '
+    b'"status": "Resolved", "start": "2026-11-30T12:00:00Z", "detected": '
+    b'"2026-11-30T12:00:00Z", "resolved": null, "commander": "", "summary": "s", '
+    b'"affected": {}, "updates": []}'
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"id": "INC-20261130-120000", "target": "sandbox", "start": "2026-11-30T12:0',
+        b"\xff\xfe not json",
+        b"[1, 2]",
+        b'{"id": "INC-20261130-120000", "target": "sandbox"}',
+        b'{"id": "INC-20261130-120000", "target": "sandbox", "severity": "SEV2", '
+        b'"status": "Investigating", "start": "yesterday", '
+        b'"detected": "2026-11-30T12:00:00Z", "updates": []}',
+        b'{"id": "INC-20261130-120000", "target": "sandbox", "severity": "SEV2", '
+        b'"status": "Investigating", "start": "2026-11-30T12:00:00Z", '
+        b'"detected": "2026-11-30T12:00:00Z", "updates": [{"at": "2026-11-30T12:01:00Z"}]}',
+        _RECORD.replace(
+            b'"updates": []', b'"updates": [{"at": "noon", "status": "x", "summary": "y"}]'
+        ),
+        _RECORD.replace(b'"updates": []', b'"updates": ["junk"]'),
+        _RECORD.replace(b'"resolved": null', b'"resolved": "soon"'),
+    ],
+)
+def test_a_damaged_incident_record_is_one_line(
+    text: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETZOPS_OUTPUTS", str(tmp_path))
+    (tmp_path / "incidents").mkdir()
+    path = tmp_path / "incidents" / "INC-20261130-120000.json"
+    path.write_bytes(text)
+    with pytest.raises(BadInput, match="INC-20261130-120000") as info:
+        build(None, load_target("sandbox"), "INC-20261130-120000")  # type: ignore[arg-type]
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
