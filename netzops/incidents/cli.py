@@ -94,11 +94,16 @@ def show(target: str, since: str | None) -> None:
     path = Path(where) if where else jr.journal_path(target)
     start = parse_when(since)
     after = int(start.timestamp()) * 10**9 + start.microsecond * 1000 if start else 0
-    for line in jr.read(path):
-        if line["time_nano"] < after:
-            continue
-        detail = line.get("health") or line.get("exit_code") or line.get("state") or ""
-        click.echo(
-            f"{line['time'][:23]}  {line['entry']:<13} {line.get('service', ''):<9} "
-            f"{line.get('action', ''):<14} {line.get('container', '')} {detail}"
-        )
+    if not path.is_file():
+        _fail(NetzopsError(f"no journal for {target} at {path} (netzops events start)"))
+    try:
+        for line in jr.read(path):
+            if line["time_nano"] < after:
+                continue
+            detail = line.get("health") or line.get("exit_code") or line.get("state") or ""
+            click.echo(
+                f"{line['time'][:23]}  {line['entry']:<13} {line.get('service', ''):<9} "
+                f"{line.get('action', ''):<14} {line.get('container', '')} {detail}"
+            )
+    except OSError as exc:  # unreadable, or vanished while read
+        _fail(NetzopsError(f"cannot read the journal {path}: {exc}"))

@@ -265,3 +265,15 @@ def test_a_journal_or_state_folder_that_cannot_be_made_is_one_line(
     (line,) = done.output.strip().splitlines()
     assert line.startswith("netzops events: cannot start the event recorder for sandbox: ")
     assert blocker.read_text() == "a file where a folder should be"
+
+
+def test_show_without_a_journal_says_where_it_looked(state: Path) -> None:
+    recorder._remember("sandbox", None, str(state))
+    done = CliRunner().invoke(main, ["events", "show"])
+    assert done.exit_code == 3
+    assert done.output.strip().splitlines() == [
+        f"netzops events: no journal for sandbox at {state} (netzops events start)"
+    ]
+    state.mkdir(parents=True)  # a folder where the journal should be
+    done = CliRunner().invoke(main, ["events", "show"])
+    assert done.exit_code == 3 and "no journal for sandbox" in done.output
