@@ -311,7 +311,7 @@ def check_commander(commander: str) -> str:
     more than COMMANDER_MAX characters (a name or handle goes on one line of the template)."""
     name = commander.strip()
     if CONTROLS.search(name) or re.search(r"[\n\t\x1b\u2028\u2029]", name):
-        raise BadInput(f"commander must be one line without control characters: {name[:40]!r}")
+        raise BadInput("commander must be one line without control characters (a name or handle)")
     if len(name) > COMMANDER_MAX:
         raise BadInput(f"commander is a name or handle: at most {COMMANDER_MAX} characters")
     return name

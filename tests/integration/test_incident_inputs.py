@@ -144,6 +144,11 @@ def test_a_commander_on_two_lines_is_refused_before_anything_changes(
     for name in ("bob\nevil", "bob\x1b[31m", "x" * 101, "bob\u2028evil", "\u202eecila"):
         with pytest.raises(BadInput, match="commander"):
             inc.update_incident(sandbox, ident, "Identified", "db", commander=name)
+    secret = sandbox.secret("postgres_password")  # pasted below a name: the refusal names
+    with pytest.raises(BadInput) as caught:  # no part of it (a cut secret is not masked)
+        inc.update_incident(sandbox, ident, "Identified", "db", commander=f"{'x' * 30}\n{secret}")
+    shown = secret[:8] in str(caught.value)
+    assert not shown
     assert path.read_bytes() == before
 
 
