@@ -9,6 +9,7 @@ another call happened to resolve earlier in the process.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
@@ -97,13 +98,36 @@ def encoded_forms(value: str, depth: int = DEPTH) -> set[str]:
     return found
 
 
+#: The shortest base64 or hex form masked: shorter runs of those alphabets occur by chance.
+MIN_BINARY_FORM = 8
+
+
+def binary_forms(value: str) -> set[str]:
+    """`value`'s UTF-8 bytes as text of binary encodings, wherever they sit inside a longer
+    encoded string: hex (either case) and base64 (standard and URL-safe alphabets) at each of
+    the three byte alignments, cut to the characters the value alone decides (so
+    `user:password` in an `Authorization: Basic` header is found by the password's forms).
+    The method of secret scanners (e.g. truffleHog's base64 "shifts"); forms shorter than
+    `MIN_BINARY_FORM` are left out."""
+    raw = value.encode()
+    found = {raw.hex(), raw.hex().upper()}
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode()
+        core = encoded[-(-8 * shift // 6) : 8 * (shift + len(raw)) // 6]  # ceil(8s/6) : floor
+        found |= {core, core.replace("+", "-").replace("/", "_")}
+    return {form for form in found if len(form) >= MIN_BINARY_FORM}
+
+
 def _forms(value: str) -> set[str]:
-    return encoded_forms(value)
+    forms = encoded_forms(value)
+    for form in binary_forms(value):  # base64's + and / in a URL too
+        forms |= encoded_forms(form, depth=1)
+    return forms
 
 
 class Scrubber:
-    """Masks a given set of secret values (and their JSON-, HTML- and URL-escaped forms) in
-    text: `target.scrubber()(text)` or `Scrubber([value, …])(text)`. Values shorter than 4
+    """Masks a given set of secret values (and their JSON-, HTML- and URL-escaped, base64 and
+    hex forms) in text: `target.scrubber()(text)` or `Scrubber([value, …])(text)`. Values shorter than 4
     characters are ignored (they would mask ordinary text). `Scrubber()` masks nothing."""
 
     def __init__(self, values: Iterable[str] = ()) -> None:
