@@ -127,8 +127,9 @@ def _forms(value: str) -> set[str]:
 
 class Scrubber:
     """Masks a given set of secret values (and their JSON-, HTML- and URL-escaped, base64 and
-    hex forms) in text: `target.scrubber()(text)` or `Scrubber([value, …])(text)`. Values shorter than 4
-    characters are ignored (they would mask ordinary text). `Scrubber()` masks nothing."""
+    hex forms) in text: `target.scrubber()(text)` or `Scrubber([value, …])(text)`. Values
+    shorter than 4 characters are ignored (they would mask ordinary text). `Scrubber()`
+    masks nothing."""
 
     def __init__(self, values: Iterable[str] = ()) -> None:
         forms: set[str] = set()
