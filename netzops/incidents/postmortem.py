@@ -167,9 +167,10 @@ class PostMortem:
             start=self.start,
             end=self.end,
             lanes={s: list(periods) for s, periods in self.lanes.items()},
-            minutes=[
-                (jr.parse_time(m["minute"]), float(m["error_rate_percent"]), m["p95_ms"])
+            minutes=[  # a minute the window opened within is counted, not drawn
+                (minute, float(m["error_rate_percent"]), m["p95_ms"])
                 for m in self.series
+                if (minute := jr.parse_time(m["minute"])) >= self.start
             ],
             impact=(i.first, i.last) if i.first and i.last else None,
         )
