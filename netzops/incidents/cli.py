@@ -63,8 +63,9 @@ def stop(target: str) -> None:
     """Stop the target's recorder (it drains what the daemon has first)."""
     from netzops.incidents import recorder
 
+    was = recorder.status(target).running
     recorder.stop(target)
-    click.echo(f"recorder for {target}: stopped")
+    click.echo(f"recorder for {target}: {'stopped' if was else 'not running (nothing to stop)'}")
 
 
 @events.command()

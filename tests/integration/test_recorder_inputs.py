@@ -138,7 +138,9 @@ def test_a_stale_pid_file_naming_another_process(sandbox: Target, state: Path) -
     try:
         recorder._remember("sandbox", other.pid, str(state))
         assert not recorder.status("sandbox").running
-        recorder.stop("sandbox")
+        done = CliRunner().invoke(main, ["events", "stop"])
+        assert done.exit_code == 0
+        assert done.output == "recorder for sandbox: not running (nothing to stop)\n"
         assert other.poll() is None, "stop killed a process that is no sandbox recorder"
         recorder._remember("prod", other.pid, str(state))
         assert recorder.status("prod").running
