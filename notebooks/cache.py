@@ -29,6 +29,15 @@ flush: bool = False  # FLUSHDB of the target's db (guarded)
 maxmemory_policy: str = ""  # new maxmemory-policy, e.g. allkeys-lru (guarded)
 confirm: str = ""  # confirmation string from the dry run, e.g. delete_keys@sandbox#…
 
+# %% tags=["preflight"]
+from netzops import cache
+
+# bad input stops here, before anything runs (headless: before the kernel starts)
+if delete_pattern:
+    cache.check_pattern(delete_pattern)
+if maxmemory_policy:
+    cache.check_policy(maxmemory_policy)
+
 # %%
 from IPython.display import display
 

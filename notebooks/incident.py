@@ -40,11 +40,25 @@ procedure: Literal["", "complete_outage", "database_corruption", "security_breac
 address: str = ""  # security_breach: the suspicious IP address to isolate (planned, not run)
 confirm: str = ""  # the procedure's confirmation from its dry run; empty: dry run
 
+# %% tags=["preflight"]
+from netzops import incidents, load_target
+
+# bad input stops here, before anything runs (headless: before the kernel starts)
+incidents.check_inputs(
+    load_target(target),
+    incident,
+    status,
+    commander,
+    next_update_minutes,
+    severity,
+    procedure,
+    address,
+)
+
 # %%
-from netzops import incidents, load_target, triage
+from netzops import triage
 
 stack = load_target(target)
-incidents.check_procedure(procedure, address)  # bad input stops here, before anything runs
 response = incidents.respond(
     stack, incident, status, summary, commander, next_update_minutes, severity
 )

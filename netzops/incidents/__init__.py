@@ -25,6 +25,7 @@ from netzops.incidents.actions import (
 from netzops.incidents.incident import (
     STATUSES,
     Response,
+    check_inputs,
     communication,
     load,
     phase_clock,
@@ -48,6 +49,7 @@ __all__ = [
     "affected",
     "build_postmortem",
     "changes",
+    "check_inputs",
     "check_procedure",
     "collect_evidence",
     "communication",

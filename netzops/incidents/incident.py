@@ -40,6 +40,7 @@ from netzops.findings import Priority, worst
 from netzops.incidents import journal as jr
 from netzops.incidents import recorder
 from netzops.incidents import timeline as tl
+from netzops.incidents.actions import check_procedure
 from netzops.paths import outputs_dir
 from netzops.results import Result, json_safe
 from netzops.secrets import scrub_tree
@@ -327,6 +328,28 @@ def _check(status: str, next_update_minutes: float, severity: str) -> None:
             Priority.parse(severity)
         except ValueError as exc:
             raise BadInput(str(exc)) from None
+
+
+def check_inputs(
+    target: Target,
+    incident: str = "",
+    status: str = "Investigating",
+    commander: str = "",
+    next_update_minutes: float = 30,
+    severity: str = "",
+    procedure: str = "",
+    address: str = "",
+) -> None:
+    """The incident notebook's parameters checked as `respond` and `emergency` check them,
+    touching nothing (no sweep, no file written): BadInput for a bad status, interval,
+    severity, commander, procedure or address, an unknown or damaged incident, one of
+    another target, or a Resolved one given another status. The runner calls it before the
+    kernel starts (the notebook's `preflight` cell)."""
+    _check(status, next_update_minutes, severity)
+    check_commander(commander)
+    check_procedure(procedure, address)
+    if incident.strip():
+        _may_update(load(incident), target, status)
 
 
 def _update(

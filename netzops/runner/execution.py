@@ -32,7 +32,7 @@ from netzops.errors import BadInput
 from netzops.findings import Finding, Priority, worst
 from netzops.paths import outputs_dir, project_root
 from netzops.runner import kernels
-from netzops.runner.notebooks import Notebook
+from netzops.runner.notebooks import Notebook, preflight_cells
 from netzops.runner.parameters import merge
 from netzops.secrets import Scrubber
 from netzops.targets import Target
@@ -106,7 +106,22 @@ def prepare(
         for service in [value] if isinstance(value, str) else value or []:
             if service != "all":  # "" too: it names no service
                 target.check_service(service)
+    preflight(notebook, params)
     return params
+
+
+def preflight(notebook: Notebook, params: dict[str, Any]) -> None:
+    """Run the notebook's `preflight` cells here, with the parameters as their globals: the
+    notebook's own input checks (an unknown incident, a wildcard key pattern) refuse the run
+    with BadInput before a kernel starts or a record is written. Any other error there is
+    left for the run itself to meet and record."""
+    for index, code in enumerate(preflight_cells(notebook.path.read_text())):
+        try:
+            exec(compile(code, f"{notebook.path}:preflight[{index}]", "exec"), dict(params))
+        except BadInput:
+            raise
+        except Exception:  # the kernel meets it again and records it
+            logging.getLogger(__name__).debug("preflight of %s", notebook.name, exc_info=True)
 
 
 def _paths(target: str, name: str, started: datetime) -> Path:

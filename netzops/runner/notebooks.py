@@ -66,6 +66,17 @@ def _parameters_cell(text: str) -> str:
     return ""
 
 
+def preflight_cells(text: str) -> list[str]:
+    """The code of the cells tagged `preflight`: checks of the parameters that touch nothing
+    (no target, no file written), run by the runner before any kernel starts (`prepare`)
+    and again, like any cell, in the kernel or in JupyterLab."""
+    return [
+        body
+        for options, body in cells(text)
+        if "[markdown]" not in options and re.search(r"tags=\[[^]]*\bpreflight\b", options)
+    ]
+
+
 def _title(text: str, fallback: str) -> str:
     for options, body in cells(text):
         if "[markdown]" in options:
