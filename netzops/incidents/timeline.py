@@ -405,8 +405,9 @@ def _message(payload: bytes, postgres: bool, scrub: Callable[[str], str] = str) 
     """The line's message without its own timestamp and level (a sample for the group),
     scrubbed whole before it is cut: a secret cut in two would no longer be found."""
     message = (payload.partition(b":  ")[2] or payload) if postgres else lp.level_of(payload)[1]
-    text = _CONTROL.sub("", _ANSI.sub("", message.decode(errors="replace")).replace("\t", " "))
-    return scrub(text.strip())[:200]
+    # 4 KiB of a line up to 16 KiB long: far more than a masked secret can pull into the 200
+    text = message[:4096].decode(errors="replace").replace("\t", " ")
+    return scrub(_CONTROL.sub("", _ANSI.sub("", text)).strip())[:200]
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # colour codes and other CSI sequences

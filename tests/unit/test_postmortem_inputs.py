@@ -252,3 +252,24 @@ def test_a_damaged_incident_record_is_one_line(
     with pytest.raises(BadInput, match="INC-20261130-120000") as info:
         build(None, load_target("sandbox"), "INC-20261130-120000")  # type: ignore[arg-type]
     assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("incident", "says"),
+    [
+        ("../../etc/passwd", "not an incident id"),
+        ("INC-20261130-120000/../../x", "not an incident id"),
+        ("INC-20991231-000000", "no incident INC-20991231-000000"),
+        ("INC-20261130-120000", "is about production, not sandbox"),
+    ],
+)
+def test_an_incident_that_is_not_this_targets_is_one_line(
+    incident: str, says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETZOPS_OUTPUTS", str(tmp_path))
+    (tmp_path / "incidents").mkdir()
+    other = _RECORD.replace(b'"target": "sandbox"', b'"target": "production"')
+    (tmp_path / "incidents" / "INC-20261130-120000.json").write_bytes(other)
+    with pytest.raises(BadInput, match=says) as info:
+        build(None, load_target("sandbox"), incident)  # type: ignore[arg-type]
+    assert "\n" not in str(info.value)
