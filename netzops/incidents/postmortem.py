@@ -546,12 +546,13 @@ def markdown(pm: PostMortem) -> str:
         "|---|---|---|---|",
     ]
     for e in pm.entries:
-        text = e.event.replace("|", "\\|").replace("\n", " ")
+        text = _md(e.event).replace("|", "\\|")
         lines.append(f"| {e.time:%H:%M:%S.%f}"[:-3] + f" | {e.source} | {e.service} | {text} |")
     lines += ["", "## Root cause", "", "Candidates (earliest failing events; confirm one):", ""]
     for r in pm.candidates().rows:
         lines.append(
-            f"- {str(r['time'])[11:23]} {r['service']}: {r['event']} — preceded: {r['preceded']}"
+            f"- {str(r['time'])[11:23]} {r['service']}: {_md(r['event'])} — preceded: "
+            f"{_md(r['preceded'])}"
         )
     lines += [
         "",
@@ -567,6 +568,12 @@ def markdown(pm: PostMortem) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Log text as Markdown shows it: one line, and no HTML a viewer would run or hide (a
+    request path or a log line may hold `<script>` or `<img onerror=…>`)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace("\r", " ").replace("\n", " ")
 
 
 def write_markdown(pm: PostMortem, scrub: Callable[[str], str]) -> Path:

@@ -13,7 +13,7 @@ import pytest
 
 from netzops.errors import BadInput
 from netzops.incidents import timeline as tl
-from netzops.incidents.postmortem import build, window
+from netzops.incidents.postmortem import Impact, PostMortem, build, markdown, window
 from netzops.logs import Source
 from netzops.secrets import MASK, Scrubber
 from netzops.targets import load_target
@@ -273,3 +273,15 @@ def test_an_incident_that_is_not_this_targets_is_one_line(
     with pytest.raises(BadInput, match=says) as info:
         build(None, load_target("sandbox"), incident)  # type: ignore[arg-type]
     assert "\n" not in str(info.value)
+
+
+def test_log_text_in_the_markdown_is_shown_not_run() -> None:
+    at = datetime(2026, 11, 30, 12, 0, 1, tzinfo=UTC)
+    event = 'error ×1: path=/<script>alert(1)</script> <img src=x onerror="x"> a|b\rc&d'
+    entry = tl.Entry(at, "logs", "backend", event, "error")
+    pm = PostMortem("w", at, at + timedelta(minutes=1), None, [entry], {}, [], Impact(), [])
+    text = markdown(pm)
+    assert "<script>" not in text and "<img" not in text and "\r" not in text
+    assert "&lt;script&gt;" not in text  # one escape, not two
+    assert "| error ×1: path=/&lt;script>alert(1)&lt;/script> &lt;img" in text
+    assert "a\\|b c&amp;d |" in text
