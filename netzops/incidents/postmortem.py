@@ -308,7 +308,8 @@ def window(
     record: dict[str, Any] | None, start: logs.When, end: logs.When
 ) -> tuple[datetime, datetime]:
     """The timeline's window: `start`/`end` when given; else the incident's (from before its
-    start to after its resolution); with neither, the last DEFAULT_WINDOW."""
+    start to after its resolution); with neither, the last DEFAULT_WINDOW. It ends by now
+    at the latest; a start in the future or an end not after the start is BadInput."""
     now = datetime.now(UTC)
     low, high = logs.parse_when(start, now), logs.parse_when(end, now)
     if record:
@@ -322,7 +323,7 @@ def window(
     high = high or now
     if high <= low:
         raise BadInput(f"end {high:%Y-%m-%d %H:%M:%S} is not after start {low:%Y-%m-%d %H:%M:%S}")
-    return low, high
+    return low, min(high, now)  # nothing is recorded after now: the plot's axis ends there
 
 
 def _sources(

@@ -285,3 +285,10 @@ def test_log_text_in_the_markdown_is_shown_not_run() -> None:
     assert "&lt;script&gt;" not in text  # one escape, not two
     assert "| error ×1: path=/&lt;script>alert(1)&lt;/script> &lt;img" in text
     assert "a\\|b c&amp;d |" in text
+
+
+def test_an_end_in_the_future_ends_the_window_now() -> None:
+    before = datetime.now(UTC)
+    low, high = window(None, "2h", "2999-01-01T00:00:00Z")
+    assert before <= high <= datetime.now(UTC)
+    assert abs(high - low - timedelta(hours=2)) < timedelta(seconds=5)
