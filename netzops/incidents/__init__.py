@@ -8,6 +8,7 @@ incident    open an incident (sweep, severity, affected users, recent changes), 
 timeline    every source as a sorted stream, merged with heapq.merge
 postmortem  timeline, impact window, TTD/TTA/TTM/TTR, root-cause candidates, swimlanes, Markdown
 actions     the Emergency Procedures as guarded plans
+evidence    volume archives of live services for the security-breach evidence
 """
 
 from __future__ import annotations

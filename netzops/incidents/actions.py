@@ -20,7 +20,6 @@ import hashlib
 import importlib
 import json
 import shutil
-import tarfile
 from datetime import UTC, datetime
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
@@ -38,8 +37,8 @@ from netzops.errors import BadInput, NetzopsError, TargetUnreachable
 from netzops.findings import Finding, Priority
 from netzops.guard import Plan
 from netzops.guard import run as guarded
+from netzops.incidents import evidence, recorder
 from netzops.incidents import journal as jr
-from netzops.incidents import recorder
 from netzops.paths import outputs_dir
 from netzops.postgres.client import Database
 from netzops.results import Result
@@ -379,7 +378,9 @@ def security_breach(
     def act(p: Plan) -> str:
         folder = collect_evidence(client, target, p.details["volumes"])
         compose.run(target, "stop")
-        return f"evidence in {folder} (manifest.sha256); services stopped"
+        notes = folder / "archive-notes.txt"
+        changed = f"; files changed while archived: {notes.name}" if notes.exists() else ""
+        return f"evidence in {folder} (manifest.sha256){changed}; services stopped"
 
     return guarded(target, plan, act, confirm)
 
@@ -398,22 +399,16 @@ def collect_evidence(
     for path in (journal, outputs_dir() / "ledger.jsonl"):
         if path.exists():
             shutil.copy2(path, folder / path.name)
+    notes = []
     for vol in _volumes(client, target):
         if volumes is None or vol.name in volumes:
-            _archive(Path(vol.attrs["Mountpoint"]), folder / f"volume-{vol.name}.tar.gz")
+            archived = f"volume-{vol.name}.tar.gz"
+            changed = evidence.archive(Path(vol.attrs["Mountpoint"]), folder / archived)
+            notes += [f"{archived}: {note}" for note in changed]
+    if notes:  # files a live service changed while they were read, in the manifest too
+        (folder / "archive-notes.txt").write_text("".join(f"{n}\n" for n in notes))
     _manifest(folder)
     return folder
-
-
-def _archive(mountpoint: Path, out: Path) -> None:
-    if not mountpoint.is_dir():
-        raise NetzopsError(f"volume folder {mountpoint} is not readable here (remote engine?)")
-    with tarfile.open(out, "w:gz", compresslevel=1) as tar:
-        tar.add(mountpoint, arcname=".", filter=_skip_sockets)
-
-
-def _skip_sockets(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-    return info if info.isfile() or info.isdir() or info.issym() else None
 
 
 def _manifest(folder: Path) -> None:
