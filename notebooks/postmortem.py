@@ -30,8 +30,15 @@ incident: str = ""  # incident id (INC-YYYYMMDD-HHMMSS); empty: use start/end
 start: str = ""  # window start (e.g. 2026-11-30T10:00:00Z, 2h); empty: the incident's or 24h
 end: str = ""  # window end; empty: the incident's resolution (+2 min) or now
 
+# %% tags=["preflight"]
+from netzops import load_target
+from netzops.incidents.postmortem import check_inputs
+
+# bad input stops here, before anything runs (headless: before the kernel starts)
+check_inputs(load_target(target), incident, start or None, end or None)
+
 # %%
-from netzops import containers, incidents, load_target
+from netzops import containers, incidents
 
 stack = load_target(target)
 pm = incidents.build_postmortem(

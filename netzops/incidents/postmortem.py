@@ -398,10 +398,7 @@ def build(
 ) -> PostMortem:
     """Merge every source for the incident's window (or [start, end]) in one pass and write
     the Markdown; see the module docstring. BadInput for an unknown id or an empty window."""
-    record = _record(incident) if incident else None
-    if record and record["target"] != target.name:
-        raise BadInput(f"incident {incident} is about {record['target']}, not {target.name}")
-    low, high = window(record, start, end)
+    record, (low, high) = _inputs(target, incident, start, end)
     missing: list[str] = []
     streams = _sources(client, target, record, low, high, missing)
     entries: list[tl.Entry] = []
@@ -423,6 +420,25 @@ def build(
     pm = PostMortem(title, low, high, record, entries, lanes.close(high), series, impact, missing)
     pm.markdown = write_markdown(pm, target.scrubber())
     return pm
+
+
+def check_inputs(
+    target: Target, incident: str = "", start: logs.When = None, end: logs.When = None
+) -> None:
+    """The post-mortem notebook's parameters checked as `build` checks them, touching
+    nothing (no engine, no file written): BadInput for an unknown or damaged incident, one of
+    another target, a window that starts in the future or ends before it starts. The runner
+    calls it before the kernel starts (the notebook's `preflight` cell)."""
+    _inputs(target, incident, start, end)
+
+
+def _inputs(
+    target: Target, incident: str, start: logs.When, end: logs.When
+) -> tuple[dict[str, Any] | None, tuple[datetime, datetime]]:
+    record = _record(incident) if incident else None
+    if record and record["target"] != target.name:
+        raise BadInput(f"incident {incident} is about {record['target']}, not {target.name}")
+    return record, window(record, start, end)
 
 
 def _record(incident: str) -> dict[str, Any]:

@@ -6,6 +6,8 @@ first (partial) minute of traffic is counted."""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import ssl
 import subprocess
@@ -13,6 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from docker import DockerClient
 
 from netzops import containers, incidents
@@ -21,6 +24,7 @@ from netzops.incidents import timeline as tl
 from netzops.incidents.postmortem import PostMortem
 from netzops.secrets import MASK
 from netzops.targets import Target
+from tests.notebooks.helpers import NETZOPS
 
 
 def _raw(request: bytes) -> None:
@@ -125,3 +129,43 @@ def test_the_engine_down_is_named_and_the_rest_built(target: Target, tmp_path: P
     (engine,) = [m for m in pm.missing if m.startswith("container logs")]
     assert "engine" in engine and pm.markdown is not None
     assert f"- Missing source: {engine}" in pm.markdown.read_text()
+
+
+_OTHER = {
+    "id": "INC-20261130-120000",
+    "target": "production",
+    "severity": "P1",
+    "status": "Resolved",
+    "start": "2026-11-30T12:00:00Z",
+    "detected": "2026-11-30T12:00:00Z",
+    "resolved": "2026-11-30T12:30:00Z",
+    "affected": {},
+    "updates": [],
+}
+
+
+@pytest.mark.parametrize(
+    ("pairs", "says"),
+    [
+        (["start=2h", "end=3h"], "is not after start"),
+        (["start=1h", "end=1h"], "is not after start"),
+        (["start=2999-01-01T00:00:00Z"], "is in the future"),
+        (["incident=INC-20991231-000000"], "no incident INC-20991231-000000"),
+        (["incident=../../etc/passwd"], "not an incident id"),
+        (["incident=INC-20261130-120000"], "is about production, not sandbox"),
+    ],
+)
+def test_bad_input_is_one_line_before_the_kernel_and_keeps_nothing(
+    sandbox: Target, tmp_path: Path, pairs: list[str], says: str
+) -> None:
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "incidents" / "INC-20261130-120000.json").write_text(json.dumps(_OTHER))
+    before = sorted(tmp_path.rglob("*"))
+    args = [NETZOPS, "run", "postmortem", "--target", "sandbox"]
+    for pair in pairs:
+        args += ["-p", pair]
+    env = {**os.environ, "NETZOPS_OUTPUTS": str(tmp_path)}
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert sorted(tmp_path.rglob("*")) == before  # no record, no ledger entry, no Markdown
