@@ -15,6 +15,7 @@ A source that cannot be read is named in `missing`; the rest is built anyway.
 
 from __future__ import annotations
 
+import html
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -540,7 +541,7 @@ def _num(when: datetime) -> float:
     return when.timestamp() / 86400.0
 
 
-def markdown(pm: PostMortem) -> str:
+def markdown(pm: PostMortem, scrub: Callable[[str], str] = str) -> str:
     """The runbook's post-mortem headings (Timeline, Root cause, Improvements, Action items),
     not yet scrubbed: `write_markdown` scrubs it with the target's secrets."""
     rec = pm.record or {}
@@ -563,13 +564,13 @@ def markdown(pm: PostMortem) -> str:
         "|---|---|---|---|",
     ]
     for e in pm.entries:
-        text = _md(e.event).replace("|", "\\|")
+        text = _md(e.event, scrub).replace("|", "\\|")
         lines.append(f"| {e.time:%H:%M:%S.%f}"[:-3] + f" | {e.source} | {e.service} | {text} |")
     lines += ["", "## Root cause", "", "Candidates (earliest failing events; confirm one):", ""]
     for r in pm.candidates().rows:
         lines.append(
-            f"- {str(r['time'])[11:23]} {r['service']}: {_md(r['event'])} — preceded: "
-            f"{_md(r['preceded'])}"
+            f"- {str(r['time'])[11:23]} {r['service']}: {_md(r['event'], scrub)} — preceded: "
+            f"{_md(r['preceded'], scrub)}"
         )
     lines += [
         "",
@@ -587,10 +588,11 @@ def markdown(pm: PostMortem) -> str:
     return "\n".join(lines)
 
 
-def _md(text: str) -> str:
-    """Log text as Markdown shows it: one line, and no HTML a viewer would run or hide (a
-    request path or a log line may hold `<script>` or `<img onerror=…>`)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace("\r", " ").replace("\n", " ")
+def _md(text: str, scrub: Callable[[str], str] = str) -> str:
+    """Log text as Markdown shows it: scrubbed first (escaped, a secret would no longer be
+    found), then one line with no HTML a viewer would run or hide (a request path or a log
+    line may hold `<script>` or `<img onerror=…>`)."""
+    return html.escape(scrub(text), quote=False).replace("\r", " ").replace("\n", " ")
 
 
 def write_markdown(pm: PostMortem, scrub: Callable[[str], str]) -> Path:
@@ -602,5 +604,5 @@ def write_markdown(pm: PostMortem, scrub: Callable[[str], str]) -> Path:
         pm.record["id"] if pm.record else f"window-{pm.start:%Y%m%dT%H%M%S}-{pm.end:%Y%m%dT%H%M%S}"
     )
     path = folder / f"{name}.postmortem.md"
-    path.write_text(scrub(markdown(pm)))
+    path.write_text(scrub(markdown(pm, scrub)))
     return path

@@ -282,8 +282,8 @@ def test_log_text_in_the_markdown_is_shown_not_run() -> None:
     pm = PostMortem("w", at, at + timedelta(minutes=1), None, [entry], {}, [], Impact(), [])
     text = markdown(pm)
     assert "<script>" not in text and "<img" not in text and "\r" not in text
-    assert "&lt;script&gt;" not in text  # one escape, not two
-    assert "| error ×1: path=/&lt;script>alert(1)&lt;/script> &lt;img" in text
+    assert "&amp;lt;" not in text  # one escape, not two
+    assert "| error ×1: path=/&lt;script&gt;alert(1)&lt;/script&gt; &lt;img" in text
     assert "a\\|b c&amp;d |" in text
 
 
@@ -292,3 +292,13 @@ def test_an_end_in_the_future_ends_the_window_now() -> None:
     low, high = window(None, "2h", "2999-01-01T00:00:00Z")
     assert before <= high <= datetime.now(UTC)
     assert abs(high - low - timedelta(hours=2)) < timedelta(seconds=5)
+
+
+def test_a_secret_with_markup_characters_is_masked_before_it_is_escaped() -> None:
+    secret = "p<w&d|x\ny>z"
+    at = datetime(2026, 11, 30, 12, 0, 1, tzinfo=UTC)
+    entry = tl.Entry(at, "logs", "backend", f"error ×1: auth {secret} failed", "error")
+    pm = PostMortem("w", at, at + timedelta(minutes=1), None, [entry], {}, [], Impact(), [])
+    text = markdown(pm, Scrubber([secret]))
+    assert f"auth {MASK} failed" in text
+    assert "p&lt;w" not in text and "d\\|x" not in text
