@@ -163,13 +163,14 @@ def run(
     from netzops.runner.parameters import parse_assignments, read_file
     from netzops.targets import load_target
 
+    stack = None
     try:
         threshold = Priority.parse(fail_on)
         notebook = notebooks.load(name)
         stack = load_target(target)
         params = prepare(notebook, stack, [read_file(f) for f in files], parse_assignments(pairs))
-    except (BadInput, ValueError) as exc:
-        _fail(str(exc))
+    except (BadInput, ValueError) as exc:  # a parameter may echo a secret pasted into it
+        _fail(stack.scrubber()(str(exc)) if stack else str(exc))
         return
     kernels.lower_priority()  # diagnostics never compete with production for CPU
     result = execute(notebook, stack, params, threshold, cell_timeout)

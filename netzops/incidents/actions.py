@@ -480,7 +480,7 @@ def isolation_steps(address: str) -> list[str]:
     return [
         f"on the host, by hand: sudo {tables} -I DOCKER-USER 1 -s {address} -j DROP   "
         "(published container ports: Docker's forwarding bypasses ufw)",
-        f"on the host, by hand: sudo ufw insert 1 deny from {address}   (the host itself)",
+        f"on the host, by hand: sudo ufw prepend deny from {address}   (the host itself)",
     ]
 
 

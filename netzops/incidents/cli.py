@@ -94,7 +94,7 @@ def show(target: str, since: str | None) -> None:
     where = recorder.status(target).journal
     path = Path(where) if where else jr.journal_path(target)
     start = parse_when(since)
-    after = int(start.timestamp()) * 10**9 + start.microsecond * 1000 if start else 0
+    after = jr.to_nano(start) if start else 0
     if not path.is_file():
         _fail(NetzopsError(f"no journal for {target} at {path} (netzops events start)"))
     try:

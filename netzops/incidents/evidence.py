@@ -21,10 +21,14 @@ class _Padded:
 
     def __init__(self, fh: BinaryIO, size: int) -> None:
         self.fh, self.left, self.short = fh, size, 0
+        self.error = ""  # an I/O error that ended the read early (the rest is NULs too)
 
     def read(self, n: int = -1) -> bytes:
         n = self.left if n < 0 else min(n, self.left)
-        data = self.fh.read(n)
+        try:
+            data = b"" if self.error else self.fh.read(n)
+        except OSError as exc:  # the header is written already: keep the archive whole
+            self.error, data = exc.strerror or str(exc), b""
         if len(data) < n:
             self.short += n - len(data)
             data += b"\0" * (n - len(data))
@@ -33,16 +37,18 @@ class _Padded:
 
 
 def entries(root: Path, notes: list[str]) -> Iterator[Path]:
-    """Every directory and file below `root` (itself first), sorted within each folder; a
-    folder that vanished or cannot be listed is noted and passed over."""
+    """Every directory, file and symlink below `root` (itself first), sorted within each
+    folder; a symlink to a directory (PostgreSQL's `pg_tblspc/<oid>`) is kept as the link,
+    not followed; a folder that vanished or cannot be listed is noted and passed over."""
 
     def noted(exc: OSError) -> None:
         notes.append(f"{_rel(root, Path(str(exc.filename)))}: {exc.strerror} (not listed)")
 
     for folder, dirs, files in os.walk(root, onerror=noted):
         dirs.sort()
+        links = [name for name in dirs if os.path.islink(os.path.join(folder, name))]
         yield Path(folder)
-        yield from (Path(folder) / name for name in sorted(files))
+        yield from (Path(folder) / name for name in sorted([*files, *links]))
 
 
 def archive(root: Path, out: Path, listed: list[Path] | None = None) -> list[str]:
@@ -76,7 +82,8 @@ def _add(tar: tarfile.TarFile, root: Path, path: Path, notes: list[str]) -> None
         return
     if padded.short:
         kept = info.size - padded.short
-        notes.append(f"{rel}: shrank while read; {kept} of {info.size} bytes, the rest NULs")
+        why = f"read failed ({padded.error})" if padded.error else "shrank while read"
+        notes.append(f"{rel}: {why}; {kept} of {info.size} bytes, the rest NULs")
 
 
 def _rel(root: Path, path: Path) -> str:

@@ -74,7 +74,9 @@ def folder() -> Path:
 
 def path_of(incident_id: str) -> Path:
     if not ID.match(incident_id):
-        raise BadInput(f"not an incident id: {incident_id[:80]!r} (INC-YYYYMMDD-HHMMSS)")
+        # shown whole or not at all: a secret pasted here is masked only where it is whole
+        shown = repr(incident_id) if len(incident_id) <= 40 else f"{len(incident_id)} characters"
+        raise BadInput(f"not an incident id: {shown} (INC-YYYYMMDD-HHMMSS)")
     return folder() / f"{incident_id}.json"
 
 

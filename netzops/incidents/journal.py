@@ -37,10 +37,11 @@ import sys
 import time
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from docker import DockerClient
@@ -107,7 +108,8 @@ def parse_time(text: str) -> datetime:
 _RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(\.\d+)?(Z|z|[+-]\d\d:\d\d)?$")
 
 
-def _nano(when: datetime) -> int:
+def to_nano(when: datetime) -> int:
+    """An aware datetime as nanoseconds since the epoch (`time_nano` of a journal line)."""
     return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000
 
 
@@ -174,9 +176,7 @@ def rotated_tail(path: Path) -> list[dict[str, Any]]:
     """The last lines of the newest rotated segment beside `path` that holds events
     (logrotate's NAME.1, NAME-20261130, gzipped or not): where a recorder whose live file
     was just rotated away continues, so that it writes nothing the segment has."""
-    found = [p for p in path.parent.glob(f"{glob.escape(path.name)}[.-]*") if p.is_file()]
-    found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    for segment in found:
+    for segment in _newest_first(path.parent.glob(f"{glob.escape(path.name)}[.-]*")):
         try:
             if segment.name.endswith(".gz"):
                 with gzip.open(segment, "rb") as fh:
@@ -192,6 +192,20 @@ def rotated_tail(path: Path) -> list[dict[str, Any]]:
         if any(line["entry"] in ("event", "reconstructed") for line in lines):
             return lines
     return []
+
+
+def _newest_first(paths: Iterable[Path]) -> list[Path]:
+    """The files among `paths`, newest first; one that logrotate moved or compressed away
+    meanwhile is left out."""
+    found = []
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if S_ISREG(stat.st_mode):
+            found.append((stat.st_mtime, path))
+    return [path for _, path in sorted(found, reverse=True)]
 
 
 @dataclass

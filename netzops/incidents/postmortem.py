@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker import DockerClient
 from docker.errors import APIError, NotFound
@@ -36,9 +36,11 @@ from netzops.incidents import recorder
 from netzops.incidents import timeline as tl
 from netzops.logs import live
 from netzops.paths import outputs_dir
-from netzops.plots import Chart
 from netzops.results import Result
 from netzops.targets import Target
+
+if TYPE_CHECKING:  # matplotlib is imported when a plot is drawn, not by the runner's checks
+    from netzops.plots import Chart
 
 BEFORE = timedelta(minutes=10)  # window opened this long before the incident's start
 AFTER = timedelta(minutes=2)  # and closed this long after its resolution
@@ -495,6 +497,8 @@ def swimlanes(data: Swimlanes, title: str) -> Chart:
     on the shared time axis [data.start, data.end]."""
     from matplotlib import dates as mdates
     from matplotlib.figure import Figure
+
+    from netzops.plots import Chart
 
     fig = Figure(figsize=(10, 4.2), layout="constrained")
     lanes_ax, rate_ax = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1.4])

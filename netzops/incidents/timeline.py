@@ -116,9 +116,9 @@ def merge_runs(
             ready: list[bytes] = []
             kept = []
             for blocks, lines in pending:
-                # the source that set the limit is taken whole, so every round reads on even
-                # where a line is out of order (a clock stepped back while the recorder ran)
-                cut = len(lines) if lines[-1] <= limit else bisect_right(lines, limit)
+                # blocks are sorted (`_whole_lines`), so the source that set the limit is
+                # taken whole and every round reads on, even where the file is out of order
+                cut = bisect_right(lines, limit)
                 ready += lines[:cut]
                 rest = lines[cut:] or next(blocks, [])
                 if rest:
@@ -405,13 +405,14 @@ def _message(payload: bytes, postgres: bool, scrub: Callable[[str], str] = str) 
     """The line's message without its own timestamp and level (a sample for the group),
     scrubbed whole before it is cut: a secret cut in two would no longer be found."""
     message = (payload.partition(b":  ")[2] or payload) if postgres else lp.level_of(payload)[1]
-    # 4 KiB of a line up to 16 KiB long: far more than a masked secret can pull into the 200
-    text = message[:4096].decode(errors="replace").replace("\t", " ")
-    return scrub(_CONTROL.sub("", _ANSI.sub("", text)).strip())[:200]
+    shown = _CONTROL.sub(b"", _ANSI.sub(b"", message.replace(b"\t", b" "))).strip()
+    # cleaned first, then 4 KiB of a line up to 16 KiB long: far more than a secret masked
+    # there can pull into the 200 characters kept
+    return scrub(shown[:4096].decode(errors="replace"))[:200]
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # colour codes and other CSI sequences
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # NUL, a stray escape: nothing a Markdown table shows
+_ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]")  # colour codes and other CSI sequences
+_CONTROL = re.compile(rb"[\x00-\x1f\x7f]")  # NUL, a stray escape: nothing a Markdown table shows
 
 
 def _when(stamp: bytes) -> datetime | None:
@@ -461,14 +462,13 @@ def _grouped(src: Stream, postgres: bool, scrub: Callable[[str], str] = str) -> 
         if found is None or when is None:
             continue
         kind, single = found
-        text = _message(payload, postgres, scrub) if kind not in groups else ""
         if single:
             pending.append(Entry(when, "postgres", src.service, kind, _SINGLE_KIND[kind], data={}))
         elif kind in groups:
             group = groups[kind]
             group.last, group.count = max(group.last, when), group.count + 1
         else:
-            groups[kind] = _Group(when, when, 1, text)
+            groups[kind] = _Group(when, when, 1, _message(payload, postgres, scrub))
     yield from flush()
 
 

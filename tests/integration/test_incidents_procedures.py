@@ -60,7 +60,7 @@ def test_every_procedure_is_a_dry_run_by_default(sandbox: Target, client: Docker
     assert any(" down" in s for s in steps) and any(" up -d" in s for s in steps)
     assert any("/health" in s for s in steps) and any("/api/users" in s for s in steps)
     breach_steps = " | ".join(r["step"] for r in breach.rows)
-    assert "ufw insert 1 deny from 203.0.113.7" in breach_steps
+    assert "ufw prepend deny from 203.0.113.7" in breach_steps
     for name, ref in sandbox.secrets.items():
         assert name in breach_steps
         assert all(str(place) in breach_steps for place in (ref.env, ref.file) if place)
@@ -378,7 +378,7 @@ def test_confirmed_security_breach_keeps_evidence_stops_and_changes_no_credentia
         for secret in (s for s in sandbox.resolve_secrets() if len(s) >= 4):
             assert not any(secret in t for t in texts)
         steps = " | ".join(r["step"] for r in done.rows)
-        assert f"ufw insert 1 deny from {address}" in steps  # planned for the host, never run
+        assert f"ufw prepend deny from {address}" in steps  # planned for the host, never run
         assert address not in sh("iptables-save")
         assert _secret_files(sandbox) == secret_files, "no secret rotated"
     finally:

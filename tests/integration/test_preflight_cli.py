@@ -72,3 +72,17 @@ def test_cache_refuses_a_wildcard_before_the_kernel(
     assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert list(tmp_path.iterdir()) == []  # no record, no ledger
     assert int(keys) > 0 and redis_cli(sandbox, "dbsize") == keys
+
+
+@pytest.mark.parametrize("name", ["incident", "postmortem"])
+def test_a_secret_pasted_into_a_refused_parameter_is_masked_in_the_error(
+    sandbox: Target, tmp_path: Path, name: str
+) -> None:
+    """The wrong window's password pasted into `incident=` (what a 3 a.m. paste does): the
+    one-line refusal names the parameter, never the value."""
+    secret = sandbox.secret("postgres_password")
+    done = _run(tmp_path, f"incident={secret}", name=name)
+    assert done.returncode == 2, done.stderr
+    assert "not an incident id" in done.stderr and "********" in done.stderr
+    assert secret not in done.stderr and secret not in done.stdout
+    assert list(tmp_path.iterdir()) == []

@@ -92,7 +92,7 @@ def test_isolation_is_planned_for_the_family_and_the_published_ports(
     assert _state() == before, "a dry run changes nothing"
     steps = [r["step"] for r in result.rows if written in r["step"]]
     assert any(f"sudo {tables} -I DOCKER-USER 1 -s {written} -j DROP" in s for s in steps)
-    assert any(f"sudo ufw insert 1 deny from {written}" in s for s in steps)
+    assert any(f"sudo ufw prepend deny from {written}" in s for s in steps)
     other = "iptables" if tables == "ip6tables" else "ip6tables"
     assert not any(f"sudo {other} " in s for s in steps)
     assert result.actions[0]["details"]["address"] == written

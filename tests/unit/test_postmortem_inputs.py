@@ -302,3 +302,14 @@ def test_a_secret_with_markup_characters_is_masked_before_it_is_escaped() -> Non
     text = markdown(pm, Scrubber([secret]))
     assert f"auth {MASK} failed" in text
     assert "p&lt;w" not in text and "d\\|x" not in text
+
+
+@pytest.mark.parametrize("junk", [b"\x1b[0m", b"\x00\x00\x00\x00", b"\x1b[1;31m\x07"])
+def test_a_secret_after_kilobytes_of_escape_codes_is_masked_in_the_sample(junk: bytes) -> None:
+    """4 KiB of colour codes, NULs or blanks before a secret: the sample is cleaned before
+    it is cut, so the secret is whole when it is masked (cut first, its first half was kept)."""
+    secret = "S3cr3t-behind-the-escape-codes"
+    payload = b"ERROR db: " + junk * (4076 // len(junk)) + secret.encode() + b" failed"
+    assert 0 < payload.index(b"S3cr3t") < 4096 < payload.index(b"codes")  # 4 KiB ends in it
+    sample = tl._message(payload, False, Scrubber([secret]))
+    assert MASK in sample and "S3cr3t" not in sample and "codes" not in sample
