@@ -42,6 +42,7 @@ from netzops.incidents import recorder
 from netzops.incidents import timeline as tl
 from netzops.incidents.actions import check_procedure
 from netzops.paths import outputs_dir
+from netzops.printable import printable
 from netzops.results import Result, json_safe
 from netzops.secrets import scrub_tree
 from netzops.targets import Target, load_target
@@ -53,11 +54,6 @@ CHANGES = timedelta(hours=24)  # "recent changes" (runbook Triage: review recent
 EPISODE_GAP_S = 90  # 5xx further apart start a new error episode (as the post-mortem's)
 CHANGE_ACTIONS = {"create", "destroy", "restart", "oom", "kill"}
 COMMANDER_MAX = 100  # a name or handle
-# terminal escapes (CSI, OSC, other ESC sequences) and control characters but \t and \n:
-# pasted from a coloured terminal, they would reach the template, the ledger and a terminal
-ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
-# and the invisible reorderings of bidirectional text (a pasted line that reads otherwise)
-CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @cache
@@ -304,7 +300,7 @@ def clean_text(text: str, target: Target) -> str:
     breaks) removed, lines without trailing blanks, no blank lines around it, and a secret
     of the target pasted into it masked (also in the record returned and shown)."""
     text = re.sub(r"\r\n?|[\u2028\u2029]", "\n", text)  # line breaks as \n
-    text = CONTROLS.sub("", ESCAPES.sub("", text))
+    text = printable(text)  # pasted from a coloured terminal: no escapes reach the ledger
     text = "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
     return target.scrubber()(text)
 
@@ -313,7 +309,7 @@ def check_commander(commander: str) -> str:
     """The commander as kept (stripped); BadInput for a line break, a control character or
     more than COMMANDER_MAX characters (a name or handle goes on one line of the template)."""
     name = commander.strip()
-    if CONTROLS.search(name) or re.search(r"[\n\t\x1b\u2028\u2029]", name):
+    if printable(name, one_line=True) != name:
         raise BadInput("commander must be one line without control characters (a name or handle)")
     if len(name) > COMMANDER_MAX:
         raise BadInput(f"commander is a name or handle: at most {COMMANDER_MAX} characters")

@@ -21,7 +21,6 @@ import gzip
 import heapq
 import json
 import os
-import re
 import zlib
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -38,6 +37,7 @@ from typing import Any
 from netzops.incidents import journal as jr
 from netzops.logs import Source
 from netzops.logs import parse as lp
+from netzops.printable import printable
 from netzops.quantiles import percentile
 
 _PREFIX = b'{"time": "'  # every journal line starts so, then its fixed-width UTC time
@@ -405,14 +405,10 @@ def _message(payload: bytes, postgres: bool, scrub: Callable[[str], str] = str) 
     """The line's message without its own timestamp and level (a sample for the group),
     scrubbed whole before it is cut: a secret cut in two would no longer be found."""
     message = (payload.partition(b":  ")[2] or payload) if postgres else lp.level_of(payload)[1]
-    shown = _CONTROL.sub(b"", _ANSI.sub(b"", message.replace(b"\t", b" "))).strip()
+    shown = printable(message.decode(errors="replace"), one_line=True).strip()
     # cleaned first, then 4 KiB of a line up to 16 KiB long: far more than a secret masked
     # there can pull into the 200 characters kept
-    return scrub(shown[:4096].decode(errors="replace"))[:200]
-
-
-_ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]")  # colour codes and other CSI sequences
-_CONTROL = re.compile(rb"[\x00-\x1f\x7f]")  # NUL, a stray escape: nothing a Markdown table shows
+    return scrub(shown[:4096])[:200]
 
 
 def _when(stamp: bytes) -> datetime | None:
