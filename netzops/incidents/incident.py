@@ -122,11 +122,17 @@ def _not_a_record(record: Any, incident_id: str) -> str:
         return f"it holds {str(record['id'])[:40]!r}"
     if record["status"] not in STATUSES:
         return f"status {str(record['status'])[:40]!r}"
-    for key in ("detected", "start"):
+    times = [(key, record[key]) for key in ("detected", "start")]
+    times += [("resolved", record["resolved"])] if record.get("resolved") else []
+    for n, update in enumerate(record["updates"]):
+        if not isinstance(update, dict) or not {"at", "status", "summary"} <= update.keys():
+            return f"update {n + 1} has no at, status or summary"
+        times.append((f"update {n + 1}'s at", update["at"]))
+    for key, value in times:
         try:
-            jr.parse_time(str(record[key]))
+            jr.parse_time(str(value))
         except ValueError:
-            return f"{key} {str(record[key])[:40]!r} is no time"
+            return f"{key} {str(value)[:40]!r} is no time"
     return ""
 
 

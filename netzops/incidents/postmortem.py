@@ -438,31 +438,10 @@ def check_inputs(
 def _inputs(
     target: Target, incident: str, start: logs.When, end: logs.When
 ) -> tuple[dict[str, Any] | None, tuple[datetime, datetime]]:
-    record = _record(incident) if incident else None
+    record = inc.load(incident) if incident else None
     if record and record["target"] != target.name:
         raise BadInput(f"incident {incident} is about {record['target']}, not {target.name}")
     return record, window(record, start, end)
-
-
-def _record(incident: str) -> dict[str, Any]:
-    """The incident's record (`incident.load`: BadInput where there is none, or it is not
-    JSON or no record), also BadInput where an update or the resolution time the timeline
-    is built from is damaged (edited by hand): one line naming the file, before anything
-    is read."""
-    try:
-        record = inc.load(incident)
-        for update in record["updates"]:
-            if not {"at", "status", "summary"} <= update.keys():
-                raise ValueError("an update without at, status or summary")
-            jr.parse_time(str(update["at"]))
-        if record.get("resolved"):
-            jr.parse_time(str(record["resolved"]))
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise BadInput(
-            f"incident {incident}: {inc.path_of(incident)} is not an incident record "
-            f"({str(exc)[:120]}); restore it from a backup, it was left as it is"
-        ) from None
-    return record
 
 
 class _Lanes:
