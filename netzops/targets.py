@@ -166,11 +166,16 @@ class Target(_Strict):
         return None if service in (None, "", ALL) else self.check_service(str(service))
 
 
+def checked_name(name: str) -> str:
+    """`name` when it is a valid target name (a file name part, no path), else BadInput."""
+    if not isinstance(name, str) or not NAME.match(name):
+        raise BadInput(f"invalid target name {name!r}: use lower-case letters, digits, - and _")
+    return name
+
+
 def load_target(name: str, folder: Path | None = None) -> Target:
     """The target called `name`, read safely from `<folder>/<name>.yaml`."""
-    if not NAME.match(name):
-        raise BadInput(f"invalid target name {name!r}: use lower-case letters, digits, - and _")
-    path = (folder or targets_dir()) / f"{name}.yaml"
+    path = (folder or targets_dir()) / f"{checked_name(name)}.yaml"
     if not path.is_file():
         known = ", ".join(list_targets(folder)) or "none"
         raise UnknownTarget(f"no target {name!r} ({path} does not exist); known: {known}")

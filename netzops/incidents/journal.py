@@ -47,9 +47,9 @@ from typing import Any
 from docker import DockerClient
 
 from netzops.containers.status import ENGINE_ERRORS, NUMBER, PROJECT, SERVICE
-from netzops.errors import BadInput, NetzopsError
+from netzops.errors import NetzopsError
 from netzops.paths import outputs_dir
-from netzops.targets import NAME, Target
+from netzops.targets import Target, checked_name
 
 #: The container actions the journal keeps (exec_* from health checks are left out).
 ACTIONS = (
@@ -75,15 +75,6 @@ def journal_path(target_name: str, outputs: Path | None = None) -> Path:
     """outputs/events/<target>.jsonl; BadInput for a name that is no target name (a path,
     spaces, shell characters), before any file is touched."""
     return (outputs or outputs_dir()) / "events" / f"{checked_name(target_name)}.jsonl"
-
-
-def checked_name(target_name: str) -> str:
-    """`target_name` when it is a valid target name, else BadInput (one line)."""
-    if not isinstance(target_name, str) or not NAME.match(target_name):
-        raise BadInput(
-            f"invalid target name {target_name!r}: use lower-case letters, digits, - and _"
-        )
-    return target_name
 
 
 def iso_nano(time_nano: int) -> str:

@@ -24,8 +24,8 @@ from itertools import pairwise
 from pathlib import Path
 
 from netzops.errors import NetzopsError
-from netzops.incidents.journal import checked_name, journal_path
-from netzops.targets import Target
+from netzops.incidents.journal import journal_path
+from netzops.targets import Target, checked_name
 
 WAIT_S = 10.0  # how long start/stop wait for the process to come up / to drain and end
 
