@@ -43,6 +43,16 @@ def wait_for(condition: Callable[[], T | None], seconds: float, what: str) -> T:
     raise AssertionError(f"{what} within {seconds:g} s")
 
 
+def pause_unpause(container: str) -> None:
+    """Pause and unpause a sandbox container (a pair of journal events), then wait until
+    Docker reports it healthy again: a health check that met the pause marks it unhealthy
+    until the next one, and later tests expect the sandbox healthy."""
+    sh("docker", "pause", container)
+    sh("docker", "unpause", container)
+    status = ["docker", "inspect", "-f", "{{.State.Health.Status}}", container]
+    wait_for(lambda: sh(*status).strip() == "healthy", 90, f"{container} healthy again")
+
+
 def psql_command(
     *args: str, dbname: str = "netzwaechter", docker_args: Sequence[str] = ()
 ) -> list[str]:

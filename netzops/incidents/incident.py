@@ -69,10 +69,11 @@ def folder() -> Path:
 
 
 def path_of(incident_id: str) -> Path:
-    if not ID.match(incident_id):
-        # shown whole or not at all: a secret pasted here is masked only where it is whole
-        shown = repr(incident_id) if len(incident_id) <= 40 else f"{len(incident_id)} characters"
-        raise BadInput(f"not an incident id: {shown} (INC-YYYYMMDD-HHMMSS)")
+    if not ID.match(incident_id):  # not echoed: a password pasted into the wrong window
+        # arrives here upper-cased (`normal_id`), where no scrubber would know it
+        raise BadInput(
+            f"not an incident id (INC-YYYYMMDD-HHMMSS): {len(incident_id)} characters given"
+        )
     return folder() / f"{incident_id}.json"
 
 

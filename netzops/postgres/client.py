@@ -92,6 +92,8 @@ class Database:
         self.role: Role = role if target.postgres.monitor_user or role == "admin" else "admin"
         self._conn: psycopg.Connection[Any] | None = None
         self._version = 0
+        # (time.monotonic(), error) of this client's last connection attempt that timed out
+        self._timed_out: tuple[float, TargetUnreachable] | None = None
 
     @property
     def user(self) -> str:
@@ -110,7 +112,7 @@ class Database:
 
     def _open(self) -> psycopg.Connection[Any]:
         pg = self.target.postgres
-        _recently_timed_out(pg.host, pg.port, pg.connect_timeout_s)
+        self._recently_timed_out(pg.connect_timeout_s)
         options = f"-c statement_timeout={pg.statement_timeout_ms} -c lock_timeout=5000"
         if self.role == "monitor":
             options += " -c default_transaction_read_only=on"
@@ -131,13 +133,27 @@ class Database:
         except psycopg.OperationalError as exc:
             error = _translate(exc, f"{pg.host}:{pg.port}")
             if isinstance(exc, psycopg.errors.ConnectionTimeout):
-                _TIMED_OUT[pg.host, pg.port] = (time.monotonic(), error)
+                self._timed_out = (time.monotonic(), error)
             raise error from None
-        _TIMED_OUT.pop((pg.host, pg.port), None)
+        self._timed_out = None
         for name, loader in _EDGE_LOADERS:
             conn.adapters.register_loader(name, loader)
         self._version = conn.info.server_version
         return conn
+
+    def _recently_timed_out(self, window_s: float) -> None:
+        """Raise at once, instead of waiting out the connect timeout again, when this
+        client's last attempt timed out less than `window_s` (the connect timeout) ago:
+        with the server hung, each check of a run (one client) would otherwise wait the
+        whole timeout in turn. Another client (the next run), or this one later, tries."""
+        if self._timed_out is None:
+            return
+        at, error = self._timed_out
+        ago = time.monotonic() - at
+        if ago < window_s:
+            raise TargetUnreachable(
+                f"{error} ({ago:.1f} s ago; not tried again within {window_s} s)"
+            )
 
     @property
     def server_version_num(self) -> int:
@@ -273,23 +289,6 @@ def _lost(exc: psycopg.OperationalError) -> bool:
     client-side deadline) rather than a refusal of one statement (e.g. 55000: a view
     whose library is not loaded, 55P03: a lock timeout), which the check reports itself."""
     return exc.sqlstate is None or exc.sqlstate.startswith(_LOST)
-
-
-#: (host, port) → (time.monotonic(), error) of the last connection attempt that timed out
-_TIMED_OUT: dict[tuple[str, int], tuple[float, TargetUnreachable]] = {}
-
-
-def _recently_timed_out(host: str, port: int, window_s: float) -> None:
-    """Raise at once, instead of waiting out the connect timeout again, when an attempt on
-    the same server timed out less than `window_s` (the connect timeout) ago: with the
-    server hung, each check of a run would otherwise wait the whole timeout in turn. A
-    later attempt (a re-run, the next cell) tries again."""
-    seen = _TIMED_OUT.get((host, port))
-    if seen is None:
-        return
-    ago = time.monotonic() - seen[0]
-    if ago < window_s:
-        raise TargetUnreachable(f"{seen[1]} ({ago:.1f} s ago; not tried again within {window_s} s)")
 
 
 def _translate(exc: psycopg.OperationalError, where: str) -> TargetUnreachable:

@@ -22,7 +22,7 @@ from netzops import incidents
 from netzops.incidents import journal as jr
 from netzops.incidents.journal import Recorder
 from netzops.targets import Target
-from tests.conftest import sh
+from tests.conftest import pause_unpause, sh
 
 REDIS = "netzwaechter-redis"
 LABEL = "label=com.docker.compose.project=netzwaechter"
@@ -76,11 +76,6 @@ def _journal_keys(path: Path) -> list[tuple[int, str, str]]:
     return [jr.key(x) for x in jr.read(path) if x["entry"] == "event"]
 
 
-def _pause_unpause() -> None:
-    sh("docker", "pause", REDIS)
-    sh("docker", "unpause", REDIS)
-
-
 def _in_journal(path: Path, keys: set[tuple[int, str, str]]) -> Callable[[], bool]:
     return lambda: keys <= set(_journal_keys(path))
 
@@ -93,12 +88,12 @@ def test_recorder_killed_and_restarted_loses_nothing(sandbox: Target) -> None:
     with live_events() as seen:
         os.kill(first.pid, signal.SIGKILL)
         _wait("the recorder to end", lambda: not incidents.recorder_status("sandbox").running)
-        _pause_unpause()  # while no recorder runs
+        pause_unpause(REDIS)  # while no recorder runs
         second = incidents.start_recorder(sandbox)
         assert second.running and second.pid != first.pid
-        _pause_unpause()  # while the new one streams
+        pause_unpause(REDIS)  # while the new one streams
         incidents.stop_recorder("sandbox")  # SIGTERM: drains, then ends
-        _pause_unpause()  # while stopped
+        pause_unpause(REDIS)  # while stopped
         third = incidents.start_recorder(sandbox)
         assert third.running
     wanted = _keys_live(seen)
@@ -136,7 +131,7 @@ def test_broken_stream_reconnects_and_replays_with_since(
         _wait("the recorder streaming", lambda: recorder.stream is not None)
         with live_events() as seen:
             recorder.stream.close()  # the stream breaks, as when the engine goes away
-            _pause_unpause()
+            pause_unpause(REDIS)
             recorder.release.set()
             _wait(
                 "the reconnect entry", lambda: any(x["entry"] == "reconnect" for x in jr.read(path))

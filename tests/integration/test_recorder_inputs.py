@@ -23,7 +23,7 @@ from netzops.cli import main
 from netzops.incidents import journal as jr
 from netzops.incidents import recorder
 from netzops.targets import Target
-from tests.conftest import sh, wait_for
+from tests.conftest import pause_unpause, sh, wait_for
 
 REDIS = "netzwaechter-redis"
 
@@ -154,10 +154,9 @@ def test_a_stale_pid_file_naming_another_process(sandbox: Target, state: Path) -
 
 
 def _pause_unpause() -> int:
-    """Pause and unpause redis; the time before, in ns."""
+    """Pause and unpause redis (healthy again after); the time before, in ns."""
     before = int(sh("date", "+%s%N").strip())
-    sh("docker", "pause", REDIS)
-    sh("docker", "unpause", REDIS)
+    pause_unpause(REDIS)
     return before
 
 
