@@ -336,7 +336,9 @@ def _sources(
     start: datetime,
     end: datetime,
     missing: list[str],
+    scrub: Callable[[str], str],
 ) -> list[Any]:
+    """Every source as a sorted stream; a log line quoted in an entry is scrubbed (`scrub`)."""
     streams: list[Any] = [tl.updates(record)]
     where = recorder.status(target.name).journal
     path = Path(where) if where else jr.journal_path(target.name)
@@ -357,7 +359,6 @@ def _sources(
     except ENGINE_ERRORS as exc:
         missing.append(f"container logs, PostgreSQL and nginx logs (engine: {str(exc)[:120]})")
         return streams
-    scrub = target.scrubber()  # a log line quoted in an entry may hold a secret
     services = {c.labels.get(SERVICE, c.name) for c in found}
     missing += [f"logs of {s} (no container)" for s in target.services if s not in services]
     for c in found:
@@ -403,7 +404,8 @@ def build(
     the Markdown; see the module docstring. BadInput for an unknown id or an empty window."""
     record, (low, high) = _inputs(target, incident, start, end)
     missing: list[str] = []
-    streams = _sources(client, target, record, low, high, missing)
+    scrub = target.scrubber()  # secrets resolved once for the samples and the Markdown
+    streams = _sources(client, target, record, low, high, missing, scrub)
     entries: list[tl.Entry] = []
     series: list[dict[str, Any]] = []
     impact = Impact()
@@ -421,7 +423,7 @@ def build(
     impact.choose(jr.parse_time(record["detected"]) if record else None)
     title = record["id"] if record else f"{low:%Y-%m-%d %H:%M}–{high:%H:%M} UTC"
     pm = PostMortem(title, low, high, record, entries, lanes.close(high), series, impact, missing)
-    pm.markdown = write_markdown(pm, target.scrubber())
+    pm.markdown = write_markdown(pm, scrub)
     return pm
 
 

@@ -116,7 +116,8 @@ def test_a_container_removed_after_it_was_listed_is_named(
     now = datetime.now(UTC)
     missing: list[str] = []
     try:
-        streams = postmortem._sources(client, ghost, None, now - timedelta(minutes=1), now, missing)
+        window = (now - timedelta(minutes=1), now)
+        streams = postmortem._sources(client, ghost, None, *window, missing, ghost.scrubber())
     finally:
         box.remove(force=True)
     assert [e for e in tl.merge(*streams) if e.source == "logs"] == []  # read after removal
